@@ -1,0 +1,78 @@
+#!/usr/bin/env node
+/**
+ * The `robust-nas` command. Each command group lives in src/cli/<group>-command.ts and registers
+ * itself on the program; this file only wires them and turns errors into exit codes:
+ * 0 success, 2 bad arguments or input (one line naming the problem), 1 anything else.
+ */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError } from 'commander';
+import { InputError } from './errors.js';
+import { registerGenotypeCommands } from './cli/genotype-command.js';
+import { registerInfoCommand } from './cli/info-command.js';
+import { registerBenchCommand } from './cli/bench-command.js';
+import { registerEvaluateCommand } from './cli/evaluate-command.js';
+import { registerSearchCommands } from './cli/search-command.js';
+import { registerServeCommand } from './cli/serve-command.js';
+
+export function buildProgram(): Command {
+  const program = new Command('robust-nas')
+    .description(
+      'Robustness-aware neural architecture search over DARTS genotypes (NSGA-II, clean and PGD accuracy).',
+    )
+    .version('0.1.0')
+    .exitOverride()
+    .showHelpAfterError('(add --help for usage)')
+    .configureOutput({ outputError: (str, write) => write(str) });
+  registerGenotypeCommands(program);
+  registerInfoCommand(program);
+  registerBenchCommand(program);
+  registerEvaluateCommand(program);
+  registerSearchCommands(program);
+  registerServeCommand(program);
+  return program;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function runCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (
+        err.code === 'commander.helpDisplayed' ||
+        err.code === 'commander.version' ||
+        err.code === 'commander.help'
+      ) {
+        return 0;
+      }
+      return 2; // commander already printed "error: ..." naming the problem
+    }
+    if (err instanceof InputError) {
+      process.stderr.write(`robust-nas: error: ${err.message}\n`);
+      return 2;
+    }
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`robust-nas: failed: ${message}\n`);
+    if (process.env.ROBUST_NAS_DEBUG && err instanceof Error)
+      process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+function isMain(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isMain()) {
+  const code = await runCli(process.argv.slice(2));
+  // Long-lived commands (serve, search) keep the process alive themselves and set exitCode.
+  if (code !== 0) process.exit(code);
+}

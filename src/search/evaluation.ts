@@ -1,0 +1,123 @@
+/**
+ * What an evaluation is, as plain serialisable data shared by the search (which schedules
+ * evaluations) and the evaluator (which runs them). No tensors here.
+ *
+ * An evaluation is a pure function (genotype, config, seed) -> Scores, so it can run in this
+ * process, in a worker thread, or on another machine.
+ */
+import { z } from 'zod';
+import type { Genotype } from './genotype.js';
+
+export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
+export type DatasetName = (typeof DATASETS)[number];
+
+export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce'] as const;
+export type AttackName = (typeof ATTACKS)[number];
+
+export const attackSpecSchema = z.object({
+  name: z.enum(ATTACKS),
+  /** L-infinity budget in pixel units (inputs in [0, 1]). */
+  eps: z.number().min(0).max(1),
+  /** Step size; defaults per attack (PGD: eps/4, as torchattacks' 2/255 for 8/255). */
+  alpha: z.number().positive().max(1).optional(),
+  /** Iterations for iterative attacks (PGD, APGD). */
+  steps: z.number().int().positive().max(10_000).default(10),
+  /** Random restarts (PGD, APGD). */
+  restarts: z.number().int().positive().max(100).default(1),
+});
+export type AttackSpec = z.infer<typeof attackSpecSchema>;
+
+/** Everything that determines an evaluation besides the genotype and the seed. */
+export const evalConfigSchema = z.object({
+  dataset: z.enum(DATASETS).default('mnist'),
+  /** Data folder; when absent: ROBUST_NAS_DATA, the user cache, then the bundled default. */
+  dataDir: z.string().optional(),
+  channels: z.number().int().min(1).max(512).default(8),
+  layers: z.number().int().min(1).max(64).default(5),
+  epochs: z.number().min(0).max(1000).default(1),
+  batchSize: z.number().int().min(1).max(4096).default(64),
+  learningRate: z.number().positive().max(10).default(0.025),
+  momentum: z.number().min(0).max(1).default(0.9),
+  nesterov: z.boolean().default(false),
+  weightDecay: z.number().min(0).max(1).default(3e-4),
+  gradClip: z.number().positive().default(5),
+  cutout: z.number().int().min(0).max(64).default(0),
+  dropPath: z.number().min(0).max(1).default(0),
+  auxiliaryWeight: z.number().min(0).max(10).default(0),
+  /** 'none' (default, as in the founding study) or 'fast-fgsm' (Wong et al. 2020). */
+  adversarialTraining: z.enum(['none', 'fast-fgsm']).default('none'),
+  adversarialTrainingEps: z.number().min(0).max(1).optional(),
+  trainSize: z.number().int().min(1).default(5000),
+  valSize: z.number().int().min(1).default(1000),
+  testSize: z.number().int().min(1).default(1000),
+  /** Which split is scored: a search uses 'val'; final reports use 'test'. */
+  split: z.enum(['val', 'test']).default('val'),
+  attacks: z
+    .array(attackSpecSchema)
+    .min(1)
+    .default([{ name: 'pgd', eps: 0.1, steps: 10, restarts: 1 }]),
+  /** Optional eps sweep for the robustness curve (attack = first of `attacks`). */
+  curveEps: z.array(z.number().min(0).max(1)).default([]),
+});
+export type EvalConfig = z.infer<typeof evalConfigSchema>;
+export type EvalConfigInput = z.input<typeof evalConfigSchema>;
+
+export interface AccuracyEstimate {
+  /** Fraction correct in [0, 1]. */
+  readonly accuracy: number;
+  /** Standard error of that fraction: sqrt(p(1-p)/n). */
+  readonly stderr: number;
+  /** Number of images it was measured on. */
+  readonly n: number;
+}
+
+export interface AttackScore extends AccuracyEstimate {
+  readonly attack: AttackName;
+  readonly eps: number;
+  readonly steps?: number;
+}
+
+export interface Scores {
+  readonly clean: AccuracyEstimate;
+  /** One entry per attack and eps in the config's `attacks`, in that order. */
+  readonly adversarial: readonly AttackScore[];
+  /** Harmonic robustness score 2CR/(C+R) of clean and the first adversarial accuracy (0 when C+R = 0). */
+  readonly hrs: number;
+  /** Robustness curve (accuracy against eps) and its mean, when `curveEps` was given. */
+  readonly curve?: readonly { eps: number; accuracy: number }[];
+  readonly curveMean?: number;
+  readonly params: number;
+  readonly macs: number;
+  readonly seconds: { readonly train: number; readonly attack: number; readonly total: number };
+  readonly backend: string;
+  /** True when these figures come from the surrogate, not from a trained network. */
+  readonly surrogate?: boolean;
+}
+
+/** Progress of one evaluation, reported by an evaluator while it works. */
+export interface EvalProgress {
+  readonly phase: 'data' | 'train' | 'attack';
+  readonly done: number;
+  readonly total: number;
+}
+
+/**
+ * The evaluation function. Must be deterministic for (genotype, config, seed) on a given backend,
+ * must not throw for a network that fails to train (it rejects with an EvaluationFailure instead).
+ */
+export type Evaluate = (
+  genotype: Genotype,
+  config: EvalConfig,
+  seed: number,
+  onProgress?: (p: EvalProgress) => void,
+) => Promise<Scores>;
+
+/** An evaluation that could not produce scores (NaN loss, out of memory...), with the reason. */
+export class EvaluationFailure extends Error {
+  override name = 'EvaluationFailure';
+}
+
+/** HRS = 2CR/(C+R), 0 when C+R = 0. */
+export function harmonicRobustnessScore(clean: number, robust: number): number {
+  return clean + robust === 0 ? 0 : (2 * clean * robust) / (clean + robust);
+}
