@@ -1,4 +1,118 @@
-import type { Command } from 'commander';
+/**
+ * `robust-nas genotype ...`: list the published cells, show a genotype in either notation, sample
+ * random genotypes from the DARTS space, and mutate a genotype.
+ */
+import { type Command, InvalidArgumentError, Option } from 'commander';
+import {
+  formatGenotype,
+  GENOTYPE_FORMATS,
+  type GenotypeFormat,
+} from '../search/genotype-format.js';
+import { resolveGenotype } from '../search/genotype-resolve.js';
+import { mutateGenotype } from '../search/mutation.js';
+import { PUBLISHED_GENOTYPES } from '../search/published-genotypes.js';
+import { Rng } from '../search/rng.js';
+import { MAX_NODES, sampleGenotype } from '../search/sampling.js';
 
-/** Registers the `genotype` command(s). Placeholder until its issue lands: registers nothing yet. */
-export function registerGenotypeCommands(_program: Command): void {}
+const MAX_COUNT = 100_000;
+
+function integerParser(what: string, min: number, max: number): (value: string) => number {
+  return (value: string) => {
+    const trimmed = value.trim();
+    const n = Number(trimmed);
+    if (!/^-?\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < min || n > max) {
+      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}.`);
+    }
+    return n;
+  };
+}
+
+const parseSeed = integerParser('the seed', 0, Number.MAX_SAFE_INTEGER);
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'output notation')
+    .choices(GENOTYPE_FORMATS)
+    .default('python');
+}
+
+function seedOption(): Option {
+  return new Option('--seed <seed>', 'random seed (a non-negative integer)')
+    .argParser(parseSeed)
+    .makeOptionMandatory();
+}
+
+function print(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+export function registerGenotypeCommands(program: Command): void {
+  const genotype = program
+    .command('genotype')
+    .description('DARTS genotypes: list the published cells, show, sample and mutate genotypes')
+    .showHelpAfterError('(add --help for usage)');
+
+  genotype
+    .command('list')
+    .description('list the published genotypes (name, nodes per cell, source)')
+    .action(() => {
+      const names = Object.keys(PUBLISHED_GENOTYPES);
+      const width = Math.max(...names.map((n) => n.length));
+      for (const name of names) {
+        const { genotype: g, source } = PUBLISHED_GENOTYPES[name]!;
+        const nodes = `${g.normal.length / 2} nodes`;
+        print(`${name.padEnd(width)}  ${nodes}  ${source}`);
+      }
+    });
+
+  genotype
+    .command('show')
+    .description('print a genotype, validated, in Python (DARTS) or JSON notation')
+    .argument(
+      '<genotype>',
+      'a published name (e.g. DARTS_V2), a genotype string (Python or JSON) or a file holding one',
+    )
+    .addOption(formatOption())
+    .action((arg: string, opts: { format: GenotypeFormat }) => {
+      print(formatGenotype(resolveGenotype(arg), opts.format));
+    });
+
+  genotype
+    .command('sample')
+    .description(
+      'sample genotypes uniformly from the DARTS space (two distinct inputs per node, no "none" op), one per line',
+    )
+    .addOption(seedOption())
+    .addOption(
+      new Option('--count <n>', 'how many genotypes')
+        .argParser(integerParser('--count', 1, MAX_COUNT))
+        .default(1),
+    )
+    .addOption(
+      new Option('--nodes <n>', 'intermediate nodes per cell')
+        .argParser(integerParser('--nodes', 1, MAX_NODES))
+        .default(4),
+    )
+    .addOption(formatOption())
+    .action((opts: { seed: number; count: number; nodes: number; format: GenotypeFormat }) => {
+      const rng = Rng.fromSeed(opts.seed);
+      const lines: string[] = [];
+      for (let i = 0; i < opts.count; i++) {
+        lines.push(formatGenotype(sampleGenotype(rng, { nodes: opts.nodes }), opts.format));
+      }
+      print(lines.join('\n'));
+    });
+
+  genotype
+    .command('mutate')
+    .description('print a mutated copy of a genotype (an op changed or an input rewired)')
+    .argument(
+      '<genotype>',
+      'a published name (e.g. DARTS_V2), a genotype string (Python or JSON) or a file holding one',
+    )
+    .addOption(seedOption())
+    .addOption(formatOption())
+    .action((arg: string, opts: { seed: number; format: GenotypeFormat }) => {
+      const parent = resolveGenotype(arg);
+      print(formatGenotype(mutateGenotype(parent, Rng.fromSeed(opts.seed)), opts.format));
+    });
+}
