@@ -1,0 +1,71 @@
+/**
+ * Registers our training kernels on tfjs's wasm backend and the gradients that use them.
+ * Replaced or added on wasm: Conv2DBackpropFilter, Conv2DBackpropInput,
+ * DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter (missing or slow there),
+ * MaxPoolGrad, Sum and Mean over leading axes, Concat and SplitV on the last axis, and a one-pass
+ * ReLU gradient. Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU.
+ * Idempotent. Call after @tensorflow/tfjs-backend-wasm has registered its own kernels and before
+ * the wasm backend is first initialised (kernels' setup functions run at initialisation).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { Concat, Mean, SplitV, Sum, type KernelConfig } from '@tensorflow/tfjs-core';
+import { concatSplitConfigs } from './concat-split.js';
+import {
+  conv2dGradConfig,
+  depthwiseConv2dGradConfig,
+  markDilationAwareBackend,
+} from './conv-gradients.js';
+import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
+import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
+import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { maxPoolGradConfig } from './max-pool-grad.js';
+import { reductionConfigs } from './reductions.js';
+import { reluGradConfig, reluGradientConfig } from './relu-gradient.js';
+
+/** Our stand-alone kernels (the wrappers of tfjs-backend-wasm's kernels are built at registration). */
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
+  conv2dBackpropFilterConfig,
+  conv2dBackpropInputConfig,
+  depthwiseConv2dBackpropInputConfig,
+  depthwiseConv2dBackpropFilterConfig,
+  maxPoolGradConfig,
+  reluGradConfig,
+];
+
+let gradientsRegistered = false;
+let wasmRegistered = false;
+
+/** Replaces tfjs-core's conv, depthwise-conv and ReLU gradients (all backends). */
+export function registerTrainingGradients(): void {
+  if (gradientsRegistered) return;
+  gradientsRegistered = true;
+  tf.registerGradient(conv2dGradConfig);
+  tf.registerGradient(depthwiseConv2dGradConfig);
+  tf.registerGradient(reluGradientConfig);
+}
+
+function replaceKernel(config: KernelConfig): void {
+  if (tf.getKernel(config.kernelName, 'wasm')) tf.unregisterKernel(config.kernelName, 'wasm');
+  tf.registerKernel(config);
+}
+
+function original(name: string): KernelConfig {
+  const config = tf.getKernel(name, 'wasm');
+  if (!config) throw new Error(`tfjs-backend-wasm has no ${name} kernel to wrap`);
+  return config;
+}
+
+/** Registers our wasm kernels, replacing any tfjs-backend-wasm has for them. */
+export function registerWasmTrainingKernels(): void {
+  registerTrainingGradients();
+  if (wasmRegistered) return;
+  wasmRegistered = true;
+  for (const config of WASM_TRAINING_KERNELS) replaceKernel(config);
+  const wrappers = [
+    ...reductionConfigs(original(Sum), original(Mean)),
+    ...concatSplitConfigs(original(Concat), original(SplitV)),
+  ];
+  for (const config of wrappers) replaceKernel(config);
+  markDilationAwareBackend('wasm');
+}

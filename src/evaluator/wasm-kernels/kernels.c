@@ -1,0 +1,390 @@
+/*
+ * Convolution gradient kernels for the tfjs wasm backend (robust-nas).
+ *
+ * Compiled to a tiny standalone wasm32+SIMD module that IMPORTS the tfjs wasm backend's memory, so
+ * every pointer below is a byte offset into the tensors tfjs already holds: no copies. The module
+ * has no data segments and uses no stack (no address-taken locals), so it never writes outside
+ * the buffers it is given. Rebuild with scripts/build-wasm-kernels.sh (see that file).
+ *
+ * Layouts are tfjs's: NHWC activations, HWIO conv filters [KH,KW,Ci,Co], depthwise filters
+ * [KH,KW,C,M] (output channel c*M+m). Geometry (stride s, dilation d, top/left padding p) is as in
+ * tfjs's convInfo: input row ih = oh*s - p + kh*d.
+ */
+#include <wasm_simd128.h>
+
+typedef unsigned int u32;
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+
+static inline void zero(float *p, u32 n) {
+  u32 i = 0;
+  v128_t z = wasm_f32x4_splat(0.0f);
+  for (; i + 4 <= n; i += 4) wasm_v128_store(p + i, z);
+  for (; i < n; i++) p[i] = 0.0f;
+}
+
+/* Ceil division for possibly negative numerators, positive divisors. */
+static inline int ceil_div(int a, int b) { return a >= 0 ? (a + b - 1) / b : -((-a) / b); }
+
+/*
+ * dx[n,ih,iw,c] = sum over taps and m of dy[n,oh,ow,c*M+m] * w[kh,kw,c,m], where ih = oh*sh - pt + kh*dh.
+ * Gather form: each dx pixel is written once.
+ */
+EXPORT(depthwise_backprop_input)
+void depthwise_backprop_input(const float *dy, const float *w, float *dx, int N, int H, int W, int C,
+                              int M, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                              int pt, int pl) {
+  const int CM = C * M;
+  for (int n = 0; n < N; n++) {
+    const float *dyn = dy + (long)n * OH * OW * CM;
+    for (int ih = 0; ih < H; ih++) {
+      for (int iw = 0; iw < W; iw++) {
+        float *out = dx + (((long)n * H + ih) * W + iw) * C;
+        zero(out, C);
+        for (int kh = 0; kh < KH; kh++) {
+          int th = ih + pt - kh * dh; /* = oh*sh */
+          if (th < 0 || th % sh) continue;
+          int oh = th / sh;
+          if (oh >= OH) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            int tw = iw + pl - kw * dw;
+            if (tw < 0 || tw % sw) continue;
+            int ow = tw / sw;
+            if (ow >= OW) continue;
+            const float *g = dyn + ((long)oh * OW + ow) * CM;
+            const float *f = w + ((long)kh * KW + kw) * CM;
+            if (M == 1) {
+              int c = 0;
+              for (; c + 4 <= C; c += 4) {
+                v128_t acc = wasm_v128_load(out + c);
+                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(f + c)));
+                wasm_v128_store(out + c, acc);
+              }
+              for (; c < C; c++) out[c] += g[c] * f[c];
+            } else {
+              for (int c = 0; c < C; c++) {
+                float s = 0.0f;
+                for (int m = 0; m < M; m++) s += g[c * M + m] * f[c * M + m];
+                out[c] += s;
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * dW[kh,kw,c,m] = sum over n,oh,ow of x[n,ih,iw,c] * dy[n,oh,ow,c*M+m].
+ * The filter gradient (KH*KW*C*M floats) stays in L1 while rows of x and dy stream through.
+ */
+EXPORT(depthwise_backprop_filter)
+void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N, int H, int W, int C,
+                               int M, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                               int pt, int pl) {
+  const int CM = C * M;
+  zero(dW, (u32)(KH * KW * CM));
+  for (int n = 0; n < N; n++) {
+    for (int oh = 0; oh < OH; oh++) {
+      const float *dyrow = dy + (((long)n * OH + oh) * OW) * CM;
+      for (int kh = 0; kh < KH; kh++) {
+        int ih = oh * sh - pt + kh * dh;
+        if (ih < 0 || ih >= H) continue;
+        const float *xrow = x + (((long)n * H + ih) * W) * C;
+        for (int kw = 0; kw < KW; kw++) {
+          float *acc = dW + ((long)kh * KW + kw) * CM;
+          /* valid ow: 0 <= ow*sw - pl + kw*dw < W */
+          int off = kw * dw - pl;
+          int ow0 = off >= 0 ? 0 : ceil_div(-off, sw);
+          int ow1 = W - off <= 0 ? 0 : ceil_div(W - off, sw);
+          if (ow1 > OW) ow1 = OW;
+          if (M == 1) {
+            int c = 0;
+            for (; c + 4 <= C; c += 4) {
+              v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0;
+              int ow = ow0;
+              for (; ow + 2 <= ow1; ow += 2) {
+                const float *xp0 = xrow + (long)(ow * sw + off) * C + c;
+                const float *xp1 = xrow + (long)((ow + 1) * sw + off) * C + c;
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp0), wasm_v128_load(dyrow + (long)ow * CM + c)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xp1), wasm_v128_load(dyrow + (long)(ow + 1) * CM + c)));
+              }
+              for (; ow < ow1; ow++) {
+                const float *xp = xrow + (long)(ow * sw + off) * C + c;
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp), wasm_v128_load(dyrow + (long)ow * CM + c)));
+              }
+              wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_add(a0, a1)));
+            }
+            for (; c < C; c++) {
+              float s = 0.0f;
+              for (int ow = ow0; ow < ow1; ow++) s += xrow[(long)(ow * sw + off) * C + c] * dyrow[(long)ow * CM + c];
+              acc[c] += s;
+            }
+          } else {
+            for (int ow = ow0; ow < ow1; ow++) {
+              const float *xp = xrow + (long)(ow * sw + off) * C;
+              const float *g = dyrow + (long)ow * CM;
+              for (int c = 0; c < C; c++)
+                for (int m = 0; m < M; m++) acc[c * M + m] += xp[c] * g[c * M + m];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * dW[kh,kw,ci,co] = sum over n,oh,ow of x[n,ih,iw,ci] * dy[n,oh,ow,co]  (regular conv filter grad).
+ * Per tap, an outer-product accumulation over output pixels, four pixels at a time so each dW
+ * vector is loaded and stored once per four multiply-adds.
+ */
+EXPORT(conv_backprop_filter)
+void conv_backprop_filter(const float *x, const float *dy, float *dW, int N, int H, int W, int Ci,
+                          int Co, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                          int pt, int pl) {
+  zero(dW, (u32)(KH * KW * Ci * Co));
+  const int co4 = Co & ~3;
+  for (int kh = 0; kh < KH; kh++) {
+    for (int kw = 0; kw < KW; kw++) {
+      float *acc = dW + ((long)kh * KW + kw) * Ci * Co;
+      int off = kw * dw - pl;
+      int ow0 = off >= 0 ? 0 : ceil_div(-off, sw);
+      int ow1 = W - off <= 0 ? 0 : ceil_div(W - off, sw);
+      if (ow1 > OW) ow1 = OW;
+      for (int n = 0; n < N; n++) {
+        for (int oh = 0; oh < OH; oh++) {
+          int ih = oh * sh - pt + kh * dh;
+          if (ih < 0 || ih >= H) continue;
+          const float *xrow = x + (((long)n * H + ih) * W) * Ci;
+          const float *dyrow = dy + (((long)n * OH + oh) * OW) * Co;
+          int ow = ow0;
+          for (; ow + 4 <= ow1; ow += 4) {
+            const float *x0 = xrow + (long)(ow * sw + off) * Ci;
+            const float *x1 = x0 + (long)sw * Ci, *x2 = x1 + (long)sw * Ci, *x3 = x2 + (long)sw * Ci;
+            const float *g0 = dyrow + (long)ow * Co, *g1 = g0 + Co, *g2 = g1 + Co, *g3 = g2 + Co;
+            for (int ci = 0; ci < Ci; ci++) {
+              float *a = acc + (long)ci * Co;
+              v128_t s0 = wasm_f32x4_splat(x0[ci]), s1 = wasm_f32x4_splat(x1[ci]);
+              v128_t s2 = wasm_f32x4_splat(x2[ci]), s3 = wasm_f32x4_splat(x3[ci]);
+              int co = 0;
+              for (; co < co4; co += 4) {
+                v128_t t = wasm_v128_load(a + co);
+                t = wasm_f32x4_add(t, wasm_f32x4_mul(s0, wasm_v128_load(g0 + co)));
+                t = wasm_f32x4_add(t, wasm_f32x4_mul(s1, wasm_v128_load(g1 + co)));
+                t = wasm_f32x4_add(t, wasm_f32x4_mul(s2, wasm_v128_load(g2 + co)));
+                t = wasm_f32x4_add(t, wasm_f32x4_mul(s3, wasm_v128_load(g3 + co)));
+                wasm_v128_store(a + co, t);
+              }
+              for (; co < Co; co++)
+                a[co] += x0[ci] * g0[co] + x1[ci] * g1[co] + x2[ci] * g2[co] + x3[ci] * g3[co];
+            }
+          }
+          for (; ow < ow1; ow++) {
+            const float *x0 = xrow + (long)(ow * sw + off) * Ci;
+            const float *g0 = dyrow + (long)ow * Co;
+            for (int ci = 0; ci < Ci; ci++) {
+              float *a = acc + (long)ci * Co;
+              v128_t s0 = wasm_f32x4_splat(x0[ci]);
+              int co = 0;
+              for (; co < co4; co += 4)
+                wasm_v128_store(a + co, wasm_f32x4_add(wasm_v128_load(a + co), wasm_f32x4_mul(s0, wasm_v128_load(g0 + co))));
+              for (; co < Co; co++) a[co] += x0[ci] * g0[co];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * dx[n,ih,iw,ci] = sum over taps of sum_co dy[n,oh,ow,co] * w[kh,kw,ci,co].
+ * wT is the filter transposed to [KH,KW,Co,Ci] (done by the caller) so the inner loop runs over
+ * contiguous ci. Gather form, 8 input channels per register block.
+ */
+EXPORT(conv_backprop_input)
+void conv_backprop_input(const float *dy, const float *wT, float *dx, int N, int H, int W, int Ci,
+                         int Co, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                         int pt, int pl) {
+  const int ci8 = Ci & ~7;
+  const int ci4 = Ci & ~3;
+  for (int n = 0; n < N; n++) {
+    for (int ih = 0; ih < H; ih++) {
+      for (int iw = 0; iw < W; iw++) {
+        float *out = dx + (((long)n * H + ih) * W + iw) * Ci;
+        zero(out, Ci);
+        for (int kh = 0; kh < KH; kh++) {
+          int th = ih + pt - kh * dh;
+          if (th < 0 || th % sh) continue;
+          int oh = th / sh;
+          if (oh >= OH) continue;
+          for (int kw = 0; kw < KW; kw++) {
+            int tw = iw + pl - kw * dw;
+            if (tw < 0 || tw % sw) continue;
+            int ow = tw / sw;
+            if (ow >= OW) continue;
+            const float *g = dy + (((long)n * OH + oh) * OW + ow) * Co;
+            const float *f = wT + ((long)kh * KW + kw) * Co * Ci;
+            int ci = 0;
+            for (; ci < ci8; ci += 8) {
+              v128_t a0 = wasm_v128_load(out + ci), a1 = wasm_v128_load(out + ci + 4);
+              for (int co = 0; co < Co; co++) {
+                v128_t s = wasm_f32x4_splat(g[co]);
+                const float *fr = f + (long)co * Ci + ci;
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(fr)));
+                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(fr + 4)));
+              }
+              wasm_v128_store(out + ci, a0);
+              wasm_v128_store(out + ci + 4, a1);
+            }
+            for (; ci < ci4; ci += 4) {
+              v128_t a0 = wasm_v128_load(out + ci);
+              for (int co = 0; co < Co; co++)
+                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(g[co]), wasm_v128_load(f + (long)co * Ci + ci)));
+              wasm_v128_store(out + ci, a0);
+            }
+            for (; ci < Ci; ci++) {
+              float s = 0.0f;
+              for (int co = 0; co < Co; co++) s += g[co] * f[(long)co * Ci + ci];
+              out[ci] += s;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/* dst[kh,kw,co,ci] = src[kh,kw,ci,co]: the filter transpose conv_backprop_input needs. */
+EXPORT(transpose_filter)
+void transpose_filter(const float *src, float *dst, int taps, int Ci, int Co) {
+  for (int t = 0; t < taps; t++) {
+    const float *s = src + (long)t * Ci * Co;
+    float *d = dst + (long)t * Ci * Co;
+    for (int ci = 0; ci < Ci; ci++)
+      for (int co = 0; co < Co; co++) d[(long)co * Ci + ci] = s[(long)ci * Co + co];
+  }
+}
+
+/*
+ * Max-pool gradient: each dy goes to the first maximum of its window (as tfjs's cpu backend and
+ * TensorFlow do); padding never wins. Four channels per SIMD lane group: running max and its
+ * flat input index are kept in vectors, then scattered.
+ */
+EXPORT(max_pool_grad)
+void max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int W, int C, int OH,
+                   int OW, int KH, int KW, int sh, int sw, int pt, int pl) {
+  zero(dx, (u32)(N * H * W * C));
+  const int c4 = C & ~3;
+  for (int n = 0; n < N; n++) {
+    const float *xn = x + (long)n * H * W * C;
+    float *dxn = dx + (long)n * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      int h0 = oh * sh - pt, h1 = h0 + KH;
+      if (h0 < 0) h0 = 0;
+      if (h1 > H) h1 = H;
+      for (int ow = 0; ow < OW; ow++) {
+        int w0 = ow * sw - pl, w1 = w0 + KW;
+        if (w0 < 0) w0 = 0;
+        if (w1 > W) w1 = W;
+        const float *g = dy + (((long)n * OH + oh) * OW + ow) * C;
+        if (h0 >= h1 || w0 >= w1) continue;
+        const int first = h0 * W + w0;
+        int c = 0;
+        for (; c < c4; c += 4) {
+          v128_t best = wasm_v128_load(xn + (long)first * C + c);
+          v128_t bestIdx = wasm_i32x4_splat(first);
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              int idx = h * W + w;
+              v128_t v = wasm_v128_load(xn + (long)idx * C + c);
+              v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              bestIdx = wasm_v128_bitselect(wasm_i32x4_splat(idx), bestIdx, gt);
+            }
+          }
+          dxn[(long)wasm_i32x4_extract_lane(bestIdx, 0) * C + c] += g[c];
+          dxn[(long)wasm_i32x4_extract_lane(bestIdx, 1) * C + c + 1] += g[c + 1];
+          dxn[(long)wasm_i32x4_extract_lane(bestIdx, 2) * C + c + 2] += g[c + 2];
+          dxn[(long)wasm_i32x4_extract_lane(bestIdx, 3) * C + c + 3] += g[c + 3];
+        }
+        for (; c < C; c++) {
+          float best = xn[(long)first * C + c];
+          int bestIdx = first;
+          for (int h = h0; h < h1; h++)
+            for (int w = w0; w < w1; w++) {
+              int idx = h * W + w;
+              float v = xn[(long)idx * C + c];
+              if (v > best) {
+                best = v;
+                bestIdx = idx;
+              }
+            }
+          dxn[(long)bestIdx * C + c] += g[c];
+        }
+      }
+    }
+  }
+}
+
+/* dx = dy where x > 0, else 0 (the ReLU gradient in one pass). */
+EXPORT(relu_grad)
+void relu_grad(const float *x, const float *dy, float *dx, int n) {
+  int i = 0;
+  v128_t z = wasm_f32x4_splat(0.0f);
+  for (; i + 4 <= n; i += 4) {
+    v128_t m = wasm_f32x4_gt(wasm_v128_load(x + i), z);
+    wasm_v128_store(dx + i, wasm_v128_and(wasm_v128_load(dy + i), m));
+  }
+  for (; i < n; i++) dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+}
+
+/*
+ * out[c] = scale * sum over r of x[r*C + c]: a reduction over all leading axes of a row-major
+ * tensor (NHWC over N,H,W) without transposing it. Rows are summed in blocks of 256 into `part`
+ * (C floats of scratch) and blocks are added into `out`, which keeps float32 rounding error low.
+ */
+EXPORT(sum_leading)
+void sum_leading(const float *x, float *out, float *part, int rows, int C, float scale) {
+  zero(out, (u32)C);
+  const int c4 = C & ~3;
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    int r1 = r0 + 256 < rows ? r0 + 256 : rows;
+    zero(part, (u32)C);
+    for (int r = r0; r < r1; r++) {
+      const float *row = x + (long)r * C;
+      int c = 0;
+      for (; c < c4; c += 4) wasm_v128_store(part + c, wasm_f32x4_add(wasm_v128_load(part + c), wasm_v128_load(row + c)));
+      for (; c < C; c++) part[c] += row[c];
+    }
+    for (int c = 0; c < C; c++) out[c] += part[c];
+  }
+  if (scale != 1.0f)
+    for (int c = 0; c < C; c++) out[c] *= scale;
+}
+
+/* dst[r, off:off+cs] = src[r, 0:cs] for r < rows, dst rows of cd floats (concat on the last axis). */
+EXPORT(copy_into_columns)
+void copy_into_columns(const float *src, float *dst, int rows, int cs, int cd, int off) {
+  for (int r = 0; r < rows; r++) {
+    const float *s = src + (long)r * cs;
+    float *d = dst + (long)r * cd + off;
+    int c = 0;
+    for (; c + 4 <= cs; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+    for (; c < cs; c++) d[c] = s[c];
+  }
+}
+
+/* dst[r, 0:cd] = src[r, off:off+cd] for r < rows, src rows of cs floats (split on the last axis). */
+EXPORT(copy_from_columns)
+void copy_from_columns(const float *src, float *dst, int rows, int cs, int cd, int off) {
+  for (int r = 0; r < rows; r++) {
+    const float *s = src + (long)r * cs + off;
+    float *d = dst + (long)r * cd;
+    int c = 0;
+    for (; c + 4 <= cd; c += 4) wasm_v128_store(d + c, wasm_v128_load(s + c));
+    for (; c < cd; c++) d[c] = s[c];
+  }
+}
