@@ -1,0 +1,49 @@
+/**
+ * The evaluation cache: results keyed by (canonical genotype hash, evaluation-config hash), so a
+ * genotype evaluated before under the same config is never trained again.
+ */
+import { createHash } from 'node:crypto';
+import type { EvalConfig } from './evaluation.js';
+import type { EvaluationRecord } from './events.js';
+
+/** JSON with object keys sorted, so equal configs always serialise alike. */
+export function stableStringify(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableStringify).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableStringify(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/** 16 hex characters of the SHA-256 of the config's stable JSON. */
+export function evalConfigHash(config: EvalConfig): string {
+  return createHash('sha256').update(stableStringify(config)).digest('hex').slice(0, 16);
+}
+
+/** What the cache keeps of an evaluation: its outcome, not its position or timing. */
+export type CachedOutcome = Pick<EvaluationRecord, 'status' | 'scores' | 'objectives' | 'failure'>;
+
+export class EvaluationCache {
+  private readonly entries = new Map<string, CachedOutcome>();
+
+  private static key(genotypeHash: string, configHash: string): string {
+    return `${genotypeHash}|${configHash}`;
+  }
+
+  get(genotypeHash: string, configHash: string): CachedOutcome | undefined {
+    return this.entries.get(EvaluationCache.key(genotypeHash, configHash));
+  }
+
+  /** Keeps the first outcome stored for a key (later duplicates are cache hits themselves). */
+  set(genotypeHash: string, configHash: string, outcome: CachedOutcome): void {
+    const key = EvaluationCache.key(genotypeHash, configHash);
+    if (!this.entries.has(key)) this.entries.set(key, outcome);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}

@@ -1,0 +1,160 @@
+/**
+ * The configuration of a search run (validated with zod; errors name the field). Stored in the run's
+ * directory, so a resumed run continues with exactly the same settings.
+ */
+import { z } from 'zod';
+import { InputError } from '../errors.js';
+import { CROSSOVER_MODES } from './crossover.js';
+import { evalConfigSchema, DATASETS, type DatasetName } from './evaluation.js';
+import { OPERATIONS } from './genotype.js';
+import { DEFAULT_SEARCH_EPS, objectiveSpecSchema, type ObjectiveSpec } from './objectives.js';
+
+export const SEARCH_STRATEGIES = ['nsga2', 'random'] as const;
+export const EVALUATOR_KINDS = ['real', 'surrogate'] as const;
+
+/** The search config as written by a user (before defaults). */
+const searchConfigObject = z
+  .object({
+    /** Optional human-readable label. */
+    name: z.string().max(200).optional(),
+    strategy: z.enum(SEARCH_STRATEGIES).default('nsga2'),
+    /** Population size (mu). */
+    population: z.number().int().min(1).max(10_000).default(20),
+    /** Offspring per generation (lambda); default: the population size. */
+    offspring: z.number().int().min(1).max(10_000).optional(),
+    /** Generations, counting the initial population as generation 0. */
+    generations: z.number().int().min(1).max(100_000).default(10),
+    seed: z
+      .number()
+      .int()
+      .min(0)
+      .max(2 ** 32 - 1)
+      .default(0),
+    /** Intermediate nodes per cell of sampled genotypes. */
+    nodes: z.number().int().min(1).max(32).default(4),
+    /** Ops that sampling and mutation may use (default: DARTS's primitives without 'none'). */
+    ops: z.array(z.enum(OPERATIONS)).min(1).optional(),
+    objectives: z.array(objectiveSpecSchema).min(1).max(8),
+    evaluator: z.enum(EVALUATOR_KINDS).default('real'),
+    evaluation: evalConfigSchema.default(evalConfigSchema.parse({})),
+    crossoverProbability: z.number().min(0).max(1).default(0.9),
+    crossoverMode: z.enum(CROSSOVER_MODES).default('node-uniform'),
+    /** Per-edge mutation probability (default: one edge per genotype on average). */
+    mutationProbability: z.number().gt(0).max(1).optional(),
+    /** Rounds of redrawing offspring that duplicate the population or each other. */
+    maxRedraws: z.number().int().min(0).max(1000).default(20),
+    /** Surrogate evaluator only: artificial delay per evaluation, for tests and demos. */
+    surrogateDelayMs: z.number().min(0).max(600_000).default(0),
+  })
+  .strict();
+
+export type SearchConfigInput = Omit<z.input<typeof searchConfigObject>, 'objectives'> & {
+  objectives?: z.input<typeof objectiveSpecSchema>[];
+};
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Fills the defaults that depend on other fields: the objectives (clean + PGD at the data set's
+ * eps), an adversarial objective's missing attack/eps, and, when the evaluation config names no
+ * attacks, the attacks the objectives need.
+ */
+function fillDependentDefaults(raw: unknown): unknown {
+  if (!isRecord(raw)) return raw;
+  const evaluation = raw.evaluation === undefined ? {} : raw.evaluation;
+  if (!isRecord(evaluation)) return raw;
+  const dataset = (DATASETS as readonly unknown[]).includes(evaluation.dataset)
+    ? (evaluation.dataset as DatasetName)
+    : 'mnist';
+  const eps = DEFAULT_SEARCH_EPS[dataset];
+  const objectives =
+    raw.objectives === undefined
+      ? [
+          { metric: 'clean', direction: 'max' },
+          { metric: 'adversarial', attack: 'pgd', eps, direction: 'max' },
+        ]
+      : Array.isArray(raw.objectives)
+        ? raw.objectives.map((o: unknown) =>
+            isRecord(o) && o.metric === 'adversarial'
+              ? { ...o, attack: o.attack ?? 'pgd', eps: o.eps ?? eps }
+              : o,
+          )
+        : raw.objectives;
+  let attacks = evaluation.attacks;
+  if (attacks === undefined && Array.isArray(objectives)) {
+    const wanted = objectives.filter(
+      (o: unknown): o is { attack: string; eps: number } =>
+        isRecord(o) && o.metric === 'adversarial',
+    );
+    const unique = wanted.filter(
+      (o, i) => wanted.findIndex((p) => p.attack === o.attack && p.eps === o.eps) === i,
+    );
+    attacks = (unique.length > 0 ? unique : [{ attack: 'pgd', eps }]).map((o) => ({
+      name: o.attack,
+      eps: o.eps,
+    }));
+  }
+  return { ...raw, objectives, evaluation: { ...evaluation, attacks } };
+}
+
+export const searchConfigSchema = z.preprocess(
+  fillDependentDefaults,
+  searchConfigObject
+    .superRefine((c, ctx) => {
+      c.objectives.forEach((o: ObjectiveSpec, i) => {
+        if (o.metric === 'adversarial') {
+          const found = c.evaluation.attacks.some(
+            (a) => a.name === o.attack && Math.abs(a.eps - (o.eps ?? NaN)) < 1e-9,
+          );
+          if (!found) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['objectives', i],
+              message: `${o.attack}@${o.eps} is not among evaluation.attacks`,
+            });
+          }
+        } else if (o.attack !== undefined || o.eps !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objectives', i],
+            message: `attack and eps apply to the 'adversarial' metric only`,
+          });
+        }
+        if (o.metric === 'curve-mean' && c.evaluation.curveEps.length === 0) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['objectives', i],
+            message: `'curve-mean' needs evaluation.curveEps`,
+          });
+        }
+      });
+    })
+    .transform((c) => ({ ...c, offspring: c.offspring ?? c.population })),
+);
+
+export type SearchConfig = z.output<typeof searchConfigSchema>;
+
+/** One line naming the first problems of a zod error, e.g. "population: Too small: expected ...". */
+export function describeZodError(error: z.ZodError, prefix = ''): string {
+  return error.issues
+    .slice(0, 3)
+    .map(
+      (i) =>
+        `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)'}: ${i.message}`,
+    )
+    .join('; ');
+}
+
+/** Validates a search config; InputError naming the field otherwise. */
+export function parseSearchConfig(input: unknown, source = 'search config'): SearchConfig {
+  const r = searchConfigSchema.safeParse(input);
+  if (!r.success) throw new InputError(`invalid ${source}: ${describeZodError(r.error)}`);
+  return r.data;
+}
+
+/** Evaluations the run will make when it completes. */
+export function plannedEvaluations(c: SearchConfig): number {
+  return c.population + (c.generations - 1) * c.offspring;
+}

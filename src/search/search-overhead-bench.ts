@@ -1,0 +1,140 @@
+/**
+ * Search overhead benchmark (merged into `npm run bench`): the cost of the search itself, apart from
+ * training. (1) non-dominated sort plus crowding distance of every front for 10 000 random points with
+ * 3 objectives (goal < 100 ms); (2) time to persist one evaluation to a run that already stores 1 000
+ * (goal < 5 ms); plus, for information, the atomic run.json checkpoint written at generation ends.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunFile } from '../store/run-format.js';
+import { RunWriter } from '../store/run-writer.js';
+import { genotypeHash } from './canonical.js';
+import { crowdingDistance } from './nsga2/crowding-distance.js';
+import { nonDominatedSort } from './nsga2/non-dominated-sort.js';
+import { Rng } from './rng.js';
+import { sampleGenotype } from './sampling.js';
+import { parseSearchConfig } from './search-config.js';
+import { surrogateScores } from './surrogate.js';
+
+export interface SearchOverheadBench {
+  readonly sortAndCrowding: {
+    readonly points: number;
+    readonly objectives: number;
+    readonly fronts: number;
+    readonly medianMs: number;
+    readonly goalMs: number;
+    readonly meetsGoal: boolean;
+  };
+  readonly persistEvaluation: {
+    readonly stored: number;
+    readonly medianMs: number;
+    readonly goalMs: number;
+    readonly meetsGoal: boolean;
+  };
+  readonly checkpoint: { readonly medianMs: number };
+}
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+const round = (v: number) => Math.round(v * 1000) / 1000;
+
+export async function runSearchOverheadBench(
+  options: { points?: number; stored?: number; repeats?: number } = {},
+): Promise<SearchOverheadBench> {
+  const points = options.points ?? 10_000;
+  const stored = options.stored ?? 1000;
+  const repeats = options.repeats ?? 7;
+  const rng = Rng.fromSeed('search-overhead-bench');
+
+  // (1) Sorting and crowding, as survival does it.
+  const cloud = Array.from({ length: points }, () => [rng.next(), rng.next(), rng.next()]);
+  let fronts = 0;
+  const sortTimes: number[] = [];
+  for (let r = 0; r < repeats; r++) {
+    const t0 = performance.now();
+    const fs = nonDominatedSort(cloud);
+    for (const f of fs) crowdingDistance(f.map((i) => cloud[i]!));
+    sortTimes.push(performance.now() - t0);
+    fronts = fs.length;
+  }
+
+  // (2) Persisting evaluations to a run with `stored` evaluations already.
+  const dir = await mkdtemp(join(tmpdir(), 'robust-nas-bench-'));
+  const config = parseSearchConfig({ evaluator: 'surrogate' });
+  const now = new Date().toISOString();
+  const file: RunFile = {
+    format: RUN_FORMAT,
+    formatVersion: RUN_FORMAT_VERSION,
+    id: 'bench',
+    createdAt: now,
+    updatedAt: now,
+    status: 'running',
+    config,
+    checkpoint: { generation: 0, rngState: rng.state(), evaluationsAtStart: 0, population: [] },
+    generations: [],
+  };
+  const persistTimes: number[] = [];
+  const checkpointTimes: number[] = [];
+  const writer = await RunWriter.create(dir, file);
+  try {
+    const record = (index: number) => {
+      const genotype = sampleGenotype(rng);
+      const scores = surrogateScores(genotype, config.evaluation);
+      return {
+        index,
+        generation: Math.floor(index / 20),
+        genotype,
+        hash: genotypeHash(genotype),
+        status: 'finished' as const,
+        scores,
+        objectives: [scores.clean.accuracy, scores.adversarial[0]!.accuracy],
+        cached: false,
+        seed: rng.seed32(),
+        startedAt: now,
+        finishedAt: now,
+      };
+    };
+    for (let i = 0; i < stored; i++) await writer.appendEvaluation(record(i));
+    for (let r = 0; r < Math.max(repeats, 20); r++) {
+      const rec = record(stored + r);
+      const t0 = performance.now();
+      await writer.appendEvaluation(rec);
+      persistTimes.push(performance.now() - t0);
+    }
+    for (let r = 0; r < repeats; r++) {
+      const t0 = performance.now();
+      await writer.update({
+        generations: Array.from({ length: 50 }, (_, g) => ({
+          generation: g,
+          population: Array.from({ length: 20 }, (_, k) => g * 20 + k),
+          front: [g * 20],
+          hypervolume: 0.5,
+          evaluations: (g + 1) * 20,
+        })),
+      });
+      checkpointTimes.push(performance.now() - t0);
+    }
+  } finally {
+    await writer.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+  const sortMs = round(median(sortTimes));
+  const persistMs = round(median(persistTimes));
+  return {
+    sortAndCrowding: {
+      points,
+      objectives: 3,
+      fronts,
+      medianMs: sortMs,
+      goalMs: 100,
+      meetsGoal: sortMs < 100,
+    },
+    persistEvaluation: { stored, medianMs: persistMs, goalMs: 5, meetsGoal: persistMs < 5 },
+    checkpoint: { medianMs: round(median(checkpointTimes)) },
+  };
+}

@@ -1,0 +1,63 @@
+/** A run's evaluations as CSV: one row per evaluation, the genotype as JSON in the last column. */
+import { objectiveLabel } from '../search/objectives.js';
+import type { RunData } from './run-store.js';
+
+function cell(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  const s =
+    typeof v === 'string'
+      ? v
+      : typeof v === 'number' || typeof v === 'boolean'
+        ? String(v)
+        : JSON.stringify(v);
+  return /[",\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+export function runToCsv(data: RunData): string {
+  const attacks = data.config.evaluation.attacks.map((a) => `${a.name}@${a.eps}`);
+  const objectives = data.config.objectives.map((o) => `objective:${objectiveLabel(o)}`);
+  const header = [
+    'index',
+    'generation',
+    'hash',
+    'status',
+    'cached',
+    ...objectives,
+    'clean',
+    ...attacks,
+    'hrs',
+    'params',
+    'macs',
+    'seconds',
+    'backend',
+    'surrogate',
+    'failure',
+    'started_at',
+    'finished_at',
+    'genotype',
+  ];
+  const rows = data.evaluations.map((r) => {
+    const s = r.scores;
+    return [
+      r.index,
+      r.generation,
+      r.hash,
+      r.status,
+      r.cached,
+      ...data.config.objectives.map((_, k) => r.objectives?.[k]),
+      s?.clean.accuracy,
+      ...data.config.evaluation.attacks.map((_, k) => s?.adversarial[k]?.accuracy),
+      s?.hrs,
+      s?.params,
+      s?.macs,
+      s?.seconds.total,
+      s?.backend,
+      s ? s.surrogate === true : undefined,
+      r.failure,
+      r.startedAt,
+      r.finishedAt,
+      r.genotype,
+    ].map(cell);
+  });
+  return [header.map(cell), ...rows].map((row) => row.join(',')).join('\n') + '\n';
+}

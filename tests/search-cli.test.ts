@@ -1,0 +1,156 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RunStore } from '../src/store/run-store.js';
+import { runCommand } from './helpers/cli.js';
+
+const root = mkdtempSync(join(tmpdir(), 'robust-nas-cli-'));
+const runs = join(root, 'runs');
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+describe('robust-nas search / runs / export', () => {
+  beforeAll(() => {
+    const r = runCommand([
+      'search',
+      '--evaluator',
+      'surrogate',
+      '--population',
+      '6',
+      '--generations',
+      '3',
+      '--seed',
+      '4',
+      '--objectives',
+      'clean,pgd@0.2',
+      '--runs-dir',
+      runs,
+      '--run-id',
+      'cli1',
+    ]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(
+      /generation 3\/3: 18\/18 evaluations, front \d+, hypervolume 0\.\d{4}/,
+    );
+    expect(r.stdout).toMatch(/run cli1 completed/);
+  });
+
+  it('search saves the run with the objectives asked for', async () => {
+    const data = await new RunStore(runs).read('cli1');
+    expect(data.objectives).toEqual([
+      { metric: 'clean', direction: 'max' },
+      { metric: 'adversarial', attack: 'pgd', eps: 0.2, direction: 'max' },
+    ]);
+    expect(data.config.evaluation.attacks.map((a) => [a.name, a.eps])).toEqual([['pgd', 0.2]]);
+    expect(data.evaluations).toHaveLength(18);
+  });
+
+  it('runs list / show / front print the run', () => {
+    const list = runCommand(['runs', 'list', '--runs-dir', runs]);
+    expect(list.code).toBe(0);
+    expect(list.stdout).toMatch(/cli1\s+completed\s+3\/3\s+18\/18\s+nsga2\s+surrogate/);
+    const show = runCommand(['runs', 'show', 'cli1', '--runs-dir', runs]);
+    expect(show.stdout).toMatch(/generation 2: hypervolume 0\.\d{4}/);
+    expect(show.stdout).toMatch(/surrogate scores, not accuracies/);
+    const front = runCommand(['runs', 'front', 'cli1', '--runs-dir', runs, '--json']);
+    expect(front.code).toBe(0);
+    const rows = JSON.parse(front.stdout) as {
+      index: number;
+      objectives: Record<string, number>;
+    }[];
+    expect(rows.length).toBeGreaterThan(0);
+    expect(Object.keys(rows[0]!.objectives)).toEqual(['clean', 'pgd@0.2']);
+    const table = runCommand(['runs', 'front', 'cli1', '--runs-dir', runs]);
+    expect(table.stdout).toMatch(/CLEAN\s+PGD@0\.2\s+HRS\s+GENOTYPE/);
+    expect(table.stdout).toMatch(/Genotype\(normal=\[/);
+  });
+
+  it('export writes every evaluation as CSV or JSON', async () => {
+    const csv = runCommand(['export', 'cli1', '--format', 'csv', '--runs-dir', runs]);
+    expect(csv.code).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines).toHaveLength(19);
+    expect(lines[0]).toMatch(
+      /^index,generation,hash,status,cached,objective:clean,objective:pgd@0.2,/,
+    );
+    const out = join(root, 'run.json');
+    expect(
+      runCommand(['export', 'cli1', '--format', 'json', '--output', out, '--runs-dir', runs]).code,
+    ).toBe(0);
+    const json = JSON.parse(readFileSync(out, 'utf8'));
+    expect(json.evaluations).toEqual(
+      JSON.parse(JSON.stringify((await new RunStore(runs).read('cli1')).evaluations)),
+    );
+    const bad = runCommand(['export', 'cli1', '--format', 'xml', '--runs-dir', runs]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--format: expected csv or json/);
+  });
+
+  it('search --config reads a JSON file and reports invalid fields by name (exit 2)', () => {
+    const good = join(root, 'search.json');
+    writeFileSync(
+      good,
+      JSON.stringify({ evaluator: 'surrogate', population: 4, generations: 2, strategy: 'random' }),
+    );
+    const r = runCommand([
+      'search',
+      '--config',
+      good,
+      '--runs-dir',
+      runs,
+      '--run-id',
+      'cfg',
+      '--json',
+    ]);
+    expect(r.code).toBe(0);
+    const events = r.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string });
+    expect(events.filter((e) => e.type === 'generation-finished')).toHaveLength(2);
+    const bad = join(root, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ population: 'many', evaluation: { dataset: 'imagenet' } }));
+    const e = runCommand(['search', '--config', bad, '--runs-dir', runs]);
+    expect(e.code).toBe(2);
+    expect(e.stderr.trim().split('\n')).toHaveLength(1);
+    expect(e.stderr).toMatch(/population/);
+    expect(e.stderr).toMatch(/evaluation\.dataset/);
+    const obj = runCommand([
+      'search',
+      '--objectives',
+      'clean,speed',
+      '--evaluator',
+      'surrogate',
+      '--runs-dir',
+      runs,
+    ]);
+    expect(obj.code).toBe(2);
+    expect(obj.stderr).toMatch(/unknown objective 'speed'/);
+  });
+
+  it('unknown and invalid run ids give one line and exit 2; resume of a completed run is a no-op', () => {
+    const unknown = runCommand(['runs', 'show', 'nope', '--runs-dir', runs]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown run: nope/);
+    const traversal = runCommand(['resume', '../runs', '--runs-dir', runs]);
+    expect(traversal.code).toBe(2);
+    expect(traversal.stderr).toMatch(/invalid run id/);
+    const done = runCommand(['resume', 'cli1', '--runs-dir', runs]);
+    expect(done.code).toBe(0);
+    expect(done.stdout).toMatch(/already completed/);
+  });
+
+  it('a corrupt run is reported by name and left untouched', () => {
+    const file = join(runs, 'cfg', 'run.json');
+    writeFileSync(file, '{"format": "robust-nas-run", "formatVersion": 1, "id": "cfg"');
+    const r = runCommand(['resume', 'cfg', '--runs-dir', runs]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/run cfg is corrupt/);
+    expect(readFileSync(file, 'utf8')).toBe(
+      '{"format": "robust-nas-run", "formatVersion": 1, "id": "cfg"',
+    );
+    const list = runCommand(['runs', 'list', '--runs-dir', runs]);
+    expect(list.stdout).toMatch(/cfg\s+unreadable/);
+  });
+});

@@ -1,0 +1,181 @@
+import {
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+  appendFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { SearchRun } from '../src/search/search-run.js';
+import {
+  RunCorruptError,
+  RunFormatVersionError,
+  RunLockedError,
+  RunNotFoundError,
+} from '../src/store/errors.js';
+import { parseJournal } from '../src/store/json-lines.js';
+import { RunStore } from '../src/store/run-store.js';
+
+const root = mkdtempSync(join(tmpdir(), 'robust-nas-store-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+let counter = 0;
+async function completedRun(runsDir: string, generations = 2) {
+  const runId = `run${counter++}`;
+  const run = await SearchRun.create(
+    { evaluator: 'surrogate', population: 4, generations, seed: 3 },
+    { runsDir, runId },
+  );
+  await run.run();
+  return runId;
+}
+
+describe('JSON-lines journal', () => {
+  it('ignores a torn last line and reports where complete lines end', () => {
+    const j = parseJournal('{"a":1}\n{"a":2}\n{"a":');
+    expect(j.values).toEqual([{ a: 1 }, { a: 2 }]);
+    expect(j.torn).toBe(true);
+    expect(j.validBytes).toBe(16);
+  });
+
+  it('keeps a whole last line that lost only its newline', () => {
+    expect(parseJournal('{"a":1}\n{"a":2}')).toMatchObject({
+      values: [{ a: 1 }, { a: 2 }],
+      torn: false,
+    });
+  });
+
+  it('rejects a broken line that is not the last one', () => {
+    expect(() => parseJournal('{"a":1}\n{"a"\n{"a":3}\n')).toThrow(/line 2 is not valid JSON/);
+  });
+});
+
+describe('RunStore', () => {
+  it('lists and reads a finished run with everything the issue asks for', async () => {
+    const dir = join(root, 'basic');
+    const id = await completedRun(dir, 3);
+    const store = new RunStore(dir);
+    const [summary] = await store.list();
+    expect(summary).toMatchObject({
+      id,
+      status: 'completed',
+      generation: 3,
+      generations: 3,
+      evaluations: 12,
+      plannedEvaluations: 12,
+      strategy: 'nsga2',
+      evaluator: 'surrogate',
+    });
+    const data = await store.read(id);
+    expect(data.evaluations).toHaveLength(12);
+    expect(data.generations.map((g) => g.generation)).toEqual([0, 1, 2]);
+    const e = data.evaluations[5]!;
+    expect(e.scores?.backend).toBe('surrogate');
+    expect(e.scores?.seconds.total).toBeGreaterThan(0);
+    expect(e.objectives).toHaveLength(2);
+    for (const g of data.generations) {
+      expect(g.population).toHaveLength(4);
+      expect(g.front.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('rejects invalid run ids (no path traversal) with InputError, unknown ones with RunNotFoundError', async () => {
+    const store = new RunStore(join(root, 'basic'));
+    for (const bad of ['../basic', 'a/b', '', '.hidden', 'x'.repeat(65)]) {
+      await expect(store.read(bad)).rejects.toBeInstanceOf(InputError);
+    }
+    await expect(store.read('missing')).rejects.toBeInstanceOf(RunNotFoundError);
+  });
+
+  it('reports a corrupt run file clearly, lists it with an error, and never overwrites it', async () => {
+    const dir = join(root, 'corrupt');
+    const good = await completedRun(dir);
+    const bad = await completedRun(dir);
+    const file = join(dir, bad, 'run.json');
+    const text = readFileSync(file, 'utf8');
+    const broken = text.slice(0, text.length / 2);
+    writeFileSync(file, broken);
+    const store = new RunStore(dir);
+    await expect(store.read(bad)).rejects.toBeInstanceOf(RunCorruptError);
+    await expect(store.read(bad)).rejects.toThrow(/run\.json is not valid JSON/);
+    const list = await store.list();
+    expect(list.find((r) => r.id === good)!.error).toBeUndefined();
+    expect(list.find((r) => r.id === bad)!.error).toMatch(/corrupt/);
+    await expect(SearchRun.open(bad, { runsDir: dir })).rejects.toBeInstanceOf(RunCorruptError);
+    expect(readFileSync(file, 'utf8')).toBe(broken);
+  });
+
+  it('reports a broken evaluation line in the middle of the journal as corruption', async () => {
+    const dir = join(root, 'journal');
+    const id = await completedRun(dir);
+    const file = join(dir, id, 'evaluations.jsonl');
+    const lines = readFileSync(file, 'utf8').split('\n');
+    lines[2] = '{"index": 2, "oops"';
+    writeFileSync(file, lines.join('\n'));
+    const before = readFileSync(file, 'utf8');
+    await expect(new RunStore(dir).read(id)).rejects.toThrow(/evaluations\.jsonl line 3/);
+    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toBeInstanceOf(RunCorruptError);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('refuses a run written by a newer format version, untouched', async () => {
+    const dir = join(root, 'newer');
+    const id = await completedRun(dir);
+    const file = join(dir, id, 'run.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8'));
+    raw.formatVersion = 99;
+    raw.somethingNew = true;
+    writeFileSync(file, JSON.stringify(raw));
+    const before = readFileSync(file, 'utf8');
+    await expect(new RunStore(dir).read(id)).rejects.toBeInstanceOf(RunFormatVersionError);
+    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toThrow(/format version 99/);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it("reports a 'running' run whose process is gone as 'interrupted', a live one as running", async () => {
+    const dir = join(root, 'interrupted');
+    const id = await completedRun(dir);
+    const file = join(dir, id, 'run.json');
+    const raw = JSON.parse(readFileSync(file, 'utf8'));
+    // A pid that cannot exist (above the kernel's pid_max).
+    writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: 2 ** 30 }));
+    expect((await new RunStore(dir).read(id)).status).toBe('interrupted');
+    // process.ppid is alive and is not us: the run is locked.
+    writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: process.ppid }));
+    expect((await new RunStore(dir).read(id)).status).toBe('running');
+    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toBeInstanceOf(RunLockedError);
+  });
+
+  it('a resumed run cuts a torn last journal line and continues', async () => {
+    const dir = join(root, 'torn');
+    const runId = 'torn';
+    const run = await SearchRun.create(
+      { evaluator: 'surrogate', population: 4, generations: 3, seed: 5 },
+      { runsDir: dir, runId },
+    );
+    run.on((e) => {
+      if (e.type === 'evaluation-finished' && e.evaluation.index === 5) run.pause();
+    });
+    await run.run();
+    expect(run.status()).toBe('paused');
+    appendFileSync(join(dir, runId, 'evaluations.jsonl'), '{"index":6,"generat');
+    expect((await new RunStore(dir).read(runId)).evaluations).toHaveLength(6);
+    const resumed = await SearchRun.open(runId, { runsDir: dir });
+    await resumed.run();
+    const data = await new RunStore(dir).read(runId);
+    expect(data.status).toBe('completed');
+    expect(data.evaluations.map((e) => e.index)).toEqual([...Array(12).keys()]);
+  });
+
+  it('lists nothing for a missing folder and skips folders that hold no run', async () => {
+    expect(await new RunStore(join(root, 'nothing-here')).list()).toEqual([]);
+    const dir = join(root, 'mixed');
+    mkdirSync(join(dir, 'not-a-run'), { recursive: true });
+    await completedRun(dir);
+    expect((await new RunStore(dir).list()).map((r) => r.id)).toHaveLength(1);
+  });
+});
