@@ -1,4 +1,101 @@
 import type { Command } from 'commander';
+import { InputError } from '../errors.js';
+import { resolveGenotype } from '../search/genotype-resolve.js';
+import {
+  type ArchitectureSpec,
+  BASELINE_ARCHS,
+  type BaselineArch,
+} from '../evaluator/architecture.js';
+import { complexityOf } from '../evaluator/complexity.js';
 
-/** Registers the `info` command(s). Placeholder until its issue lands: registers nothing yet. */
-export function registerInfoCommand(_program: Command): void {}
+interface InfoOptions {
+  genotype?: string;
+  arch?: string;
+  width: string;
+  channels: string;
+  layers: string;
+  classes: string;
+  input: string;
+  auxiliary?: boolean;
+  json?: boolean;
+}
+
+function positiveInt(value: string, what: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n <= 0) {
+    throw new InputError(`--${what}: expected a positive integer, got '${value}'`);
+  }
+  return n;
+}
+
+/** Parses "32x32x3" (H x W x C) or "28x28" (one channel). */
+export function parseInputShape(value: string): [number, number, number] {
+  const m = /^\s*(\d+)x(\d+)(?:x(\d+))?\s*$/i.exec(value);
+  if (!m) throw new InputError(`--input: expected HxWxC such as 32x32x3, got '${value}'`);
+  const dims = [m[1], m[2], m[3] ?? '1'].map(Number) as [number, number, number];
+  if (dims.some((d) => d <= 0))
+    throw new InputError(`--input: sizes must be positive, got '${value}'`);
+  return dims;
+}
+
+/** Registers `robust-nas info`: exact parameter and multiply-add counts of a network. */
+export function registerInfoCommand(program: Command): void {
+  program
+    .command('info')
+    .description(
+      'Exact parameters and multiply-adds of a network (auxiliary head excluded; same counts as PyTorch).',
+    )
+    .option('--genotype <genotype>', 'published name (DARTS_V2...), genotype string or file')
+    .option('--arch <arch>', `hand-crafted baseline: ${BASELINE_ARCHS.join(', ')}`)
+    .option('--width <w>', 'baseline width multiplier', '1')
+    .option('--channels <C>', 'initial channels C of a genotype network', '36')
+    .option('--layers <n>', 'cells of a genotype network', '20')
+    .option('--classes <n>', 'output classes', '10')
+    .option('--input <HxWxC>', 'input shape', '32x32x3')
+    .option('--auxiliary', 'with the auxiliary head (not counted, as in the DARTS paper)')
+    .option('--json', 'print {"params": ..., "macs": ...}')
+    .action((opts: InfoOptions) => {
+      if ((opts.genotype === undefined) === (opts.arch === undefined)) {
+        throw new InputError('info: give exactly one of --genotype or --arch');
+      }
+      let spec: ArchitectureSpec;
+      if (opts.arch !== undefined) {
+        if (!(BASELINE_ARCHS as readonly string[]).includes(opts.arch)) {
+          throw new InputError(
+            `--arch: unknown '${opts.arch}', expected ${BASELINE_ARCHS.join(', ')}`,
+          );
+        }
+        const width = Number(opts.width);
+        if (!Number.isFinite(width) || width <= 0) {
+          throw new InputError(`--width: expected a positive number, got '${opts.width}'`);
+        }
+        spec = { arch: opts.arch as BaselineArch, width };
+      } else {
+        spec = { genotype: resolveGenotype(opts.genotype as string) };
+      }
+      const options = {
+        channels: positiveInt(opts.channels, 'channels'),
+        layers: positiveInt(opts.layers, 'layers'),
+        numClasses: positiveInt(opts.classes, 'classes'),
+        inputShape: parseInputShape(opts.input),
+        auxiliary: opts.auxiliary ?? false,
+      };
+      const { params, macs } = complexityOf(spec, options);
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ params, macs })}\n`);
+        return;
+      }
+      const name =
+        'arch' in spec
+          ? `${spec.arch} (width ${spec.width})`
+          : `${opts.genotype} (C=${options.channels}, ${options.layers} cells)`;
+      const rows: [string, string][] = [
+        ['network', name],
+        ['input', `${options.inputShape.join('x')}, ${options.numClasses} classes`],
+        ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(2)}M)`],
+        ['multiply-adds', `${macs.toLocaleString('en-US')} (${(macs / 1e6).toFixed(1)}M)`],
+      ];
+      const pad = Math.max(...rows.map(([k]) => k.length));
+      process.stdout.write(rows.map(([k, v]) => `${k.padEnd(pad)}  ${v}`).join('\n') + '\n');
+    });
+}

@@ -1,0 +1,89 @@
+/**
+ * Profiles one training step (and one PGD input-gradient step) of the project's real network
+ * (buildModel + trainStep) on the chosen backend: wall time per step, wasm heap high-water mark,
+ * and per-kernel call counts and times from tf.profile.
+ *
+ *   npx esbuild scripts/train-profile.ts --bundle --platform=node --format=esm \
+ *     --packages=external --outfile=/tmp/train-profile.mjs && node /tmp/train-profile.mjs \
+ *     [--backend wasm] [--batch 64] [--steps 3] [--hw 32 --in-ch 3 --C 16 --layers 8] [--top 30]
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { buildModel } from '../src/evaluator/architecture.js';
+import { describeBackend, initBackend, parseBackendName } from '../src/evaluator/backend.js';
+import { inputGradient } from '../src/evaluator/input-gradient.js';
+import { Sgd } from '../src/evaluator/sgd.js';
+import { trainStep } from '../src/evaluator/train-step.js';
+import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
+}
+
+const batch = Number(arg('batch', '64'));
+const steps = Number(arg('steps', '3'));
+const hw = Number(arg('hw', '32'));
+const inCh = Number(arg('in-ch', '3'));
+const C = Number(arg('C', '16'));
+const layers = Number(arg('layers', '8'));
+const top = Number(arg('top', '30'));
+const phase = arg('phase', 'both');
+
+function heapMb(): number | undefined {
+  const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
+  return b.wasm ? b.wasm.HEAPU8.buffer.byteLength / 2 ** 20 : undefined;
+}
+
+async function profileOf(label: string, step: () => void): Promise<void> {
+  step(); // warm-up
+  const t0 = performance.now();
+  for (let i = 0; i < steps; i++) step();
+  const ms = (performance.now() - t0) / steps;
+  const profile = await tf.profile(step);
+  const byKernel = new Map<string, { ms: number; calls: number }>();
+  for (const k of profile.kernels) {
+    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += Number(k.kernelTimeMs);
+    e.calls++;
+    byKernel.set(k.name, e);
+  }
+  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
+  const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+  const heap = heapMb();
+  console.log(
+    `${label}: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; ` +
+      `${profile.kernels.length} kernel calls, kernels sum ${total.toFixed(0)} ms; ` +
+      `peak bytes ${(profile.peakBytes / 2 ** 20).toFixed(0)} MB` +
+      (heap ? `; wasm heap ${heap.toFixed(0)} MB` : ''),
+  );
+  for (const [name, e] of rows.slice(0, top))
+    console.log(
+      `  ${name.padEnd(36)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`,
+    );
+}
+
+async function main(): Promise<void> {
+  const info = await initBackend(parseBackendName(arg('backend', 'wasm')));
+  console.error(describeBackend(info));
+  const model = buildModel(
+    { genotype: getPublishedGenotype('DARTS_V2') },
+    { channels: C, layers, numClasses: 10, inputShape: [hw, hw, inCh], seed: 0 },
+  );
+  const x = tf.randomUniform([batch, hw, hw, inCh], 0, 1, 'float32', 7) as tf.Tensor4D;
+  const y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => i % 10),
+    'int32',
+  );
+  const sgd = new Sgd({ learningRate: 0.025, momentum: 0.9, weightDecay: 3e-4 });
+  if (phase !== 'pgd') await profileOf('train step', () => void trainStep(model, sgd, x, y));
+  if (phase !== 'train')
+    await profileOf('pgd step', () => {
+      const { gradient, logits } = inputGradient(model, x, y);
+      gradient.dataSync();
+      gradient.dispose();
+      logits.dispose();
+    });
+  console.log(`tensors alive: ${tf.memory().numTensors}`);
+}
+
+await main();
