@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { InputError } from '../errors.js';
 import { describeBackend, parseBackendName } from '../evaluator/backend.js';
 import { runThroughputBench, type WorkloadName } from '../evaluator/throughput-bench.js';
+import { runSearchOverheadBench } from '../search/search-overhead-bench.js';
 
 interface BenchOptions {
   json?: boolean;
@@ -10,6 +11,7 @@ interface BenchOptions {
   steps: string;
   warmup: string;
   workload: string;
+  only?: string;
 }
 
 function count(value: string, what: string, min: number): number {
@@ -33,6 +35,7 @@ export function registerBenchCommand(program: Command): void {
     .option('--steps <k>', 'timed steps per phase', '10')
     .option('--warmup <k>', 'untimed warm-up steps per phase', '2')
     .option('--workload <w>', 'cifar, mnist or all', 'all')
+    .option('--only <part>', 'run only one part: throughput or search (search overhead)')
     .action(async (opts: BenchOptions) => {
       const workloads: WorkloadName[] =
         opts.workload === 'all'
@@ -44,6 +47,14 @@ export function registerBenchCommand(program: Command): void {
                   `--workload: expected cifar, mnist or all, got '${opts.workload}'`,
                 );
               })();
+      if (opts.only !== undefined && opts.only !== 'throughput' && opts.only !== 'search') {
+        throw new InputError(`--only: expected throughput or search, got '${opts.only}'`);
+      }
+      const search = opts.only === 'throughput' ? undefined : await runSearchOverheadBench();
+      if (opts.only === 'search') {
+        process.stdout.write(`${JSON.stringify({ search }, null, opts.json ? undefined : 2)}\n`);
+        return;
+      }
       const report = await runThroughputBench({
         backend: opts.backend === undefined ? undefined : parseBackendName(opts.backend),
         workers: count(opts.workers, 'workers', 1),
@@ -53,7 +64,7 @@ export function registerBenchCommand(program: Command): void {
       });
       if (!opts.json) process.stderr.write(`${describeBackend(report.backend)}\n`);
       process.stdout.write(
-        `${JSON.stringify({ throughput: report }, null, opts.json ? undefined : 2)}\n`,
+        `${JSON.stringify({ throughput: report, search }, null, opts.json ? undefined : 2)}\n`,
       );
     });
 }
