@@ -1,0 +1,110 @@
+/** The selected candidate: its scores, its normal and reduction cells as DAGs, and its genotype. */
+import { formatGenotype } from '../../src/search/genotype-format.js';
+import type { EvaluationRecord } from '../../src/search/events.js';
+import { drawCell } from './cell-diagram.js';
+import { clear, html } from './dom.js';
+import { compact, score } from './format.js';
+
+export class CandidatePanel {
+  private shown: { r: EvaluationRecord | undefined; onFront: boolean } | undefined;
+
+  constructor(private readonly root: HTMLElement) {
+    this.show(undefined, false);
+  }
+
+  /** Shows a candidate (nothing is redrawn when it is already shown the same way). */
+  show(r: EvaluationRecord | undefined, onFront: boolean): void {
+    if (this.shown && this.shown.r === r && this.shown.onFront === onFront) return;
+    this.shown = { r, onFront };
+    clear(this.root);
+    if (!r) {
+      this.root.append(
+        html('p', { class: 'hint' }, [
+          'Click a point in the scatter or a row of the front to see its cells.',
+        ]),
+      );
+      return;
+    }
+    const s = r.scores;
+    const surrogate = Boolean(s?.surrogate);
+    const title = html('h3', {}, [
+      `Candidate #${r.index}`,
+      html('span', { class: 'muted' }, [
+        ` · generation ${r.generation}${onFront ? ' · on the front' : ''}`,
+      ]),
+    ]);
+    if (surrogate)
+      title.append(html('span', { class: 'badge surrogate' }, ['surrogate scores, not accuracy']));
+    this.root.append(title);
+
+    const facts: [string, string][] = [];
+    if (r.status === 'failed') facts.push(['failed', r.failure ?? 'unknown reason']);
+    if (s) {
+      facts.push([
+        surrogate ? 'clean score' : 'clean accuracy',
+        score(s.clean.accuracy, surrogate),
+      ]);
+      for (const a of s.adversarial) {
+        facts.push([
+          `${a.attack.toUpperCase()} ε=${a.eps}${surrogate ? ' score' : ''}`,
+          score(a.accuracy, surrogate),
+        ]);
+      }
+      facts.push(['HRS', score(s.hrs, surrogate)]);
+      facts.push(['params', compact(s.params)]);
+      facts.push(['MACs', compact(s.macs)]);
+      facts.push([
+        'time',
+        `${s.seconds.total.toFixed(1)} s on ${s.backend}${r.cached ? ' (cached)' : ''}`,
+      ]);
+    }
+    const dl = html('dl', { class: 'scores' });
+    for (const [k, v] of facts) dl.append(html('dt', {}, [k]), html('dd', {}, [v]));
+    this.root.append(dl);
+
+    const cells = html('div', { class: 'cells' }, [
+      html('figure', {}, [
+        drawCell(r.genotype.normal, r.genotype.normal_concat, 'normal'),
+        html('figcaption', {}, ['normal cell']),
+      ]),
+      html('figure', {}, [
+        drawCell(r.genotype.reduce, r.genotype.reduce_concat, 'reduce'),
+        html('figcaption', {}, ['reduction cell']),
+      ]),
+    ]);
+    this.root.append(cells);
+
+    const text = formatGenotype(r.genotype, 'python');
+    const code = html('code', { id: 'genotype-text' }, [text]);
+    const copy = html('button', { type: 'button', class: 'small', id: 'copy-genotype' }, ['Copy']);
+    copy.addEventListener('click', () => {
+      void copyText(text, code).then((ok) => {
+        copy.textContent = ok ? 'Copied' : 'Select and copy';
+        setTimeout(() => (copy.textContent = 'Copy'), 1500);
+      });
+    });
+    this.root.append(
+      html('div', { class: 'genotype' }, [
+        html('div', { class: 'genotype-head' }, [
+          html('span', {}, ['Genotype (DARTS notation)']),
+          copy,
+        ]),
+        html('pre', {}, [code]),
+      ]),
+    );
+  }
+}
+
+async function copyText(text: string, fallback: HTMLElement): Promise<boolean> {
+  try {
+    await navigator.clipboard.writeText(text);
+    return true;
+  } catch {
+    const range = document.createRange();
+    range.selectNodeContents(fallback);
+    const sel = window.getSelection();
+    sel?.removeAllRanges();
+    sel?.addRange(range);
+    return false;
+  }
+}

@@ -1,0 +1,266 @@
+/**
+ * The dashboard: runs list and start form on the left; the shown run's live scatter, front,
+ * hypervolume, progress and the selected candidate on the right.
+ */
+import type { EvaluationRecord } from '../../src/search/events.js';
+import type { RunOverview } from '../../src/server/run-state.js';
+import { ApiError, controlRun, listRuns, setToken } from './api.js';
+import { CandidatePanel } from './candidate-panel.js';
+import { byId, html } from './dom.js';
+import { duration } from './format.js';
+import { FrontTable } from './front-table.js';
+import { HypervolumeChart } from './hypervolume-chart.js';
+import { LiveConnection, type ConnectionStatus } from './live.js';
+import { RunForm } from './run-form.js';
+import { currentFront, type RunModel } from './run-model.js';
+import { RunsList } from './runs-list.js';
+import { ScatterPlot } from './scatter.js';
+
+/** When each point was first drawn, for measuring event-to-screen latency (read by the e2e test). */
+export interface DrawRecord {
+  readonly runId: string;
+  readonly index: number;
+  /** Server time the evaluation finished (ms since the epoch). */
+  readonly finishedAt: number;
+  /** Page time the point was put in the DOM (ms since the epoch). */
+  readonly drawnAt: number;
+}
+
+declare global {
+  interface Window {
+    robustNas: {
+      draws: DrawRecord[];
+      model: () => RunModel | undefined;
+      renders: number;
+      /** Times the live connection came back after a drop. */
+      reconnects: number;
+      /** When the live connection was down (ms since the epoch), for the latency figures. */
+      outages: { from: number; to?: number }[];
+    };
+  }
+}
+
+const runs = new Map<string, RunOverview>();
+let currentRun: string | undefined;
+let selected: number | undefined;
+let model: RunModel | undefined;
+let renderPending = false;
+
+window.robustNas = { draws: [], model: () => model, renders: 0, reconnects: 0, outages: [] };
+let wasConnected = false;
+
+const runsList = new RunsList(byId('runs'), (id) => show(id));
+const scatter = new ScatterPlot(byId('scatter'), (i) => select(i));
+const hvChart = new HypervolumeChart(byId('hypervolume'));
+const frontTable = new FrontTable(byId('front'), (i) => select(i));
+const candidate = new CandidatePanel(byId('candidate'));
+new RunForm((run) => {
+  runs.set(run.id, run);
+  show(run.id);
+});
+
+const live = new LiveConnection({
+  onModel(m) {
+    model = m;
+    runs.set(m.runId, { ...m.run });
+    scheduleRender();
+  },
+  onOverview(run) {
+    runs.set(run.id, run);
+    scheduleRender();
+  },
+  onStatus(status) {
+    const outages = window.robustNas.outages;
+    const open = outages[outages.length - 1];
+    if (status === 'connected') {
+      if (wasConnected) window.robustNas.reconnects += 1;
+      wasConnected = true;
+      if (open && open.to === undefined) open.to = Date.now();
+    } else if (wasConnected && (!open || open.to !== undefined)) {
+      outages.push({ from: Date.now() });
+    }
+    showConnection(status);
+  },
+});
+
+function showConnection(status: ConnectionStatus): void {
+  const el = byId('connection');
+  el.textContent = status;
+  el.className = `connection ${status}`;
+  el.dataset.status = status;
+}
+
+function show(id: string): void {
+  if (id !== currentRun) {
+    currentRun = id;
+    selected = undefined;
+    model = undefined;
+    scatter.reset();
+    history.replaceState(null, '', `#run=${encodeURIComponent(id)}`);
+    live.watch(id);
+  }
+  scheduleRender();
+}
+
+function select(index: number): void {
+  selected = index;
+  scheduleRender();
+}
+
+function scheduleRender(): void {
+  if (renderPending) return;
+  renderPending = true;
+  requestAnimationFrame(() => {
+    renderPending = false;
+    render();
+  });
+}
+
+function render(): void {
+  window.robustNas.renders += 1;
+  const sorted = [...runs.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  runsList.update(sorted, currentRun);
+  const m = model && model.runId === currentRun ? model : undefined;
+  const run = currentRun ? (m?.run ?? runs.get(currentRun)) : undefined;
+  renderHeader(run, m);
+  const front = frontOf(m);
+  const fresh = scatter.update(m, selected, front);
+  if (m && fresh.length > 0) {
+    const drawnAt = performance.timeOrigin + performance.now();
+    const byIndex = new Map(m.evaluations.map((e) => [e.index, e]));
+    for (const index of fresh) {
+      const r = byIndex.get(index);
+      if (r)
+        window.robustNas.draws.push({
+          runId: m.runId,
+          index,
+          finishedAt: Date.parse(r.finishedAt),
+          drawnAt,
+        });
+    }
+  }
+  hvChart.update(m);
+  const byIndex = new Map((m?.evaluations ?? []).map((e) => [e.index, e]));
+  const frontRows = front.map((i) => byIndex.get(i)).filter((e): e is EvaluationRecord => !!e);
+  const surrogate = isSurrogateRun(m);
+  frontTable.update(frontRows, selected, surrogate);
+  byId('front-count').textContent = m ? `${frontRows.length} candidates` : '';
+  const chosen = selected === undefined ? undefined : byIndex.get(selected);
+  candidate.show(chosen, chosen ? front.includes(chosen.index) : false);
+}
+
+let frontCache: { evaluations: RunModel['evaluations'] | undefined; front: number[] } = {
+  evaluations: undefined,
+  front: [],
+};
+
+/** The current front of the shown run, recomputed only when its evaluations change. */
+function frontOf(m: RunModel | undefined): number[] {
+  if (!m) return [];
+  if (frontCache.evaluations !== m.evaluations) {
+    frontCache = { evaluations: m.evaluations, front: currentFront(m) };
+  }
+  return frontCache.front;
+}
+
+function isSurrogateRun(m: RunModel | undefined): boolean {
+  return (
+    m !== undefined &&
+    (m.run.evaluator === 'surrogate' || m.evaluations.some((e) => e.scores?.surrogate))
+  );
+}
+
+function renderHeader(run: RunOverview | undefined, m: RunModel | undefined): void {
+  byId('run-title').textContent = run ? run.id : 'No run selected';
+  const status = byId('run-status');
+  status.textContent = run ? run.status : '';
+  status.className = run ? `badge status-${run.status}` : 'badge';
+  byId('surrogate-banner').hidden = !isSurrogateRun(m) && run?.evaluator !== 'surrogate';
+  byId<HTMLButtonElement>('pause').disabled = run?.status !== 'running';
+  byId<HTMLButtonElement>('resume').disabled = !run?.resumable;
+  byId<HTMLButtonElement>('stop').disabled = run?.status !== 'running';
+  const exportLink = byId<HTMLAnchorElement>('export');
+  if (run) exportLink.href = `/api/runs/${encodeURIComponent(run.id)}/export.csv`;
+  exportLink.classList.toggle('disabled', !run);
+  byId('run-error').textContent = run?.error ? `failed: ${run.error}` : '';
+
+  const bar = byId('generation-bar');
+  const text = byId('progress-text');
+  const eta = byId('eta');
+  if (!m) {
+    byId('working').textContent = '';
+    bar.style.width = '0%';
+    text.textContent = run ? 'loading…' : '';
+    eta.textContent = '';
+    return;
+  }
+  const p = m.progress;
+  const working = Object.entries(m.working)
+    .map(([index, w]) => `#${index} ${w.phase}${w.total > 1 ? ` ${w.done}/${w.total}` : ''}`)
+    .join(', ');
+  byId('working').textContent =
+    m.run.status === 'running' && working ? `evaluating ${working}` : '';
+  const total = Math.max(p.total, 1);
+  bar.style.width = `${Math.min(100, (p.done / total) * 100).toFixed(1)}%`;
+  const generations = m.run.generations;
+  text.textContent = `generation ${p.generation + 1} of ${generations}: ${p.done}/${p.total} evaluated · run ${m.run.evaluations}/${m.run.plannedEvaluations}`;
+  if (m.run.status === 'running' && p.startedAt !== undefined && p.done > 0) {
+    const perEval = (Date.now() - p.startedAt) / 1000 / p.done;
+    const left = Math.max(0, p.total - p.done);
+    const runLeft = Math.max(0, m.run.plannedEvaluations - m.run.evaluations);
+    eta.textContent = `ETA generation ${duration(perEval * left)}, run ${duration(perEval * runLeft)}`;
+  } else {
+    eta.textContent = m.run.status === 'running' ? 'ETA after the first evaluation' : '';
+  }
+}
+
+async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
+  if (!currentRun) return;
+  const errorBox = byId('control-error');
+  errorBox.textContent = '';
+  try {
+    const run = await controlRun(currentRun, action);
+    runs.set(run.id, run);
+    scheduleRender();
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      byId('token-box').hidden = false;
+      errorBox.textContent = 'This server needs an access token for run control: enter it above.';
+    } else {
+      errorBox.textContent = err instanceof Error ? err.message : String(err);
+    }
+  }
+}
+
+for (const action of ['pause', 'resume', 'stop'] as const) {
+  byId(action).addEventListener('click', () => void control(action));
+}
+byId('token-form').addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  setToken(byId<HTMLInputElement>('token').value.trim());
+  byId('token-box').hidden = true;
+});
+
+async function loadRuns(): Promise<void> {
+  try {
+    for (const run of await listRuns()) runs.set(run.id, run);
+  } catch (err) {
+    byId('control-error').textContent =
+      `cannot list runs: ${err instanceof Error ? err.message : String(err)}`;
+  }
+  const fromHash = /^#run=(.+)$/.exec(location.hash)?.[1];
+  const wanted = fromHash ? decodeURIComponent(fromHash) : undefined;
+  const all = [...runs.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
+  const pick =
+    (wanted && runs.has(wanted) ? wanted : undefined) ??
+    all.find((r) => r.status === 'running')?.id ??
+    all[0]?.id;
+  if (pick) show(pick);
+  else scheduleRender();
+}
+
+void loadRuns();
+setInterval(() => {
+  if (model?.run.status === 'running') scheduleRender(); // keep the ETA ticking
+}, 1000);
+byId('app').append(html('span', { hidden: true, id: 'ready' }));

@@ -1,0 +1,48 @@
+/** The list of runs with status and progress; a click shows the run. */
+import type { RunOverview } from '../../src/server/run-state.js';
+import { clear, html } from './dom.js';
+
+export class RunsList {
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly onSelect: (id: string) => void,
+  ) {}
+
+  update(runs: readonly RunOverview[], current: string | undefined): void {
+    clear(this.root);
+    if (runs.length === 0) {
+      this.root.append(html('li', { class: 'empty' }, ['No runs yet: start one below.']));
+      return;
+    }
+    for (const run of runs) {
+      const planned = Math.max(1, run.plannedEvaluations);
+      const fraction = Math.min(1, run.evaluations / planned);
+      const li = html(
+        'li',
+        {
+          class: `run${run.id === current ? ' current' : ''}`,
+          'data-run-id': run.id,
+          'data-status': run.status,
+          tabindex: 0,
+        },
+        [
+          html('div', { class: 'run-head' }, [
+            html('span', { class: 'run-id', title: run.id }, [run.id]),
+            html('span', { class: `badge status-${run.status}` }, [run.status]),
+          ]),
+          html('div', { class: 'run-meta' }, [
+            `${run.strategy} · ${run.evaluator}${run.evaluator === 'surrogate' ? ' (not accuracy)' : ''} · gen ${Math.min(run.generation + 1, run.generations)}/${run.generations} · ${run.evaluations}/${run.plannedEvaluations} evals`,
+          ]),
+          html('div', { class: 'bar' }, [
+            html('div', { style: `width: ${(fraction * 100).toFixed(1)}%` }),
+          ]),
+        ],
+      );
+      li.addEventListener('click', () => this.onSelect(run.id));
+      li.addEventListener('keydown', (ev) => {
+        if (ev.key === 'Enter') this.onSelect(run.id);
+      });
+      this.root.append(li);
+    }
+  }
+}

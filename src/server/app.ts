@@ -1,0 +1,113 @@
+/**
+ * The express 5 app: the JSON API under /api and the dashboard's static files. JSON in and out;
+ * bodies limited in size; bad input answered with 400 and field-level messages, unknown runs with 404,
+ * run control in the wrong state with 409.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import { requireTokenForChanges } from './auth.js';
+import { HttpError } from './http-errors.js';
+import type { RunManager } from './run-manager.js';
+import { genotypesRouter, healthRouter } from './routes-meta.js';
+import { runsRouter } from './routes-runs.js';
+import { RequestValidationError } from './validation.js';
+
+export interface AppOptions {
+  readonly manager: RunManager;
+  /** When set, every changing request needs `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Folder holding index.html and dist/ (app.js, style.css; default: the package's dashboard/). */
+  readonly dashboardDir?: string;
+  /** Largest JSON body accepted (default 100kb). */
+  readonly bodyLimit?: string;
+  /** Live subscriptions, for /api/health. */
+  readonly subscriptions?: () => number;
+  readonly version?: string;
+}
+
+/** The package's dashboard/ folder, from src/server or dist/server alike. */
+export const DEFAULT_DASHBOARD_DIR = fileURLToPath(new URL('../../dashboard', import.meta.url));
+
+export function createApp(options: AppOptions): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('json spaces', 0);
+
+  const api = express.Router();
+  api.use(express.json({ limit: options.bodyLimit ?? '100kb', strict: true }));
+  api.use(requireTokenForChanges(options.token));
+  api.use('/runs', runsRouter(options.manager));
+  api.use('/genotypes', genotypesRouter());
+  api.use(
+    '/health',
+    healthRouter(
+      {
+        liveRuns: () => options.manager.liveCount(),
+        subscriptions: options.subscriptions ?? (() => 0),
+      },
+      options.version ?? '0.1.0',
+    ),
+  );
+  api.use((req, res) => {
+    res.status(404).json({ error: `no such endpoint: ${req.method} ${req.originalUrl}` });
+  });
+  api.use(apiErrorHandler);
+  app.use('/api', api);
+
+  const dir = options.dashboardDir ?? DEFAULT_DASHBOARD_DIR;
+  app.get('/', (_req, res) => {
+    res.sendFile(join(dir, 'index.html'));
+  });
+  app.use('/dist', express.static(join(dir, 'dist'), { fallthrough: true, index: false }));
+  app.get('/dist/app.js', (_req, res) => {
+    // Only reached when the bundle was not built.
+    res
+      .type('application/javascript')
+      .send(
+        `document.body.textContent = 'The dashboard is not built: run npm run build.';` +
+          (existsSync(dir) ? '' : ` /* no dashboard folder at ${JSON.stringify(dir)} */`),
+      );
+  });
+  return app;
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+  limit?: number;
+}
+
+function apiErrorHandler(err: unknown, _req: Request, res: Response, next: NextFunction): void {
+  if (res.headersSent) {
+    next(err);
+    return;
+  }
+  if (err instanceof RequestValidationError) {
+    res.status(400).json(err.body());
+    return;
+  }
+  if (err instanceof HttpError) {
+    res.status(err.status).json({ error: err.message });
+    return;
+  }
+  const e = err as BodyParserError;
+  if (e?.type === 'entity.too.large') {
+    res.status(413).json({ error: `request body too large (limit ${e.limit} bytes)` });
+    return;
+  }
+  if (e?.type === 'entity.parse.failed') {
+    res.status(400).json({
+      error: 'invalid JSON body',
+      issues: [{ path: '', message: e.message }],
+    });
+    return;
+  }
+  if (typeof e?.status === 'number' && e.status >= 400 && e.status < 500) {
+    res.status(e.status).json({ error: e.message });
+    return;
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  res.status(500).json({ error: `internal error: ${message}` });
+}

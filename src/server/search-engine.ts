@@ -1,0 +1,100 @@
+/**
+ * The real {@link RunEngine}: SearchRun for running, RunStore for reading, and the evaluator a run
+ * asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
+ * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
+ */
+import type { Evaluate } from '../search/evaluation.js';
+import { searchConfigSchema, type SearchConfig } from '../search/search-config.js';
+import { SearchRun } from '../search/search-run.js';
+import { RunLockedError, RunNotFoundError } from '../store/errors.js';
+import { ConflictError, HttpError } from './http-errors.js';
+import { RunStore } from '../store/run-store.js';
+import type { LiveSearchRun, RunEngine } from './run-manager.js';
+import type { StoredRun } from './run-state.js';
+import { parseOrThrow, RequestValidationError } from './validation.js';
+import { createWorkerEvaluator, workerScript, type WorkerEvaluator } from './worker-evaluate.js';
+
+export interface SearchEngineOptions {
+  readonly runsDir: string;
+  /**
+   * The real evaluator. Default: `evaluateGenotype` of src/evaluator/evaluate.ts in a worker thread
+   * (so training never blocks the API and the live feed), or in this thread when the compiled
+   * worker script is not there (running from TypeScript sources).
+   */
+  readonly loadRealEvaluate?: () => Promise<Evaluate>;
+}
+
+/** Loads the tfjs evaluator on first use (a dynamic import: tfjs is loaded only when needed). */
+export async function loadRealEvaluate(): Promise<Evaluate> {
+  const mod = await import('../evaluator/evaluate.js');
+  return mod.evaluateGenotype;
+}
+
+export function createSearchEngine(options: SearchEngineOptions): RunEngine {
+  const store = new RunStore(options.runsDir);
+  let worker: WorkerEvaluator | undefined;
+  const load =
+    options.loadRealEvaluate ??
+    (async () => {
+      const script = workerScript();
+      if (!script) return loadRealEvaluate();
+      worker ??= createWorkerEvaluator(script);
+      return worker.evaluate;
+    });
+  let real: Promise<Evaluate> | undefined;
+  const evaluateFor = async (config: SearchConfig): Promise<Evaluate | undefined> => {
+    if (config.evaluator !== 'real') return undefined; // SearchRun uses its own surrogate
+    real ??= load().catch((err: unknown) => {
+      real = undefined;
+      const message = err instanceof Error ? err.message : String(err);
+      throw new HttpError(503, `the real evaluator cannot be loaded: ${message}`);
+    });
+    return real;
+  };
+
+  return {
+    parseConfig(body: unknown): SearchConfig {
+      const config = parseOrThrow(searchConfigSchema, body, 'search config');
+      if (config.evaluation.dataDir !== undefined) {
+        // A client must not make the server read from a folder of its choosing.
+        throw new RequestValidationError('search config', [
+          {
+            path: 'evaluation.dataDir',
+            message: 'the data folder cannot be chosen through the API (the server uses its own)',
+          },
+        ]);
+      }
+      return config;
+    },
+    async create(config: unknown): Promise<LiveSearchRun> {
+      const c = config as SearchConfig;
+      const evaluate = await evaluateFor(c);
+      return SearchRun.create(c, { runsDir: options.runsDir, ...(evaluate ? { evaluate } : {}) });
+    },
+    async open(runId: string): Promise<LiveSearchRun> {
+      const stored = await store.read(runId);
+      const evaluate = await evaluateFor(stored.config);
+      try {
+        return await SearchRun.open(runId, {
+          runsDir: options.runsDir,
+          ...(evaluate ? { evaluate } : {}),
+        });
+      } catch (err) {
+        if (err instanceof RunLockedError) throw new ConflictError(err.message);
+        throw err;
+      }
+    },
+    list: () => store.list(),
+    async close() {
+      await worker?.close();
+    },
+    async read(runId: string): Promise<StoredRun | undefined> {
+      try {
+        return await store.read(runId);
+      } catch (err) {
+        if (err instanceof RunNotFoundError) return undefined;
+        throw err;
+      }
+    },
+  };
+}

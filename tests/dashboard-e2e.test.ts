@@ -1,0 +1,284 @@
+/**
+ * End to end in Debian's headless Chromium (playwright-core): the real server runs a real surrogate
+ * search with a delay per evaluation; the dashboard shows points appearing and the front changing,
+ * draws a clicked candidate's cells, shows the API's field errors in the form, pauses and resumes the
+ * run, and records when it drew each point so the event-to-screen latency can be reported.
+ * Screenshots go to test-output/ (git-ignored).
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/server/server.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const OUT = join(ROOT, 'test-output');
+
+const CONFIG = {
+  population: 8,
+  generations: 6,
+  seed: 11,
+  evaluator: 'surrogate',
+  surrogateDelayMs: 200,
+  objectives: [
+    { metric: 'clean', direction: 'max' },
+    { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },
+  ],
+};
+const PLANNED = 8 * 6;
+
+interface Draw {
+  runId: string;
+  index: number;
+  finishedAt: number;
+  drawnAt: number;
+}
+
+let runsDir: string;
+let server: RunningServer;
+let browser: Browser;
+let page: Page;
+const pageErrors: string[] = [];
+
+async function api(method: string, path: string, body?: unknown) {
+  const res = await fetch(new URL(path, server.url), {
+    method,
+    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as any }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+
+beforeAll(async () => {
+  execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
+  await mkdir(OUT, { recursive: true });
+  runsDir = await mkdtemp(join(tmpdir(), 'robust-nas-e2e-'));
+  server = await startServer({ port: 0, runsDir });
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--disable-quic',
+    ],
+  });
+  page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
+  page.on('pageerror', (err) => pageErrors.push(err.message));
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+  if (runsDir) await rm(runsDir, { recursive: true, force: true });
+});
+
+const dotCount = () => page.locator('#scatter circle.dot').count();
+const frontPath = () =>
+  page.locator('#scatter path.front-line').getAttribute('d', { timeout: 60_000 });
+
+describe('dashboard in headless Chromium', () => {
+  let runId: string;
+
+  it('shows points appearing and the front changing while the search runs', async () => {
+    const started = await api('POST', '/api/runs', CONFIG);
+    expect(started.status).toBe(201);
+    runId = started.body.run.id;
+    await page.goto(`${server.url}#run=${runId}`);
+    await page.waitForSelector('#connection[data-status="connected"]');
+    await page.waitForSelector(`#runs li[data-run-id="${runId}"]`);
+    await expect.poll(dotCount, { timeout: 60_000 }).toBeGreaterThan(0);
+    const early = await dotCount();
+    await page.waitForSelector('#scatter path.front-line', { timeout: 60_000 });
+    const firstFront = await frontPath();
+    await expect.poll(dotCount, { timeout: 60_000 }).toBeGreaterThan(early);
+    await expect.poll(frontPath, { timeout: 60_000 }).not.toBe(firstFront);
+
+    // Drop the page's connection mid-run (as a network glitch would): it reconnects by itself and
+    // catches up (checked against the server's state at the end).
+    const reconnected = page.waitForFunction(() => window.robustNas.reconnects > 0, undefined, {
+      timeout: 30_000,
+    });
+    for (const socket of server.io.sockets.sockets.values()) socket.conn.close();
+    await reconnected;
+    await page.waitForSelector('#connection[data-status="connected"]');
+
+    // Surrogate figures are labelled as such, axes name the attack and eps.
+    expect(await page.locator('#surrogate-banner').isVisible()).toBe(true);
+    const labels = await page.locator('#scatter text.axis-label').allTextContents();
+    expect(labels[0]).toContain('clean');
+    expect(labels[0]).toContain('surrogate');
+    expect(labels[1]).toContain('PGD ε=0.1');
+    expect(await page.locator('#progress-text').textContent()).toMatch(
+      /generation \d+ of 6: \d+\/8 evaluated/,
+    );
+  });
+
+  it('pauses and resumes the run from the buttons', async () => {
+    await page.locator('#pause').click();
+    await page.waitForSelector('#run-status.status-paused');
+    expect(await page.locator('#resume').isEnabled()).toBe(true);
+    expect(await page.locator(`#runs li[data-run-id="${runId}"]`).getAttribute('data-status')).toBe(
+      'paused',
+    );
+    await page.locator('#resume').click();
+    await page.waitForSelector('#run-status.status-running');
+  });
+
+  it('draws a clicked candidate: both cells, its scores and its genotype', async () => {
+    await page.locator('#scatter circle.dot.on-front').first().click();
+    await page.waitForSelector('#candidate svg.cell-normal');
+    const normalEdges = await page
+      .locator('#candidate svg.cell-normal path.edge:not(.concat)')
+      .count();
+    const reduceEdges = await page
+      .locator('#candidate svg.cell-reduce path.edge:not(.concat)')
+      .count();
+    expect(normalEdges).toBe(8); // 4 nodes x 2 inputs (sampling never picks 'none')
+    expect(reduceEdges).toBe(8);
+    const nodeLabels = await page
+      .locator('#candidate svg.cell-normal .node text')
+      .allTextContents();
+    expect(nodeLabels).toEqual(
+      expect.arrayContaining(['c_{k-2}', 'c_{k-1}', '0', '1', '2', '3', 'c_{k}']),
+    );
+    const opLabels = await page
+      .locator('#candidate svg.cell-normal text.edge-label')
+      .allTextContents();
+    expect(opLabels).toHaveLength(8);
+    const text = await page.locator('#genotype-text').textContent();
+    expect(text).toMatch(/^Genotype\(normal=\[\('[a-z_0-9]+', [01]\), /);
+    expect(await page.locator('#candidate .badge.surrogate').textContent()).toContain(
+      'not accuracy',
+    );
+    expect(await page.locator('#candidate dl.scores').textContent()).toContain('PGD ε=0.1');
+
+    // The front table has one row per front member and sorts by a clicked column.
+    const rows = await page.locator('#front tbody tr').count();
+    expect(rows).toBe(
+      Number(/^(\d+)/.exec((await page.locator('#front-count').textContent()) ?? '')?.[1]),
+    );
+    expect(rows).toBe(await page.locator('#scatter circle.dot.on-front').count());
+    await page.locator('#front th[data-key="clean"]').click();
+    const cleanSorted = await page.locator('#front tbody tr td:nth-child(3)').allTextContents();
+    const values = cleanSorted.map(Number);
+    expect(values).toEqual([...values].sort((a, b) => b - a));
+  });
+
+  it('shows the API field errors next to the form fields', async () => {
+    await page.locator('#run-form input[name="population"]').fill('0');
+    await page.locator('#run-form input[name="eps"]').fill('3');
+    await page.locator('#run-form button[type="submit"]').click();
+    await page.waitForSelector('.field-error[data-for="population"] div');
+    expect(await page.locator('.field-error[data-for="population"]').textContent()).toMatch(
+      />=?\s*1|too small/i,
+    );
+    expect(await page.locator('.field-error[data-for="eps"]').textContent()).not.toBe('');
+    expect(
+      await page.locator('#run-form input[name="population"]').getAttribute('class'),
+    ).toContain('invalid');
+    // Correcting a field clears its error.
+    await page.locator('#run-form input[name="population"]').fill('12');
+    await page.locator('#run-form input[name="eps"]').fill('0.1');
+    expect(await page.locator('.field-error[data-for="population"]').textContent()).toBe('');
+    expect(await page.locator('#run-form .invalid').count()).toBe(0);
+  });
+
+  it('reaches the final state, records draw latencies and saves a screenshot', async () => {
+    await server.manager.settled(runId);
+    await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
+    await expect.poll(dotCount, { timeout: 30_000 }).toBe(PLANNED);
+    const hvDots = await page.locator('#hypervolume circle.hv-dot').count();
+    expect(hvDots).toBe(6);
+    // Show the best candidate for the screenshot.
+    await page.locator('#front tbody tr').first().click();
+    await page.waitForSelector('#candidate svg.cell-reduce');
+    await page.screenshot({ path: join(OUT, 'dashboard.png'), fullPage: true });
+
+    // Export CSV links to the run's CSV.
+    const href = await page.locator('#export').getAttribute('href');
+    expect(href).toBe(`/api/runs/${runId}/export.csv`);
+    const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href!);
+    expect(csv.trimEnd().split('\r\n')).toHaveLength(PLANNED + 1);
+
+    // The page ends in exactly the server's state.
+    const state = (await server.manager.state(runId))!.snapshot();
+    const shown = await page.evaluate(() => {
+      const m = window.robustNas.model()!;
+      return { seq: m.seq, evaluations: m.evaluations.map((e) => e.index), front: m.front };
+    });
+    expect(shown).toEqual({
+      seq: state.seq,
+      evaluations: state.evaluations.map((e) => e.index),
+      front: state.front,
+    });
+    // ... and the front it draws is the search's final front.
+    const drawnFront = await page
+      .locator('#scatter circle.dot.on-front')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
+    expect(drawnFront.sort((a, b) => a - b)).toEqual([...state.front].sort((a, b) => a - b));
+
+    const draws = (await page.evaluate(() => window.robustNas.draws)) as Draw[];
+    const mine = draws.filter((d) => d.runId === runId);
+    expect(new Set(mine.map((d) => d.index)).size).toBe(PLANNED);
+    // Latency of points that arrived live (not those in the first snapshot on page load), all of
+    // them and without those that finished while the connection was deliberately dropped.
+    const outages = await page.evaluate(() => window.robustNas.outages);
+    const live = mine.slice(1).filter((d) => d.drawnAt > mine[0]!.drawnAt);
+    const stats = (ds: Draw[]) => {
+      const l = ds.map((d) => d.drawnAt - d.finishedAt).sort((a, b) => a - b);
+      const at = (q: number) => Math.round(l[Math.min(l.length - 1, Math.floor(l.length * q))]!);
+      return { n: l.length, median: at(0.5), p90: at(0.9), max: at(1) };
+    };
+    const connected = live.filter(
+      (d) =>
+        !outages.some((o) => d.finishedAt >= o.from - 50 && d.finishedAt <= (o.to ?? Infinity)),
+    );
+    const all = stats(live);
+    const steady = stats(connected);
+    const line = (name: string, s: typeof all) =>
+      `${name}: ${s.n} points, median ${s.median} ms, p90 ${s.p90} ms, max ${s.max} ms`;
+    const report =
+      'evaluation finished (server timestamp) -> point in the page (DOM updated)\n' +
+      `${line('connected', steady)}\n${line('all, including the dropped connection', all)}\n`;
+    await writeFile(join(OUT, 'dashboard-latency.txt'), report);
+    console.log(report);
+    expect(live.length).toBeGreaterThan(10);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('starts a run from the form and switches to it', async () => {
+    await page.locator('#run-form input[name="population"]').fill('4');
+    await page.locator('#run-form input[name="generations"]').fill('2');
+    await page.locator('#run-form input[name="seed"]').fill('5');
+    await page.locator('#run-form select[name="objectives"]').selectOption('clean-adv-params');
+    await page.locator('#run-form button[type="submit"]').click();
+    await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
+    const newId = await page.locator('#runs li.current').getAttribute('data-run-id');
+    expect(newId).not.toBe(runId);
+    await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
+    await expect.poll(dotCount, { timeout: 30_000 }).toBe(8);
+    const run = await api('GET', `/api/runs/${newId}`);
+    expect(run.body.config).toMatchObject({
+      population: 4,
+      generations: 2,
+      seed: 5,
+      evaluator: 'surrogate',
+    });
+    expect(run.body.config.objectives.map((o: { metric: string }) => o.metric)).toEqual([
+      'clean',
+      'adversarial',
+      'params',
+    ]);
+    expect(pageErrors).toEqual([]);
+  });
+});
