@@ -50,6 +50,11 @@ export const evalConfigSchema = z.object({
   trainSize: z.number().int().min(1).default(5000),
   valSize: z.number().int().min(1).default(1000),
   testSize: z.number().int().min(1).default(1000),
+  /**
+   * Seed of the train/val/test subsets (addition by issue 4). Absent: 0, so every candidate of a
+   * search is trained and scored on the same images whatever its evaluation seed.
+   */
+  dataSeed: z.number().int().min(0).optional(),
   /** Which split is scored: a search uses 'val'; final reports use 'test'. */
   split: z.enum(['val', 'test']).default('val'),
   attacks: z

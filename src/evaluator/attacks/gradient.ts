@@ -1,0 +1,88 @@
+/**
+ * Gradient of a per-image loss with respect to the input images, the model in inference mode. Also
+ * returns the logits and per-image losses of the same forward pass (APGD needs both), so an attack
+ * step costs one forward and one backward pass.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import '../gradients.js';
+import type { Classifier } from './types.js';
+
+export interface LossAndGradient {
+  /** d(sum of losses)/dx, same shape as x. */
+  readonly grad: tf.Tensor4D;
+  readonly logits: tf.Tensor2D;
+  /** One loss per image. */
+  readonly loss: tf.Tensor1D;
+}
+
+/** Per-image cross-entropy of `logits` against integer `labels`. */
+export function crossEntropyPerImage(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
+  return tf.tidy(() => {
+    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
+    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 1)) as tf.Tensor1D;
+  });
+}
+
+/** Loss = cross-entropy against `labels` (the attacks' loss; Step-LL passes the least likely class). */
+export function lossAndGradient(
+  model: Classifier,
+  x: tf.Tensor4D,
+  labels: tf.Tensor1D,
+): LossAndGradient {
+  let logits: tf.Tensor2D | undefined;
+  let loss: tf.Tensor1D | undefined;
+  const grad = tf.grad((input: tf.Tensor) => {
+    const out = model.apply(input as tf.Tensor4D, { training: false }).logits;
+    const perImage = crossEntropyPerImage(out, labels);
+    logits = tf.keep(out);
+    loss = tf.keep(perImage);
+    return tf.sum(perImage);
+  })(x) as tf.Tensor4D;
+  return { grad, logits: logits as tf.Tensor2D, loss: loss as tf.Tensor1D };
+}
+
+/** Just the gradient (disposes the rest). */
+export function inputGradient(model: Classifier, x: tf.Tensor4D, labels: tf.Tensor1D): tf.Tensor4D {
+  const r = lossAndGradient(model, x, labels);
+  r.logits.dispose();
+  r.loss.dispose();
+  return r.grad;
+}
+
+/** Projects `adv` into the eps-ball around `x` and into [0, 1]. */
+export function projectLinf(adv: tf.Tensor4D, x: tf.Tensor4D, eps: number): tf.Tensor4D {
+  return tf.tidy(
+    () =>
+      tf.clipByValue(
+        tf.minimum(tf.maximum(adv, tf.sub(x, eps)), tf.add(x, eps)),
+        0,
+        1,
+      ) as tf.Tensor4D,
+  );
+}
+
+/** Predicted classes in inference mode. */
+export function predict(model: Classifier, x: tf.Tensor4D): tf.Tensor1D {
+  return tf.tidy(() => tf.argMax(model.apply(x, { training: false }).logits, 1) as tf.Tensor1D);
+}
+
+/** Uniform noise in [-eps, eps] with a seed drawn from the caller's Rng. */
+export function uniformNoise(shape: readonly number[], eps: number, seed: number): tf.Tensor {
+  return tf.randomUniform([...shape], -eps, eps, 'float32', seed);
+}
+
+/**
+ * Per image: keep `best` where it already fools the model, else take `candidate`
+ * (restarts keep the first adversarial example found).
+ */
+export function keepFooled(
+  model: Classifier,
+  y: tf.Tensor1D,
+  best: tf.Tensor4D,
+  candidate: tf.Tensor4D,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const fooled = tf.notEqual(predict(model, best), tf.cast(y, 'int32'));
+    return tf.where(tf.broadcastTo(tf.reshape(fooled, [-1, 1, 1, 1]), best.shape), best, candidate);
+  });
+}

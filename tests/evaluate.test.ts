@@ -1,0 +1,218 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { InputError } from '../src/errors.js';
+import { initBackend } from '../src/evaluator/backend.js';
+import { complexityOf } from '../src/evaluator/complexity.js';
+import {
+  evaluateArchitecture,
+  evaluateEnsemble,
+  evaluateGenotype,
+} from '../src/evaluator/evaluate.js';
+import {
+  evalConfigSchema,
+  harmonicRobustnessScore,
+  type EvalConfigInput,
+  type EvalProgress,
+  type Scores,
+} from '../src/search/evaluation.js';
+import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { runCommand } from './helpers/cli.js';
+
+const DARTS_V2 = getPublishedGenotype('DARTS_V2');
+const PDARTS = getPublishedGenotype('PDARTS');
+
+/** A small, fast evaluation on the synthetic set (16x16 grey). */
+const config = (extra: EvalConfigInput = {}) =>
+  evalConfigSchema.parse({
+    dataset: 'synthetic',
+    channels: 4,
+    layers: 2,
+    epochs: 1,
+    batchSize: 32,
+    learningRate: 0.05,
+    trainSize: 200,
+    valSize: 60,
+    testSize: 80,
+    attacks: [
+      { name: 'pgd', eps: 0.1, steps: 3 },
+      { name: 'fgsm', eps: 0.1 },
+    ],
+    ...extra,
+  });
+
+const withoutTimes = (s: Scores) => ({ ...s, seconds: undefined });
+
+beforeAll(async () => {
+  await initBackend('wasm');
+});
+
+describe('evaluateGenotype', () => {
+  it('scores a genotype: clean, each attack, HRS, n and stderr; deterministic; no tensor leaks', async () => {
+    const before = tf.memory().numTensors;
+    const progress: EvalProgress[] = [];
+    const a = await evaluateGenotype(DARTS_V2, config(), 7, (p) => progress.push(p));
+    expect(tf.memory().numTensors).toBe(before);
+    const b = await evaluateGenotype(DARTS_V2, config(), 7);
+    expect(tf.memory().numTensors).toBe(before);
+    expect(withoutTimes(b)).toEqual(withoutTimes(a));
+
+    expect(a.clean.n).toBe(60); // the search's split: validation
+    const p = a.clean.accuracy;
+    expect(a.clean.stderr).toBeCloseTo(Math.sqrt((p * (1 - p)) / 60), 12);
+    expect(a.adversarial.map((s) => [s.attack, s.eps, s.n])).toEqual([
+      ['pgd', 0.1, 60],
+      ['fgsm', 0.1, 60],
+    ]);
+    expect(a.hrs).toBeCloseTo(harmonicRobustnessScore(p, a.adversarial[0]!.accuracy), 12);
+    const complexity = complexityOf(
+      { genotype: DARTS_V2 },
+      { channels: 4, layers: 2, numClasses: 10, inputShape: [16, 16, 1] },
+    );
+    expect(a.params).toBe(complexity.params);
+    expect(a.macs).toBe(complexity.macs);
+    expect(a.backend).toBe('wasm');
+    expect(a.seconds.train).toBeGreaterThan(0);
+    expect(new Set(progress.map((q) => q.phase))).toEqual(new Set(['data', 'train', 'attack']));
+    const lastAttack = progress.filter((q) => q.phase === 'attack').at(-1)!;
+    expect(lastAttack.done).toBe(lastAttack.total);
+  });
+
+  it('eps = 0 gives adversarial accuracy equal to clean; the eps sweep gives a curve and its mean', async () => {
+    const s = await evaluateGenotype(
+      DARTS_V2,
+      config({
+        split: 'test',
+        attacks: [
+          { name: 'pgd', eps: 0, steps: 3 },
+          { name: 'apgd-ce', eps: 0, steps: 3 },
+          { name: 'fgsm', eps: 0 },
+        ],
+        curveEps: [0.2, 0],
+      }),
+      3,
+    );
+    expect(s.clean.n).toBe(80);
+    for (const a of s.adversarial) expect(a.accuracy).toBe(s.clean.accuracy);
+    expect(s.curve!.map((c) => c.eps)).toEqual([0, 0.2]);
+    expect(s.curve![0]!.accuracy).toBe(s.clean.accuracy);
+    expect(s.curveMean).toBeCloseTo((s.curve![0]!.accuracy + s.curve![1]!.accuracy) / 2, 12);
+  });
+
+  it('bad input is an InputError naming the problem', async () => {
+    await expect(evaluateGenotype(DARTS_V2, { ...config(), channels: 0 }, 1)).rejects.toThrow(
+      InputError,
+    );
+    await expect(evaluateGenotype(DARTS_V2, { ...config(), channels: 0 }, 1)).rejects.toThrow(
+      /channels/,
+    );
+  });
+});
+
+describe('baselines and ensembles', () => {
+  it('an ensemble of two genotypes is attacked end to end; its size is the sum of its members', async () => {
+    const before = tf.memory().numTensors;
+    const s = await evaluateEnsemble([DARTS_V2, PDARTS], config({ split: 'test' }), 2);
+    expect(tf.memory().numTensors).toBe(before);
+    const size = (g: typeof DARTS_V2) =>
+      complexityOf(
+        { genotype: g },
+        { channels: 4, layers: 2, numClasses: 10, inputShape: [16, 16, 1] },
+      );
+    expect(s.params).toBe(size(DARTS_V2).params + size(PDARTS).params);
+    expect(s.macs).toBe(size(DARTS_V2).macs + size(PDARTS).macs);
+    expect(s.adversarial[0]!.accuracy).toBeLessThanOrEqual(s.clean.accuracy);
+  });
+
+  it('a baseline (resnet18 at width 1/8)', async () => {
+    const s = await evaluateArchitecture('resnet18', 0.125, config(), 1);
+    expect(s.clean.n).toBe(60);
+    expect(s.params).toBe(
+      complexityOf(
+        { arch: 'resnet18', width: 0.125 },
+        { channels: 4, layers: 2, numClasses: 10, inputShape: [16, 16, 1] },
+      ).params,
+    );
+  });
+});
+
+describe('robust-nas evaluate', () => {
+  const base = [
+    'evaluate',
+    '--dataset',
+    'synthetic',
+    '--channels',
+    '4',
+    '--layers',
+    '2',
+    '--train-size',
+    '200',
+    '--val-size',
+    '50',
+    '--test-size',
+    '60',
+    '--batch-size',
+    '32',
+    '--steps',
+    '3',
+    '--seed',
+    '1',
+    '--backend',
+    'wasm',
+  ];
+
+  it('--json prints one JSON object with clean, adversarial per attack and eps, hrs, params, macs, seconds, backend, config', () => {
+    const r = runCommand([
+      ...base,
+      '--genotype',
+      'DARTS_V2',
+      '--attack',
+      'pgd,fgsm',
+      '--eps',
+      '0.05,8/255',
+      '--json',
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    const out = JSON.parse(r.stdout);
+    expect(out.clean.n).toBe(60);
+    expect(out.adversarial.map((a: { attack: string; eps: number }) => [a.attack, a.eps])).toEqual([
+      ['pgd', 0.05],
+      ['pgd', 8 / 255],
+      ['fgsm', 0.05],
+      ['fgsm', 8 / 255],
+    ]);
+    for (const key of ['hrs', 'params', 'macs', 'seconds', 'backend', 'config', 'genotype']) {
+      expect(out).toHaveProperty(key);
+    }
+    expect(out.seconds).toHaveProperty('train');
+    expect(out.seconds).toHaveProperty('attack');
+    expect(out.backend).toBe('wasm');
+    expect(out.config.split).toBe('test');
+    expect(r.stderr).toMatch(/backend: wasm/);
+  });
+
+  it('--ensemble-random K evaluates K random genotypes', () => {
+    const r = runCommand([...base, '--ensemble-random', '2', '--eps', '0.1', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    expect(out.ensemble).toHaveLength(2);
+    expect(out.combine).toBe('logits');
+  });
+
+  it('bad arguments exit 2 with one line naming the problem', () => {
+    for (const [args, message] of [
+      [['--genotype', 'NO_SUCH_CELL'], /NO_SUCH_CELL/],
+      [['--genotype', 'DARTS_V2', '--arch', 'resnet18'], /only one of/],
+      [['--genotype', 'DARTS_V2', '--attack', 'cw'], /--attack: 'cw'/],
+      [['--genotype', 'DARTS_V2', '--eps', '2'], /eps/],
+      [['--arch', 'alexnet'], /--arch: 'alexnet'/],
+      [[], /give a network/],
+    ] as const) {
+      const r = runCommand([...base, ...args]);
+      expect(r.code).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines.at(-1)).toMatch(message);
+      expect(lines.filter((l) => l.includes('error'))).toHaveLength(1);
+    }
+  });
+});
