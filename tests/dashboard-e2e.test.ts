@@ -12,6 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { boxesOverlap, layoutCell } from '../dashboard/src/cell-layout.js';
+import { getPublishedGenotype } from '../src/search/published-genotypes.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -163,11 +165,14 @@ describe('dashboard in headless Chromium', () => {
     expect(await page.locator('#candidate dl.scores').textContent()).toContain('PGD ε=0.1');
 
     // The front table has one row per front member and sorts by a clicked column.
-    const rows = await page.locator('#front tbody tr').count();
-    expect(rows).toBe(
-      Number(/^(\d+)/.exec((await page.locator('#front-count').textContent()) ?? '')?.[1]),
-    );
-    expect(rows).toBe(await page.locator('#scatter circle.dot.on-front').count());
+    // (Read in one go: the search is still running and the page may redraw between two reads.)
+    const counts = await page.evaluate(() => ({
+      rows: document.querySelectorAll('#front tbody tr').length,
+      caption: document.getElementById('front-count')!.textContent ?? '',
+      dots: document.querySelectorAll('#scatter circle.dot.on-front').length,
+    }));
+    expect(counts.rows).toBe(Number(/^(\d+)/.exec(counts.caption)?.[1]));
+    expect(counts.rows).toBe(counts.dots);
     await page.locator('#front th[data-key="clean"]').click();
     const cleanSorted = await page.locator('#front tbody tr td:nth-child(3)').allTextContents();
     const values = cleanSorted.map(Number);
@@ -208,7 +213,7 @@ describe('dashboard in headless Chromium', () => {
     const href = await page.locator('#export').getAttribute('href');
     expect(href).toBe(`/api/runs/${runId}/export.csv`);
     const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href!);
-    expect(csv.trimEnd().split('\r\n')).toHaveLength(PLANNED + 1);
+    expect(csv.trimEnd().split('\n')).toHaveLength(PLANNED + 1);
 
     // The page ends in exactly the server's state.
     const state = (await server.manager.state(runId))!.snapshot();
@@ -279,6 +284,78 @@ describe('dashboard in headless Chromium', () => {
       'adversarial',
       'params',
     ]);
+    expect(pageErrors).toEqual([]);
+  });
+  it('draws dense published cells readably: no label on another label or a node, parallel arrows apart', async () => {
+    const names = ['PDARTS', 'NASNet', 'AmoebaNet', 'DARTS_V2', 'ENAS'] as const;
+    const cells = names.flatMap((name) => {
+      const g = getPublishedGenotype(name);
+      return [
+        { name, kind: 'normal' as const, edges: g.normal, concat: g.normal_concat },
+        { name, kind: 'reduce' as const, edges: g.reduce, concat: g.reduce_concat },
+      ];
+    });
+    // The layout alone (no browser): labels clear of each other and of every node.
+    for (const c of cells) {
+      const layout = layoutCell(c.edges, c.concat);
+      const labels = layout.edges.flatMap((e) => (e.label ? [e.label.box] : []));
+      expect(labels, `${c.name} ${c.kind}`).toHaveLength(
+        c.edges.filter((e) => e[0] !== 'none').length,
+      );
+      for (let i = 0; i < labels.length; i++) {
+        for (const n of layout.nodes)
+          expect(boxesOverlap(labels[i]!, n.box), `${c.name} ${c.kind}`).toBe(false);
+        for (let j = i + 1; j < labels.length; j++) {
+          expect(boxesOverlap(labels[i]!, labels[j]!), `${c.name} ${c.kind}`).toBe(false);
+        }
+      }
+    }
+    // Drawn in the page: the same, measured on the rendered text.
+    const problems = await page.evaluate((list) => {
+      const gallery = document.createElement('div');
+      gallery.id = 'cell-gallery';
+      gallery.style.cssText =
+        'position:absolute;left:0;top:0;z-index:10;background:#fff;padding:8px;width:1400px';
+      document.body.append(gallery);
+      const out: string[] = [];
+      for (const c of list) {
+        const figure = document.createElement('figure');
+        figure.className = 'cells';
+        const caption = document.createElement('figcaption');
+        caption.textContent = `${c.name} ${c.kind}`;
+        const cell = window.robustNas.drawCell(c.edges, c.concat, c.kind);
+        figure.append(cell, caption);
+        gallery.append(figure);
+        const boxes = (sel: string) =>
+          Array.from(cell.querySelectorAll<SVGGraphicsElement>(sel)).map((el) => el.getBBox());
+        const hit = (a: DOMRect, b: DOMRect) =>
+          a.x < b.x + b.width &&
+          b.x < a.x + a.width &&
+          a.y < b.y + b.height &&
+          b.y < a.y + a.height;
+        const labels = boxes('text.edge-label');
+        const nodes = boxes('.node rect');
+        labels.forEach((a, i) => {
+          if (nodes.some((n) => hit(a, n))) out.push(`${c.name} ${c.kind}: label ${i} on a node`);
+          labels.forEach((b, j) => {
+            if (j > i && hit(a, b)) out.push(`${c.name} ${c.kind}: labels ${i} and ${j} overlap`);
+          });
+        });
+        const paths = Array.from(cell.querySelectorAll('path.edge:not(.concat)'));
+        const seen = new Map<string, string[]>();
+        for (const p of paths) {
+          const key = `${p.getAttribute('data-from')}>${p.getAttribute('data-to')}`;
+          const d = p.getAttribute('d')!;
+          if (seen.get(key)?.includes(d))
+            out.push(`${c.name} ${c.kind}: parallel arrows ${key} coincide`);
+          seen.set(key, [...(seen.get(key) ?? []), d]);
+        }
+      }
+      return out;
+    }, cells);
+    await page.locator('#cell-gallery').screenshot({ path: join(OUT, 'cells.png') });
+    expect(problems).toEqual([]);
+    await page.evaluate(() => document.getElementById('cell-gallery')?.remove());
     expect(pageErrors).toEqual([]);
   });
 });

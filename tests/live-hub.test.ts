@@ -21,6 +21,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { parseSearchConfig } from '../src/search/search-config.js';
 import { LiveHub } from '../src/server/live-hub.js';
 import { RunState } from '../src/server/run-state.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
@@ -253,6 +254,7 @@ describe('live feed', () => {
   it('coalesces a burst while a client has a batch unacknowledged', async () => {
     // A run state fed by hand, so the burst is exactly known.
     const genotype = getPublishedGenotype('DARTS_V2');
+    const config = parseSearchConfig({ population: 2, generations: 1, evaluation: {} });
     const state = new RunState({
       id: 'burst',
       status: 'running',
@@ -260,10 +262,12 @@ describe('live feed', () => {
       updatedAt: new Date().toISOString(),
       generation: 0,
       generations: [],
+      generationsPlanned: 1,
       plannedEvaluations: 2,
+      objectives: config.objectives,
       strategy: 'nsga2',
       evaluator: 'real',
-      config: { population: 2, generations: 1 },
+      config,
       evaluations: [],
     });
     const http = createServer();

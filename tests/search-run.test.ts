@@ -10,6 +10,7 @@ import { nonDominatedSort } from '../src/search/nsga2/non-dominated-sort.js';
 import { parseSearchConfig } from '../src/search/search-config.js';
 import { SearchRun } from '../src/search/search-run.js';
 import { surrogateScores } from '../src/search/surrogate.js';
+import { RunStatusError } from '../src/store/errors.js';
 import { RunStore } from '../src/store/run-store.js';
 import { comparableRun } from './helpers/run-compare.js';
 
@@ -205,6 +206,46 @@ describe('SearchRun (surrogate evaluator)', () => {
     const done = new Set(first.calls.slice(0, 13));
     expect(second.calls.filter((h) => done.has(h))).toEqual([]);
     expect(await comparableRun(dir, 'x')).toEqual(await comparableRun(reference, 'x'));
+  });
+
+  it('stop() marks a paused or reopened run stopped at once; it still resumes to the same end', async () => {
+    const reference = fresh();
+    await runToEnd(SMALL, reference);
+
+    const dir = fresh();
+    const run = await SearchRun.create(SMALL, { runsDir: dir, runId: 'x' });
+    run.on((e) => {
+      if (e.type === 'evaluation-finished' && e.evaluation.index === 10) run.pause();
+    });
+    await run.run();
+    expect(run.status()).toBe('paused');
+    const events: SearchEvent[] = [];
+    run.on((e) => events.push(e));
+    await run.stop();
+    expect(run.status()).toBe('stopped');
+    expect(events).toEqual([{ type: 'run-status', runId: 'x', status: 'stopped', generation: 1 }]);
+    expect((await new RunStore(dir).read('x')).status).toBe('stopped');
+    await expect(run.stop()).rejects.toBeInstanceOf(RunStatusError);
+    await expect(run.stop()).rejects.toThrow(/already stopped/);
+
+    // A run opened from disk (e.g. an interrupted one) can be stopped too, then resumed.
+    const again = await SearchRun.open('x', { runsDir: dir });
+    await again.run(); // resumes the stopped run...
+    expect(again.status()).toBe('completed');
+    await expect(again.stop()).rejects.toThrow(/completed/);
+    expect(await comparableRun(dir, 'x')).toEqual(await comparableRun(reference, 'x'));
+
+    const dir2 = fresh();
+    const created = await SearchRun.create(SMALL, { runsDir: dir2, runId: 'y' });
+    await created.close();
+    const reopened = await SearchRun.open('y', { runsDir: dir2 });
+    await reopened.stop();
+    const stored = await new RunStore(dir2).read('y');
+    expect(stored.status).toBe('stopped');
+    // The folder was released: another SearchRun can open it.
+    const other = await SearchRun.open('y', { runsDir: dir2 });
+    await other.run();
+    expect(other.status()).toBe('completed');
   });
 
   it("needs an evaluator for 'real' runs", async () => {

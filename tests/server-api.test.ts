@@ -14,13 +14,14 @@ import { evaluateGenotype } from '../src/evaluator/evaluate.js';
 import { evalConfigSchema } from '../src/search/evaluation.js';
 import { getPublishedGenotype } from '../src/search/published-genotypes.js';
 import { CLI_PATH, runCommand } from './helpers/cli.js';
-import { formatGenotype } from '../src/search/genotype-format.js';
 import { parseGenotype } from '../src/search/genotype-parse.js';
 import { searchConfigSchema, type SearchConfigInput } from '../src/search/search-config.js';
 import { demoConfig } from '../src/server/demo.js';
 import { SearchRun } from '../src/search/search-run.js';
 import type { EvaluationRecord } from '../src/search/events.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
+import { runToCsv } from '../src/store/run-export.js';
+import { RunStore } from '../src/store/run-store.js';
 import type { RunOverview } from '../src/server/run-state.js';
 
 interface Reply {
@@ -267,29 +268,21 @@ describe('a finished surrogate run', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toContain('text/csv');
     expect(r.headers.get('content-disposition')).toContain(`${run.id}.csv`);
-    const lines = r.text.trimEnd().split('\r\n');
+    // The same file as `robust-nas export` writes.
+    expect(r.text).toBe(runToCsv(await new RunStore(runsDir).read(run.id)));
+    const lines = r.text.trimEnd().split('\n');
     expect(lines).toHaveLength(13);
     const header = lines[0]!.split(',');
-    expect(header.slice(0, 6)).toEqual([
-      'index',
-      'generation',
-      'status',
-      'hash',
-      'surrogate',
-      'clean',
-    ]);
-    expect(header).toContain('adversarial_pgd_0.1');
+    expect(header.slice(0, 4)).toEqual(['index', 'generation', 'hash', 'status']);
+    expect(header).toContain('clean');
+    expect(header).toContain('pgd@0.1');
     expect(header.at(-1)).toBe('genotype');
     const records = (await request(server, 'GET', `/api/runs/${run.id}/evaluations`)).body
       .evaluations as EvaluationRecord[];
-    // The genotype is the last, quoted field: "Genotype(...)".
-    const last = lines[1]!.slice(lines[1]!.lastIndexOf(',"Genotype(') + 2, -1).replace(/""/g, '"');
-    expect(last).toBe(formatGenotype(records[0]!.genotype, 'python'));
-    expect(
-      lines[1]!.startsWith(
-        `0,0,finished,${records[0]!.hash},true,${records[0]!.scores!.clean.accuracy},`,
-      ),
-    ).toBe(true);
+    expect(lines[1]!.startsWith(`0,0,${records[0]!.hash},finished,false,`)).toBe(true);
+    // The genotype is the last, quoted field, as JSON.
+    const last = lines[1]!.slice(lines[1]!.lastIndexOf(',"{') + 2, -1).replace(/""/g, '"');
+    expect(JSON.parse(last)).toEqual(records[0]!.genotype);
   });
 
   it('refuses to pause, stop or resume a completed run (409)', async () => {
@@ -401,8 +394,121 @@ describe('run control', () => {
   });
 });
 
+describe('stopping a run that is not running', () => {
+  it('stops a paused run (stored, resumable by robust-nas resume) and refuses to stop it twice', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'robust-nas-stop-'));
+    try {
+      const own = await startServer({ port: 0, runsDir: dir });
+      let id: string;
+      try {
+        const start = await request(own, 'POST', '/api/runs', { ...SMALL, surrogateDelayMs: 30 });
+        id = start.body.run.id as string;
+        for (;;) {
+          const r = await request(own, 'GET', `/api/runs/${id}`);
+          if (r.body.run.evaluations >= 2) break;
+          await new Promise((res) => setTimeout(res, 20));
+        }
+        expect((await request(own, 'POST', `/api/runs/${id}/pause`)).body.run.status).toBe(
+          'paused',
+        );
+        const stopped = await request(own, 'POST', `/api/runs/${id}/stop`);
+        expect(stopped.status, stopped.text).toBe(200);
+        expect(stopped.body.run).toMatchObject({ status: 'stopped', resumable: true, live: false });
+        const stored = JSON.parse(await readFile(join(dir, id, 'run.json'), 'utf8'));
+        expect(stored.status).toBe('stopped');
+        expect(stored.pid).toBeUndefined();
+        const twice = await request(own, 'POST', `/api/runs/${id}/stop`);
+        expect(twice.status).toBe(409);
+        expect(twice.body.error).toContain('already stopped');
+        const listed = (await request(own, 'GET', '/api/runs')).body.runs.find(
+          (r: RunOverview) => r.id === id,
+        );
+        expect(listed).toMatchObject({ status: 'stopped', resumable: true });
+      } finally {
+        await own.close();
+      }
+      const resumed = runCommand(['resume', id, '--runs-dir', dir]);
+      expect(resumed.code, resumed.stderr).toBe(0);
+      const done = await new RunStore(dir).read(id);
+      expect(done.status).toBe('completed');
+      expect(done.evaluations).toHaveLength(12);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('a corrupt run on disk', () => {
+  it('answers every route with 422 naming the run and the problem, and leaves its files untouched', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'robust-nas-corrupt-'));
+    try {
+      const make = async (runId: string) => {
+        const run = await SearchRun.create(SMALL as SearchConfigInput, { runsDir: dir, runId });
+        await run.run();
+      };
+      await make('broken-journal');
+      await make('broken-runfile');
+      const journal = join(dir, 'broken-journal', 'evaluations.jsonl');
+      const lines = (await readFile(journal, 'utf8')).split('\n');
+      lines[2] = lines[2]!.replace('"status":"finished"', '"status":"exploded"');
+      await writeFile(journal, lines.join('\n'));
+      const runFile = join(dir, 'broken-runfile', 'run.json');
+      await writeFile(runFile, (await readFile(runFile, 'utf8')).slice(0, 40));
+      const bytes = async () => {
+        const out: Record<string, string> = {};
+        for (const runId of ['broken-journal', 'broken-runfile']) {
+          for (const f of await readdir(join(dir, runId))) {
+            out[`${runId}/${f}`] = (await readFile(join(dir, runId, f))).toString('base64');
+          }
+        }
+        return out;
+      };
+      const before = await bytes();
+
+      const own = await startServer({ port: 0, runsDir: dir });
+      try {
+        const list = await request(own, 'GET', '/api/runs');
+        expect(list.status).toBe(200);
+        expect(list.body.runs.map((r: RunOverview) => r.id).sort()).toEqual([
+          'broken-journal',
+          'broken-runfile',
+        ]);
+        const expected: Record<string, string> = {
+          'broken-journal': 'evaluations.jsonl line 3: status',
+          'broken-runfile': 'run.json is not valid JSON',
+        };
+        for (const [runId, problem] of Object.entries(expected)) {
+          const listed = list.body.runs.find((r: RunOverview) => r.id === runId);
+          expect(listed).toMatchObject({ resumable: false, live: false });
+          expect(listed.error).toContain(problem);
+          for (const [method, suffix] of [
+            ['GET', ''],
+            ['GET', '/evaluations'],
+            ['GET', '/front'],
+            ['GET', '/front?generation=0'],
+            ['GET', '/export.csv'],
+            ['POST', '/pause'],
+            ['POST', '/resume'],
+            ['POST', '/stop'],
+          ] as const) {
+            const r = await request(own, method, `/api/runs/${runId}${suffix}`);
+            expect(r.status, `${method} ${runId}${suffix}: ${r.text}`).toBe(422);
+            expect(r.body.error).toContain(`run ${runId} is corrupt`);
+            expect(r.body.error).toContain(problem);
+          }
+        }
+      } finally {
+        await own.close();
+      }
+      expect(await bytes()).toEqual(before);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('runs found on disk', () => {
-  it('lists them at start and resumes an interrupted one', async () => {
+  it('lists them at start; an interrupted one can be stopped and resumed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-nas-disk-'));
     try {
       const first = await startServer({ port: 0, runsDir: dir });
@@ -426,6 +532,13 @@ describe('runs found on disk', () => {
         const listed = list.body.runs.find((r: RunOverview) => r.id === id);
         expect(listed).toMatchObject({ status: 'interrupted', resumable: true, live: false });
         expect(listed.evaluations).toBeGreaterThanOrEqual(5);
+        // An interrupted run can be stopped for good (stored), and still resumed.
+        const stopped = await request(second, 'POST', `/api/runs/${id}/stop`);
+        expect(stopped.status, stopped.text).toBe(200);
+        expect(stopped.body.run).toMatchObject({ status: 'stopped', resumable: true });
+        const onDisk = JSON.parse(await readFile(file, 'utf8'));
+        expect(onDisk.status).toBe('stopped');
+        expect(onDisk.pid).toBeUndefined();
         const resumed = await request(second, 'POST', `/api/runs/${id}/resume`);
         expect(resumed.status, resumed.text).toBe(200);
         await second.manager.settled(id);

@@ -1,15 +1,12 @@
 /**
- * A DARTS cell drawn as a DAG, like DARTS's `visualize.py` plots: the two cell inputs c_{k-2} and
- * c_{k-1}, intermediate nodes 0..n-1 with one arrow per (op, input) edge labelled with its op, and
- * the output c_{k} fed by the concatenated nodes. Laid out left to right by depth.
+ * A DARTS cell drawn as a DAG (SVG), like DARTS's `visualize.py` plots: the two cell inputs c_{k-2}
+ * and c_{k-1}, intermediate nodes 0..n-1 with one arrow per (op, input) edge labelled with its op,
+ * and the output c_{k} fed by the concatenated nodes. The geometry comes from cell-layout.ts; labels
+ * sit on their own arrow with a white halo so that arrows passing behind them do not hide them.
  */
 import type { Edge } from '../../src/search/genotype.js';
+import { layoutCell } from './cell-layout.js';
 import { svg } from './dom.js';
-
-const COL_W = 175;
-const ROW_H = 78;
-const NODE_W = 64;
-const NODE_H = 32;
 
 const OP_COLORS: Record<string, string> = {
   sep_conv_3x3: '#1f6fb4',
@@ -23,56 +20,17 @@ const OP_COLORS: Record<string, string> = {
   skip_connect: '#6b7280',
 };
 
-function stateLabel(s: number): string {
-  return s === 0 ? 'c_{k-2}' : s === 1 ? 'c_{k-1}' : String(s - 2);
-}
-
-interface Placed {
-  readonly x: number;
-  readonly y: number;
-}
-
-/** Depth of every state: inputs 0, a node one more than its deepest input. */
-export function stateDepths(edges: readonly Edge[]): number[] {
-  const nodes = edges.length / 2;
-  const depth = [0, 0];
-  for (let i = 0; i < nodes; i++) {
-    const inputs = [edges[2 * i], edges[2 * i + 1]]
-      .filter((e): e is Edge => e !== undefined && e[0] !== 'none')
-      .map((e) => e[1]);
-    depth.push(1 + Math.max(0, ...inputs.map((s) => depth[s] ?? 0)));
-  }
-  return depth;
-}
-
 export function drawCell(
   edges: readonly Edge[],
   concat: readonly number[],
   kind: 'normal' | 'reduce',
 ): SVGSVGElement {
-  const nodes = edges.length / 2;
-  const depth = stateDepths(edges);
-  const outCol = Math.max(1, ...depth) + 1;
-  const columns = new Map<number, number[]>();
-  depth.forEach((d, s) => columns.set(d, [...(columns.get(d) ?? []), s]));
-  const tallest = Math.max(2, ...[...columns.values()].map((c) => c.length));
-  const width = (outCol + 1) * COL_W - (COL_W - NODE_W) + 40;
-  const height = tallest * ROW_H + 90; // room for arcs over skipped columns
-  const place = new Map<number | 'out', Placed>();
-  for (const [col, states] of columns) {
-    states.forEach((s, i) => {
-      place.set(s, {
-        x: 20 + col * COL_W,
-        y: height / 2 + (i - (states.length - 1) / 2) * ROW_H,
-      });
-    });
-  }
-  place.set('out', { x: 20 + outCol * COL_W, y: height / 2 });
-
+  const layout = layoutCell(edges, concat);
+  const v = layout.view;
   const root = svg('svg', {
-    viewBox: `0 0 ${width} ${height}`,
-    width,
-    height,
+    viewBox: `${v.x} ${v.y} ${v.w} ${v.h}`,
+    width: Math.round(v.w),
+    height: Math.round(v.h),
     class: `cell cell-${kind}`,
     'data-kind': kind,
     role: 'img',
@@ -99,96 +57,62 @@ export function drawCell(
 
   const edgeLayer = svg('g', { class: 'edges' });
   const labelLayer = svg('g', { class: 'edge-labels' });
-  const pairCount = new Map<string, number>();
-  const curve = (from: Placed, to: Placed, bend: number, t = 0.5) => {
-    const x1 = from.x + NODE_W;
-    const y1 = from.y;
-    const x2 = to.x - 2;
-    const y2 = to.y;
-    const dx = Math.max(40, (x2 - x1) / 2);
-    const c1 = { x: x1 + dx, y: y1 + bend };
-    const c2 = { x: x2 - dx, y: y2 + bend };
-    const u = 1 - t;
-    const mid = {
-      x: u * u * u * x1 + 3 * u * u * t * c1.x + 3 * u * t * t * c2.x + t * t * t * x2,
-      y: u * u * u * y1 + 3 * u * u * t * c1.y + 3 * u * t * t * c2.y + t * t * t * y2,
-    };
-    return { d: `M ${x1} ${y1} C ${c1.x} ${c1.y}, ${c2.x} ${c2.y}, ${x2} ${y2}`, mid };
-  };
-
-  for (let i = 0; i < nodes; i++) {
-    const pair = [edges[2 * i], edges[2 * i + 1]];
-    for (let j = 0; j < 2; j++) {
-      const e = pair[j];
-      if (!e || e[0] === 'none') continue;
-      const [op, input] = e;
-      const from = place.get(input);
-      const to = place.get(i + 2);
-      if (!from || !to) continue;
-      const key = `${input}-${i + 2}`;
-      const k = pairCount.get(key) ?? 0;
-      pairCount.set(key, k + 1);
-      // An arrow that skips a column arcs away from the middle so it does not cross the nodes there.
-      const skips = (depth[i + 2] ?? 0) - (depth[input] ?? 0) > 1;
-      const arc = skips ? (from.y <= height / 2 ? -1 : 1) * ROW_H * 0.75 : 0;
-      const bend = arc + (k === 0 ? 0 : 30 * (k % 2 === 1 ? 1 : -1) * Math.ceil(k / 2));
-      // The two inputs of a node: labels at different points along their arrows so they never meet.
-      const { d, mid } = curve(from, to, bend, j === 0 ? 0.42 : 0.62);
-      const color = OP_COLORS[op] ?? '#333';
-      edgeLayer.append(
-        svg('path', {
-          d,
-          class: 'edge',
-          stroke: color,
-          'marker-end': `url(#${markerId})`,
-          'data-op': op,
-        }),
-      );
+  for (const e of layout.edges) {
+    const color = e.op === null ? undefined : (OP_COLORS[e.op] ?? '#333');
+    edgeLayer.append(
+      svg('path', {
+        d: e.d,
+        class: e.op === null ? 'edge concat' : 'edge',
+        ...(color ? { stroke: color, 'data-op': e.op! } : {}),
+        'data-from': e.from,
+        'data-to': e.to,
+        'marker-end': `url(#${markerId})`,
+      }),
+    );
+    if (e.label && color) {
+      const b = e.label.box;
       labelLayer.append(
+        svg('rect', {
+          x: b.x,
+          y: b.y,
+          width: b.w,
+          height: b.h,
+          rx: 3,
+          class: 'edge-label-bg',
+          stroke: color,
+        }),
         svg(
           'text',
-          { x: mid.x, y: mid.y - 4, class: 'edge-label', fill: color, 'text-anchor': 'middle' },
-          [op],
+          {
+            x: e.label.at.x,
+            y: e.label.at.y + 3.5,
+            class: 'edge-label',
+            fill: color,
+            'text-anchor': 'middle',
+          },
+          [e.label.text],
         ),
       );
     }
   }
-  const out = place.get('out') as Placed;
-  for (const s of concat) {
-    const from = place.get(s);
-    if (!from) continue;
-    const skips = outCol - (depth[s] ?? 0) > 1;
-    const arc = skips ? (from.y <= height / 2 ? -1 : 1) * ROW_H * 0.5 : 0;
-    edgeLayer.append(
-      svg('path', {
-        d: curve(from, out, arc).d,
-        class: 'edge concat',
-        'marker-end': `url(#${markerId})`,
-      }),
-    );
-  }
   root.append(edgeLayer);
 
   const nodeLayer = svg('g', { class: 'nodes' });
-  const drawNode = (p: Placed, label: string, cls: string) => {
+  for (const n of layout.nodes) {
+    const b = n.box;
     nodeLayer.append(
-      svg('g', { class: `node ${cls}` }, [
+      svg('g', { class: `node ${n.kind}`, 'data-node': n.id }, [
         svg('rect', {
-          x: p.x,
-          y: p.y - NODE_H / 2,
-          width: NODE_W,
-          height: NODE_H,
-          rx: cls === 'intermediate' ? 15 : 5,
+          x: b.x,
+          y: b.y,
+          width: b.w,
+          height: b.h,
+          rx: n.kind === 'intermediate' ? 15 : 5,
         }),
-        svg('text', { x: p.x + NODE_W / 2, y: p.y + 4, 'text-anchor': 'middle' }, [label]),
+        svg('text', { x: b.x + b.w / 2, y: b.y + b.h / 2 + 4, 'text-anchor': 'middle' }, [n.label]),
       ]),
     );
-  };
-  for (let s = 0; s < nodes + 2; s++) {
-    const p = place.get(s);
-    if (p) drawNode(p, stateLabel(s), s < 2 ? 'input' : 'intermediate');
   }
-  drawNode(out, 'c_{k}', 'output');
   root.append(nodeLayer, labelLayer);
   return root;
 }

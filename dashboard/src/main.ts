@@ -6,6 +6,7 @@ import type { EvaluationRecord } from '../../src/search/events.js';
 import type { RunOverview } from '../../src/server/run-state.js';
 import { ApiError, controlRun, listRuns, setToken } from './api.js';
 import { CandidatePanel } from './candidate-panel.js';
+import { drawCell } from './cell-diagram.js';
 import { byId, html } from './dom.js';
 import { duration } from './format.js';
 import { FrontTable } from './front-table.js';
@@ -36,6 +37,8 @@ declare global {
       reconnects: number;
       /** When the live connection was down (ms since the epoch), for the latency figures. */
       outages: { from: number; to?: number }[];
+      /** The cell drawing, for checking dense published cells in tests. */
+      drawCell: typeof drawCell;
     };
   }
 }
@@ -46,7 +49,14 @@ let selected: number | undefined;
 let model: RunModel | undefined;
 let renderPending = false;
 
-window.robustNas = { draws: [], model: () => model, renders: 0, reconnects: 0, outages: [] };
+window.robustNas = {
+  draws: [],
+  model: () => model,
+  renders: 0,
+  reconnects: 0,
+  outages: [],
+  drawCell,
+};
 let wasConnected = false;
 
 const runsList = new RunsList(byId('runs'), (id) => show(id));
@@ -170,15 +180,21 @@ function isSurrogateRun(m: RunModel | undefined): boolean {
   );
 }
 
+/** Statuses of a run that is not executing in which Stop marks it stopped (it stays resumable). */
+const IDLE_STOPPABLE: readonly string[] = ['paused', 'interrupted', 'created'];
+
 function renderHeader(run: RunOverview | undefined, m: RunModel | undefined): void {
   byId('run-title').textContent = run ? run.id : 'No run selected';
   const status = byId('run-status');
   status.textContent = run ? run.status : '';
   status.className = run ? `badge status-${run.status}` : 'badge';
   byId('surrogate-banner').hidden = !isSurrogateRun(m) && run?.evaluator !== 'surrogate';
-  byId<HTMLButtonElement>('pause').disabled = run?.status !== 'running';
+  // A run another process is running (live false) is controlled there, not here.
+  const runningHere = run?.status === 'running' && run.live;
+  byId<HTMLButtonElement>('pause').disabled = !runningHere;
   byId<HTMLButtonElement>('resume').disabled = !run?.resumable;
-  byId<HTMLButtonElement>('stop').disabled = run?.status !== 'running';
+  byId<HTMLButtonElement>('stop').disabled =
+    !run || !(runningHere || IDLE_STOPPABLE.includes(run.status));
   const exportLink = byId<HTMLAnchorElement>('export');
   if (run) exportLink.href = `/api/runs/${encodeURIComponent(run.id)}/export.csv`;
   exportLink.classList.toggle('disabled', !run);

@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
+import { RunStatusError } from '../store/errors.js';
 import { RunWriter } from '../store/run-writer.js';
 import {
   RUN_FORMAT,
@@ -77,6 +78,9 @@ function createEngine(config: SearchConfig): EvolutionEngine<Genotype> {
 
 type Interrupt = 'paused' | 'stopped';
 
+/** Statuses in which a run that is not executing can be marked 'stopped'. */
+const STOPPABLE_WHEN_IDLE: readonly RunStatus[] = ['created', 'paused', 'interrupted'];
+
 export class SearchRun {
   readonly id: string;
   readonly config: SearchConfig;
@@ -90,6 +94,8 @@ export class SearchRun {
   private running = false;
   private interrupt: Interrupt | null = null;
   private wake: (() => void) | null = null;
+  /** Resolves when the current run() (or idle stop) returns; null when idle. */
+  private settled: Promise<void> | null = null;
 
   private constructor(
     private readonly runsDir: string,
@@ -170,9 +176,37 @@ export class SearchRun {
     this.requestInterrupt('paused');
   }
 
-  /** Stops after (or abandoning) the evaluation in flight; run() resolves with status 'stopped'. */
-  stop(): void {
-    this.requestInterrupt('stopped');
+  /**
+   * Stops the run for good (it can still be resumed later, like a paused one). A running search stops
+   * after (or abandoning) the evaluation in flight and run() resolves with status 'stopped'; a paused,
+   * interrupted or never-started run is marked 'stopped' on disk at once. Resolves when the status
+   * 'stopped' is stored. RunStatusError when the run is completed, failed, already stopped or being
+   * run by another process.
+   */
+  stop(): Promise<void> {
+    if (this.running) {
+      this.requestInterrupt('stopped');
+      return this.settled ?? Promise.resolve();
+    }
+    if (!STOPPABLE_WHEN_IDLE.includes(this.current)) {
+      const why =
+        this.current === 'running'
+          ? 'being run by another process'
+          : this.current === 'stopped'
+            ? 'already stopped'
+            : this.current;
+      return Promise.reject(
+        new RunStatusError(
+          this.id,
+          this.current,
+          `run ${this.id} is ${why}: only a running, paused, interrupted or new run can be stopped`,
+        ),
+      );
+    }
+    return this.exclusively(async () => {
+      await this.openWriter();
+      await this.setStatus('stopped', { pid: undefined, host: undefined });
+    });
   }
 
   /** Releases the run folder (run() reopens it if called again). */
@@ -197,16 +231,11 @@ export class SearchRun {
     }
     this.running = true;
     this.interrupt = null;
+    let settle: () => void = () => {};
+    this.settled = new Promise<void>((resolve) => (settle = resolve));
     try {
-      if (!this.writer) {
-        const { writer, contents } = await RunWriter.open(this.runsDir, this.id);
-        if (contents.evaluations.length !== this.evaluations.length) {
-          await writer.close();
-          throw new Error(`run ${this.id} was changed on disk by another process`);
-        }
-        this.writer = writer;
-      }
-      await this.setStatus('running', { ...this.writer.lockFields(), message: undefined });
+      const writer = await this.openWriter();
+      await this.setStatus('running', { ...writer.lockFields(), message: undefined });
       while (this.file.checkpoint.generation < this.config.generations) {
         if (!(await this.runGeneration())) break;
       }
@@ -230,6 +259,36 @@ export class SearchRun {
       this.wake = null;
       await this.writer?.close();
       this.writer = null;
+      this.settled = null;
+      settle();
+    }
+  }
+
+  /** The open run folder, reopened (and checked against what this object holds) after close(). */
+  private async openWriter(): Promise<RunWriter> {
+    if (this.writer) return this.writer;
+    const { writer, contents } = await RunWriter.open(this.runsDir, this.id);
+    if (contents.evaluations.length !== this.evaluations.length) {
+      await writer.close();
+      throw new Error(`run ${this.id} was changed on disk by another process`);
+    }
+    this.writer = writer;
+    return writer;
+  }
+
+  /** Runs `work` with the run folder open and run() locked out, then releases the folder. */
+  private async exclusively(work: () => Promise<void>): Promise<void> {
+    this.running = true;
+    let settle: () => void = () => {};
+    this.settled = new Promise<void>((resolve) => (settle = resolve));
+    try {
+      await work();
+    } finally {
+      this.running = false;
+      await this.writer?.close();
+      this.writer = null;
+      this.settled = null;
+      settle();
     }
   }
 

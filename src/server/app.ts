@@ -1,12 +1,20 @@
 /**
  * The express 5 app: the JSON API under /api and the dashboard's static files. JSON in and out;
  * bodies limited in size; bad input answered with 400 and field-level messages, unknown runs with 404,
- * run control in the wrong state with 409.
+ * run control in the wrong state with 409, runs whose files cannot be read with 422.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
+import { InputError } from '../errors.js';
+import {
+  RunCorruptError,
+  RunFormatVersionError,
+  RunLockedError,
+  RunNotFoundError,
+  RunStatusError,
+} from '../store/errors.js';
 import { requireTokenForChanges } from './auth.js';
 import { HttpError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
@@ -73,6 +81,18 @@ export function createApp(options: AppOptions): express.Express {
   return app;
 }
 
+/**
+ * The HTTP status for the store's and the search's errors about a run: a run whose files cannot be
+ * read (corrupt, newer format) is 422, a run in a state that forbids the request 409.
+ */
+function storeErrorStatus(err: unknown): number | undefined {
+  if (err instanceof RunNotFoundError) return 404;
+  if (err instanceof RunCorruptError || err instanceof RunFormatVersionError) return 422;
+  if (err instanceof RunLockedError || err instanceof RunStatusError) return 409;
+  if (err instanceof InputError) return 400;
+  return undefined;
+}
+
 interface BodyParserError extends Error {
   type?: string;
   status?: number;
@@ -90,6 +110,11 @@ function apiErrorHandler(err: unknown, _req: Request, res: Response, next: NextF
   }
   if (err instanceof HttpError) {
     res.status(err.status).json({ error: err.message });
+    return;
+  }
+  const status = storeErrorStatus(err);
+  if (status !== undefined) {
+    res.status(status).json({ error: (err as Error).message });
     return;
   }
   const e = err as BodyParserError;

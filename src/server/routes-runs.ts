@@ -2,10 +2,9 @@
  * /api/runs: list, start, inspect, control and export searches.
  */
 import { Router, type Request } from 'express';
-import { evaluationsCsv } from './csv.js';
+import { runToCsv } from '../store/run-export.js';
 import { NotFoundError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
-import type { ObjectiveInfo } from './run-state.js';
 import {
   evaluationsQuerySchema,
   frontQuerySchema,
@@ -88,11 +87,8 @@ export function runsRouter(manager: RunManager): Router {
   router.get('/:id/export.csv', async (req, res) => {
     const id = runId(req);
     const state = await manager.require(id);
-    const objectives = (state.overview().objectives ?? []) as readonly ObjectiveInfo[];
-    res
-      .type('text/csv; charset=utf-8')
-      .attachment(`${id}.csv`)
-      .send(evaluationsCsv(state.evaluations(), objectives));
+    // The same file as `robust-nas export`, from the run as it is now.
+    res.type('text/csv; charset=utf-8').attachment(`${id}.csv`).send(runToCsv(state.data()));
   });
 
   return router;

@@ -5,9 +5,11 @@
  * Runs keep going whether or not any client is watching.
  */
 import type { RunStatus, SearchEvent, SearchEventListener } from '../search/events.js';
+import { RunStatusError } from '../store/errors.js';
 import { ConflictError, NotFoundError } from './http-errors.js';
-import { RunState, type ObjectiveInfo, type RunOverview, type StoredRun } from './run-state.js';
-import { runIdSchema } from './validation.js';
+import type { SearchConfig } from '../search/search-config.js';
+import type { RunSummary } from '../store/run-store.js';
+import { RunState, type RunOverview, type StoredRun } from './run-state.js';
 
 /** The part of a SearchRun the server drives. */
 export interface LiveSearchRun {
@@ -16,23 +18,10 @@ export interface LiveSearchRun {
   on(listener: SearchEventListener): () => void;
   run(): Promise<void>;
   pause(): void;
-  stop(): void;
-}
-
-/** A stored run as the store lists it (a subset of the store's RunSummary). */
-export interface StoredRunSummary {
-  readonly id: string;
-  readonly status: RunStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly generation: number;
-  readonly generations: number;
-  readonly evaluations: number;
-  readonly plannedEvaluations: number;
-  readonly objectives: readonly ObjectiveInfo[];
-  readonly strategy: string;
-  readonly evaluator: string;
-  readonly error?: string;
+  /** Resolves once the status 'stopped' is stored (see SearchRun.stop). */
+  stop(): Promise<void>;
+  /** Releases the run folder while the run is not running. */
+  close?(): Promise<void>;
 }
 
 /**
@@ -41,10 +30,10 @@ export interface StoredRunSummary {
  */
 export interface RunEngine {
   /** Validates a search config given by a client; throws RequestValidationError (400) when bad. */
-  parseConfig(body: unknown): unknown;
-  create(config: unknown): Promise<LiveSearchRun>;
+  parseConfig(body: unknown): SearchConfig;
+  create(config: SearchConfig): Promise<LiveSearchRun>;
   open(runId: string): Promise<LiveSearchRun>;
-  list(): Promise<readonly StoredRunSummary[]>;
+  list(): Promise<readonly RunSummary[]>;
   /** The stored run, or undefined when there is no run with that id. */
   read(runId: string): Promise<StoredRun | undefined>;
   /** Releases what the engine holds (e.g. an evaluation worker). */
@@ -84,7 +73,6 @@ export class RunManager {
     const out: RunOverview[] = [];
     const listed = new Set<string>();
     for (const s of stored) {
-      if (!runIdSchema.safeParse(s.id).success) continue;
       listed.add(s.id);
       if (s.error !== undefined) {
         // Unreadable on disk (corrupt, newer format): listed as the store describes it, never opened.
@@ -144,12 +132,46 @@ export class RunManager {
     return state.overview();
   }
 
-  pause(runId: string): Promise<RunOverview> {
-    return this.control(runId, 'pause');
+  /** Pauses a run this server is running (409 otherwise). */
+  async pause(runId: string): Promise<RunOverview> {
+    const state = await this.require(runId);
+    const entry = this.live.get(runId);
+    if (!entry?.running) {
+      throw new ConflictError(`run ${runId} is ${state.status}, not running: nothing to pause`);
+    }
+    entry.run.pause();
+    await entry.done;
+    return state.overview();
   }
 
-  stop(runId: string): Promise<RunOverview> {
-    return this.control(runId, 'stop');
+  /**
+   * Stops a run: a running one after its evaluation in flight; a paused, interrupted or new one at
+   * once (SearchRun.stop stores the status). A stopped run can still be resumed. 409 when the run is
+   * completed, failed, already stopped or run by another process.
+   */
+  async stop(runId: string): Promise<RunOverview> {
+    const state = await this.require(runId);
+    const entry = this.live.get(runId);
+    if (entry?.running) {
+      await entry.run.stop();
+      await entry.done;
+      return state.overview();
+    }
+    if (entry) await entry.done;
+    const run = entry?.run ?? (await this.engine.open(runId));
+    const unlisten = run.on((event) => state.apply(event));
+    try {
+      await run.stop();
+    } catch (err) {
+      if (!entry) await run.close?.(); // release the folder the engine opened
+      if (err instanceof RunStatusError) throw new ConflictError(err.message);
+      throw err;
+    } finally {
+      unlisten();
+    }
+    // Keep the run object: resuming continues from it.
+    this.live.set(runId, { run, done: Promise.resolve(), running: false });
+    return state.overview();
   }
 
   /** Resumes a paused, stopped or interrupted run (in this process, from its saved state). */
@@ -203,18 +225,6 @@ export class RunManager {
   /** Resolves when the run's current run() call has returned (for tests and shutdown). */
   async settled(runId: string): Promise<void> {
     await this.live.get(runId)?.done;
-  }
-
-  private async control(runId: string, action: 'pause' | 'stop'): Promise<RunOverview> {
-    const state = await this.require(runId);
-    const entry = this.live.get(runId);
-    if (!entry?.running) {
-      throw new ConflictError(`run ${runId} is ${state.status}, not running: nothing to ${action}`);
-    }
-    if (action === 'pause') entry.run.pause();
-    else entry.run.stop();
-    await entry.done;
-    return state.overview();
   }
 
   /** Re-reads the runs another process is running and applies what changed. */

@@ -11,49 +11,27 @@ import type {
   RunStatus,
   SearchEvent,
 } from '../search/events.js';
+import type { ObjectiveSpec } from '../search/objectives.js';
+import type { SearchConfig } from '../search/search-config.js';
+import type { RunData, RunSummary } from '../store/run-store.js';
 
-/** The fields of a stored run the server reads (a subset of the store's RunData). */
-export interface StoredRun {
-  readonly id: string;
-  readonly status: RunStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly generation: number;
-  readonly generations: readonly GenerationSummary[];
-  readonly plannedEvaluations: number;
-  readonly strategy: string;
-  readonly evaluator: string;
-  readonly error?: string;
-  readonly config: unknown;
-  readonly evaluations: readonly EvaluationRecord[];
-}
+/** A stored run as the store reads it. */
+export type StoredRun = RunData;
 
-/** Short description of a run for lists. */
-export interface RunOverview {
-  readonly id: string;
-  readonly status: RunStatus;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly generation: number;
-  readonly generations: number;
-  readonly evaluations: number;
-  readonly plannedEvaluations: number;
-  readonly objectives: readonly ObjectiveInfo[];
-  readonly strategy: string;
-  readonly evaluator: string;
-  readonly error?: string;
+/**
+ * Short description of a run for lists: the store's summary (with the in-memory status and counts
+ * of a live run), plus whether it can be resumed and whether this server process is running it.
+ * `error` also carries the reason a run failed.
+ */
+export type RunOverview = RunSummary & {
   /** True when the run can be resumed (paused, stopped or interrupted). */
   readonly resumable: boolean;
   /** True while this server process is running the search. */
   readonly live: boolean;
-}
+};
 
-export interface ObjectiveInfo {
-  readonly metric: string;
-  readonly attack?: string;
-  readonly eps?: number;
-  readonly direction: 'max' | 'min';
-}
+/** An objective as the server reports it (the search's ObjectiveSpec). */
+export type ObjectiveInfo = ObjectiveSpec;
 
 export interface HypervolumePoint {
   readonly generation: number;
@@ -81,7 +59,7 @@ export interface RunSnapshot {
   readonly epoch: string;
   readonly seq: number;
   readonly run: RunOverview;
-  readonly config: unknown;
+  readonly config: SearchConfig;
   readonly evaluations: readonly EvaluationRecord[];
   /** Evaluation indices of the current Pareto front (the last generation's). */
   readonly front: readonly number[];
@@ -90,17 +68,6 @@ export interface RunSnapshot {
 }
 
 export const RESUMABLE_STATUSES: readonly RunStatus[] = ['paused', 'stopped', 'interrupted'];
-
-interface ConfigShape {
-  generations?: number;
-  population?: number;
-  offspring?: number;
-  objectives?: ObjectiveInfo[];
-}
-
-function configShape(config: unknown): ConfigShape {
-  return config !== null && typeof config === 'object' ? (config as ConfigShape) : {};
-}
 
 export type SequencedListener = (seq: number, event: SearchEvent) => void;
 
@@ -124,7 +91,7 @@ export class RunState {
     this.statusValue = stored.status;
     this.generationValue = stored.generation;
     this.updatedAt = stored.updatedAt;
-    this.error = stored.error;
+    this.error = stored.error ?? (stored.status === 'failed' ? stored.message : undefined);
     for (const e of [...stored.evaluations].sort((a, b) => a.index - b.index)) this.addRecord(e);
     for (const g of stored.generations) this.generationList.push(g);
     this.progressValue = {
@@ -147,8 +114,29 @@ export class RunState {
     return this.statusValue;
   }
 
-  get config(): unknown {
+  get config(): SearchConfig {
     return this.stored.config;
+  }
+
+  /** The run as the store describes it, with the status, evaluations and generations as they are now. */
+  data(): RunData {
+    const {
+      resumable: _resumable,
+      live: _live,
+      error,
+      generations: _planned,
+      ...summary
+    } = this.overview();
+    return {
+      ...summary,
+      ...(this.stored.message !== undefined ? { message: this.stored.message } : {}),
+      ...(error !== undefined && this.statusValue === 'failed' ? { message: error } : {}),
+      config: this.stored.config,
+      evaluations: [...this.evaluationList],
+      generations: [...this.generationList],
+      generationsPlanned: this.stored.generationsPlanned,
+      ...(this.stored.reference ? { reference: this.stored.reference } : {}),
+    };
   }
 
   evaluations(): readonly EvaluationRecord[] {
@@ -174,19 +162,20 @@ export class RunState {
   }
 
   overview(): RunOverview {
-    const c = configShape(this.stored.config);
+    const s = this.stored;
     return {
-      id: this.stored.id,
+      id: s.id,
+      ...(s.name !== undefined ? { name: s.name } : {}),
       status: this.statusValue,
-      createdAt: this.stored.createdAt,
+      createdAt: s.createdAt,
       updatedAt: this.updatedAt,
       generation: this.generationValue,
-      generations: c.generations ?? 0,
+      generations: s.generationsPlanned,
       evaluations: this.evaluationList.length,
-      plannedEvaluations: this.stored.plannedEvaluations,
-      objectives: c.objectives ?? [],
-      strategy: this.stored.strategy,
-      evaluator: this.stored.evaluator,
+      plannedEvaluations: s.plannedEvaluations,
+      objectives: s.config.objectives,
+      strategy: s.strategy,
+      evaluator: s.evaluator,
       ...(this.error !== undefined ? { error: this.error } : {}),
       resumable: this.resumable(),
       live: this.live,
@@ -247,7 +236,7 @@ export class RunState {
         runId: this.id,
         status: stored.status,
         generation: stored.generation,
-        ...(stored.error !== undefined ? { message: stored.error } : {}),
+        ...(stored.message !== undefined ? { message: stored.message } : {}),
       });
     }
   }
@@ -331,7 +320,7 @@ export class RunState {
   }
 
   private plannedInGeneration(generation: number): number {
-    const c = configShape(this.stored.config);
-    return generation === 0 ? (c.population ?? 0) : (c.offspring ?? c.population ?? 0);
+    const c = this.stored.config;
+    return generation === 0 ? c.population : (c.offspring ?? c.population);
   }
 }

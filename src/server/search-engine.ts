@@ -6,11 +6,10 @@
 import type { Evaluate } from '../search/evaluation.js';
 import { searchConfigSchema, type SearchConfig } from '../search/search-config.js';
 import { SearchRun } from '../search/search-run.js';
-import { RunLockedError, RunNotFoundError } from '../store/errors.js';
-import { ConflictError, HttpError } from './http-errors.js';
-import { RunStore } from '../store/run-store.js';
+import { RunNotFoundError } from '../store/errors.js';
+import { RunStore, type RunData } from '../store/run-store.js';
+import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RunEngine } from './run-manager.js';
-import type { StoredRun } from './run-state.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
 import { createWorkerEvaluator, workerScript, type WorkerEvaluator } from './worker-evaluate.js';
 
@@ -66,29 +65,26 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       }
       return config;
     },
-    async create(config: unknown): Promise<LiveSearchRun> {
-      const c = config as SearchConfig;
-      const evaluate = await evaluateFor(c);
-      return SearchRun.create(c, { runsDir: options.runsDir, ...(evaluate ? { evaluate } : {}) });
+    async create(config: SearchConfig): Promise<LiveSearchRun> {
+      const evaluate = await evaluateFor(config);
+      return SearchRun.create(config, {
+        runsDir: options.runsDir,
+        ...(evaluate ? { evaluate } : {}),
+      });
     },
     async open(runId: string): Promise<LiveSearchRun> {
       const stored = await store.read(runId);
       const evaluate = await evaluateFor(stored.config);
-      try {
-        return await SearchRun.open(runId, {
-          runsDir: options.runsDir,
-          ...(evaluate ? { evaluate } : {}),
-        });
-      } catch (err) {
-        if (err instanceof RunLockedError) throw new ConflictError(err.message);
-        throw err;
-      }
+      return SearchRun.open(runId, {
+        runsDir: options.runsDir,
+        ...(evaluate ? { evaluate } : {}),
+      });
     },
     list: () => store.list(),
     async close() {
       await worker?.close();
     },
-    async read(runId: string): Promise<StoredRun | undefined> {
+    async read(runId: string): Promise<RunData | undefined> {
       try {
         return await store.read(runId);
       } catch (err) {

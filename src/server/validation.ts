@@ -3,21 +3,20 @@
  * and the one way the server reports a bad request: 400 with field-level messages.
  */
 import { z } from 'zod';
-import { RUN_ID_PATTERN } from '../store/errors.js';
+import { checkRunId } from '../store/errors.js';
 
 /**
- * A run id is a single folder name inside the runs folder (the store's RUN_ID_PATTERN: letters,
- * digits, '_' and '-', at most 64, starting with a letter or digit). Anything that could name a path
- * outside the runs folder ('/', '\\', '.', '..', NUL, an empty string) is rejected.
+ * A run id is a single folder name inside the runs folder, checked by the store's own checkRunId
+ * (letters, digits, '_' and '-', at most 64, starting with a letter or digit): anything that could
+ * name a path outside the runs folder ('/', '\\', '.', '..', NUL, an empty string) is rejected.
  */
-export const runIdSchema = z
-  .string()
-  .min(1, 'run id is empty')
-  .max(64, 'run id is longer than 64 characters')
-  .regex(
-    RUN_ID_PATTERN,
-    "run id may contain only letters, digits, '_' and '-' and must start with a letter or digit",
-  );
+export const runIdSchema = z.string().superRefine((value, ctx) => {
+  try {
+    checkRunId(value);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: err instanceof Error ? err.message : String(err) });
+  }
+});
 
 export const runParamsSchema = z.object({ id: runIdSchema });
 

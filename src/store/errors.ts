@@ -45,6 +45,18 @@ export class RunLockedError extends Error {
   }
 }
 
+/** The run's status does not allow what was asked (e.g. stopping a completed run). Nothing changed. */
+export class RunStatusError extends InputError {
+  override name = 'RunStatusError';
+  constructor(
+    readonly runId: string,
+    readonly status: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export const RUN_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
 /** Checks a run id (no path traversal); InputError otherwise. */
