@@ -288,6 +288,23 @@ describe('search config', () => {
     ]);
   });
 
+  it('takes the default adversarial objective from the first attack the evaluation names', () => {
+    const c = parseSearchConfig({
+      evaluation: {
+        attacks: [
+          { name: 'fgsm', eps: 0.05 },
+          { name: 'pgd', eps: 0.1 },
+        ],
+      },
+    });
+    expect(c.objectives[1]).toEqual({
+      metric: 'adversarial',
+      attack: 'fgsm',
+      eps: 0.05,
+      direction: 'max',
+    });
+  });
+
   it('names the field in errors', () => {
     expect(() => parseSearchConfig({ population: 0 })).toThrow(/population/);
     expect(() => parseSearchConfig({ evaluation: { epochs: 'x' } })).toThrow(/evaluation\.epochs/);

@@ -57,8 +57,8 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Fills the defaults that depend on other fields: the objectives (clean + PGD at the data set's
- * eps), an adversarial objective's missing attack/eps, and, when the evaluation config names no
+ * Fills the defaults that depend on other fields: the objectives (clean + the first attack of the
+ * evaluation config, or PGD at the data set's eps), an adversarial objective's missing attack/eps, and, when the evaluation config names no
  * attacks, the attacks the objectives need.
  */
 function fillDependentDefaults(raw: unknown): unknown {
@@ -68,17 +68,24 @@ function fillDependentDefaults(raw: unknown): unknown {
   const dataset = (DATASETS as readonly unknown[]).includes(evaluation.dataset)
     ? (evaluation.dataset as DatasetName)
     : 'mnist';
-  const eps = DEFAULT_SEARCH_EPS[dataset];
+  // The adversarial objective's default attack: the first one the evaluation config names, else
+  // PGD at the data set's search eps.
+  const firstAttack =
+    Array.isArray(evaluation.attacks) && isRecord(evaluation.attacks[0])
+      ? evaluation.attacks[0]
+      : undefined;
+  const defaultAttack = firstAttack?.name ?? 'pgd';
+  const eps = firstAttack?.eps ?? DEFAULT_SEARCH_EPS[dataset];
   const objectives =
     raw.objectives === undefined
       ? [
           { metric: 'clean', direction: 'max' },
-          { metric: 'adversarial', attack: 'pgd', eps, direction: 'max' },
+          { metric: 'adversarial', attack: defaultAttack, eps, direction: 'max' },
         ]
       : Array.isArray(raw.objectives)
         ? raw.objectives.map((o: unknown) =>
             isRecord(o) && o.metric === 'adversarial'
-              ? { ...o, attack: o.attack ?? 'pgd', eps: o.eps ?? eps }
+              ? { ...o, attack: o.attack ?? defaultAttack, eps: o.eps ?? eps }
               : o,
           )
         : raw.objectives;
