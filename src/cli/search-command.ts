@@ -25,6 +25,7 @@ import {
 } from '../store/errors.js';
 import { RunStore, type RunData } from '../store/run-store.js';
 import { runToCsv } from '../store/run-export.js';
+import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
 
@@ -73,18 +74,10 @@ function numberOption(name: string) {
   };
 }
 
-/** The real evaluator, loaded only when asked for (keeps tfjs out of surrogate runs). */
-async function loadRealEvaluate(): Promise<Evaluate> {
-  const specifier = '../evaluator/evaluate.js';
-  const mod = (await import(specifier)) as { evaluateGenotype?: Evaluate };
-  if (typeof mod.evaluateGenotype !== 'function') {
-    throw new Error('the real evaluator (src/evaluator/evaluate.ts) is not available');
-  }
-  return mod.evaluateGenotype;
-}
-
 async function evaluatorFor(config: SearchConfig): Promise<Evaluate | undefined> {
-  return config.evaluator === 'real' ? loadRealEvaluate() : undefined;
+  return config.evaluator === 'real'
+    ? loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`))
+    : undefined;
 }
 
 interface SearchOptions {

@@ -46,7 +46,9 @@ export interface DemoStart {
 export async function startDemo(server: RunningServer): Promise<DemoStart> {
   let fallback: string | undefined;
   try {
-    await loadRealEvaluate();
+    // Loads tfjs and picks the backend now, so a machine where it fails falls back to the
+    // surrogate, and says which backend the demo's evaluations run on.
+    await loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`));
   } catch (err) {
     fallback = err instanceof Error ? err.message : String(err);
   }

@@ -12,6 +12,7 @@ import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RunEngine } from './run-manager.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
 import { createWorkerEvaluator, workerScript, type WorkerEvaluator } from './worker-evaluate.js';
+import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 
 export interface SearchEngineOptions {
   readonly runsDir: string;
@@ -23,11 +24,7 @@ export interface SearchEngineOptions {
   readonly loadRealEvaluate?: () => Promise<Evaluate>;
 }
 
-/** Loads the tfjs evaluator on first use (a dynamic import: tfjs is loaded only when needed). */
-export async function loadRealEvaluate(): Promise<Evaluate> {
-  const mod = await import('../evaluator/evaluate.js');
-  return mod.evaluateGenotype;
-}
+export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
   const store = new RunStore(options.runsDir);
