@@ -5,12 +5,15 @@
  *
  *   npx esbuild scripts/train-profile.ts --bundle --platform=node --format=esm \
  *     --packages=external --outfile=/tmp/train-profile.mjs && node /tmp/train-profile.mjs \
- *     [--backend wasm] [--batch 64] [--steps 3] [--hw 32 --in-ch 3 --C 16 --layers 8] [--top 30]
+ *     [--backend wasm] [--no-fused-bn] [--batch 64] [--steps 3] [--hw 32 --in-ch 3 --C 16 --layers 8] [--top 30]
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { Cast, Identity, type KernelConfig } from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-wasm';
 import { buildModel } from '../src/evaluator/architecture.js';
 import { describeBackend, initBackend, parseBackendName } from '../src/evaluator/backend.js';
 import { inputGradient } from '../src/evaluator/input-gradient.js';
+import { BN_TRAIN_KERNEL } from '../src/evaluator/wasm-kernels/batch-norm-op.js';
 import { Sgd } from '../src/evaluator/sgd.js';
 import { trainStep } from '../src/evaluator/train-step.js';
 import { getPublishedGenotype } from '../src/search/published-genotypes.js';
@@ -34,12 +37,45 @@ function heapMb(): number | undefined {
   return b.wasm ? b.wasm.HEAPU8.buffer.byteLength / 2 ** 20 : undefined;
 }
 
+/**
+ * Live bytes of tensor data on the wasm heap (what the heap must hold; the heap itself only grows,
+ * in large increments): counted at each allocation (backend.move) and each real free.
+ */
+const live = { bytes: 0, peak: 0 };
+function meterWasmData(): void {
+  const b = tf.backend() as unknown as {
+    wasm?: unknown;
+    move(dataId: object, values: unknown, shape: number[], dtype: string, rc: number): void;
+    disposeData(dataId: object, force?: boolean): boolean;
+    dataIdMap: { get(d: object): { shape: number[]; dtype: string; refCount: number } | undefined };
+  };
+  if (!b.wasm) return;
+  const size = (shape: number[], dtype: string) =>
+    dtype === 'string' ? 0 : shape.reduce((a, d) => a * d, 1) * (dtype === 'complex64' ? 8 : 4);
+  const move = b.move.bind(b);
+  b.move = (dataId, values, shape, dtype, rc) => {
+    move(dataId, values, shape, dtype, rc);
+    live.bytes += size(shape, dtype);
+    live.peak = Math.max(live.peak, live.bytes);
+  };
+  const dispose = b.disposeData.bind(b);
+  b.disposeData = (dataId, force) => {
+    const d = b.dataIdMap.get(dataId);
+    const freed = dispose(dataId, force);
+    if (d && freed) live.bytes -= size(d.shape, d.dtype);
+    return freed;
+  };
+}
+
 async function profileOf(label: string, step: () => void): Promise<void> {
   step(); // warm-up
   const t0 = performance.now();
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
+  const before = live.bytes;
+  live.peak = before;
   const profile = await tf.profile(step);
+  const peakLive = (live.peak - before) / 2 ** 20;
   const byKernel = new Map<string, { ms: number; calls: number }>();
   for (const k of profile.kernels) {
     const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
@@ -54,17 +90,49 @@ async function profileOf(label: string, step: () => void): Promise<void> {
     `${label}: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; ` +
       `${profile.kernels.length} kernel calls, kernels sum ${total.toFixed(0)} ms; ` +
       `peak bytes ${(profile.peakBytes / 2 ** 20).toFixed(0)} MB` +
-      (heap ? `; wasm heap ${heap.toFixed(0)} MB` : ''),
+      (heap
+        ? `; wasm heap ${heap.toFixed(0)} MB, peak live data above the step's start ` +
+          `${peakLive.toFixed(0)} MB = ${(peakLive / batch).toFixed(1)} MB/image`
+        : ''),
   );
   for (const [name, e] of rows.slice(0, top))
     console.log(
       `  ${name.padEnd(36)} ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(5)} calls ${((100 * e.ms) / total).toFixed(1).padStart(5)}%`,
     );
+  // --detail <kernel>: that kernel's calls grouped by input shapes.
+  const detail = arg('detail', '');
+  if (detail) {
+    const byShape = new Map<string, { ms: number; calls: number }>();
+    for (const k of profile.kernels.filter((k) => k.name === detail)) {
+      const key = JSON.stringify(k.inputShapes);
+      const e = byShape.get(key) ?? { ms: 0, calls: 0 };
+      e.ms += Number(k.kernelTimeMs);
+      e.calls++;
+      byShape.set(key, e);
+    }
+    for (const [key, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms))
+      console.log(`    ${detail} ${key}: ${e.ms.toFixed(1)} ms in ${e.calls} calls`);
+  }
 }
+
+/** tfjs-backend-wasm's own (copying) Identity and Cast, as registered before ours replace them. */
+const copyingKernels = [Identity, Cast]
+  .map((name) => tf.getKernel(name, 'wasm'))
+  .filter((k): k is KernelConfig => k !== undefined);
 
 async function main(): Promise<void> {
   const info = await initBackend(parseBackendName(arg('backend', 'wasm')));
+  if (process.argv.includes('--copying-identity')) {
+    for (const k of copyingKernels) {
+      tf.unregisterKernel(k.kernelName, 'wasm');
+      tf.registerKernel(k);
+    }
+    console.error("tfjs-backend-wasm's copying Identity and Cast restored");
+  }
   console.error(describeBackend(info));
+  meterWasmData();
+  // --no-fused-bn: measure the plain-ops BatchNorm (for before/after figures).
+  if (process.argv.includes('--no-fused-bn')) tf.unregisterKernel(BN_TRAIN_KERNEL, 'wasm');
   const model = buildModel(
     { genotype: getPublishedGenotype('DARTS_V2') },
     { channels: C, layers, numClasses: 10, inputShape: [hw, hw, inCh], seed: 0 },

@@ -5,7 +5,12 @@ import { initBackend } from '../src/evaluator/backend.js';
 import { DepthwiseConv2d } from '../src/evaluator/layers/depthwise-conv2d.js';
 import type { ForwardContext, Shape } from '../src/evaluator/layers/layer.js';
 import { ParameterStore } from '../src/evaluator/layers/parameter-store.js';
+import { reluCache } from '../src/evaluator/layers/relu.js';
+import { NetworkCifar } from '../src/evaluator/network.js';
 import { AvgPoolExcludePad } from '../src/evaluator/layers/pools.js';
+import { FactorizedReduce } from '../src/evaluator/layers/factorized-reduce.js';
+import { conv2dWithBias } from '../src/evaluator/layers/fused-conv2d.js';
+import { reluConvBn } from '../src/evaluator/layers/relu-conv-bn.js';
 import { OPS } from '../src/evaluator/operations.js';
 import { OPERATIONS } from '../src/search/genotype.js';
 import { getPublishedGenotype } from '../src/search/published-genotypes.js';
@@ -75,6 +80,104 @@ describe('layers agree with tfjs reference ops', () => {
     },
   );
 
+  it.each(['relu-conv-bn', 'factorized-reduce'])(
+    '%s in inference folds its BatchNorm into the conv and equals conv then BN',
+    (kind) => {
+      const store = new ParameterStore(7);
+      const inShape: Shape = [6, 6, 4];
+      const layer =
+        kind === 'relu-conv-bn'
+          ? reluConvBn(store, 'rcb', inShape, 6, 3, 1, 1)
+          : new FactorizedReduce(store, 'fr', inShape, 6);
+      const named = new Map(
+        [...store.trainable, ...store.state].map((v) => [v.name, v.variable] as const),
+      );
+      const get = (suffix: string) =>
+        [...named.entries()].filter(([n]) => n.endsWith(suffix)).map(([, v]) => v);
+      // Non-trivial BN parameters and running statistics.
+      const rng = (seed: number) => tf.randomUniform([6], 0.5, 2, 'float32', seed);
+      get('.weight').forEach((v) => v.shape.length === 1 && v.assign(rng(1)));
+      get('.bias').forEach((v) => v.assign(tf.sub(rng(2), 1)));
+      get('.running_mean').forEach((v) => v.assign(tf.sub(rng(3), 1)));
+      get('.running_var').forEach((v) => v.assign(rng(4)));
+      const inference: ForwardContext = { ...ctx, training: false };
+      const x = tf.randomUniform([2, ...inShape], -1, 1, 'float32', 8) as tf.Tensor4D;
+      const diff = tf.tidy(() => {
+        const folded = layer.apply(x, inference);
+        const r = tf.relu(x);
+        const convs = get('.weight').filter(
+          (v) => v.shape.length === 4,
+        ) as tf.Variable<tf.Rank.R4>[];
+        const z =
+          kind === 'relu-conv-bn'
+            ? tf.conv2d(r, convs[0] as tf.Tensor4D, 1, 1)
+            : tf.concat(
+                [
+                  tf.conv2d(r, convs[0] as tf.Tensor4D, 2, 0),
+                  tf.conv2d(tf.slice(r, [0, 1, 1, 0], [2, 5, 5, 4]), convs[1] as tf.Tensor4D, 2, 0),
+                ],
+                3,
+              );
+        const [gamma, beta, mean, variance] = [
+          get('.weight').find((v) => v.shape.length === 1),
+          get('.bias')[0],
+          get('.running_mean')[0],
+          get('.running_var')[0],
+        ] as tf.Tensor[];
+        const reference = tf.add(
+          tf.mul(
+            tf.div(tf.sub(z, mean as tf.Tensor), tf.sqrt(tf.add(variance as tf.Tensor, 1e-5))),
+            gamma as tf.Tensor,
+          ),
+          beta as tf.Tensor,
+        );
+        expect(folded.shape).toEqual(reference.shape);
+        return tf.max(tf.abs(tf.sub(folded, reference))).dataSync()[0] as number;
+      });
+      expect(diff).toBeLessThan(1e-5);
+      x.dispose();
+      for (const v of named.values()) v.dispose();
+    },
+  );
+
+  it.each([
+    [1, 0 as const],
+    [2, 1 as const],
+    [
+      1,
+      [
+        [0, 0],
+        [0, 1],
+        [1, 1],
+        [0, 0],
+      ] as [[number, number], [number, number], [number, number], [number, number]],
+    ],
+  ])(
+    'conv with bias in one kernel (stride %i, pad %j): value and gradients of conv + bias',
+    (stride, pad) => {
+      const x = tf.randomUniform([2, 7, 6, 3], -1, 1, 'float32', 1) as tf.Tensor4D;
+      const w = tf.randomUniform([3, 3, 3, 4], -1, 1, 'float32', 2) as tf.Tensor4D;
+      const b = tf.randomUniform([4], -1, 1, 'float32', 3) as tf.Tensor1D;
+      const strides: [number, number] = [stride, stride];
+      const upstreamShape = tf.conv2d(x, w, strides, pad).shape;
+      const up = tf.randomUniform(upstreamShape, -1, 1, 'float32', 4);
+      const loss = (f: (x: tf.Tensor4D, w: tf.Tensor4D, b: tf.Tensor1D) => tf.Tensor4D) =>
+        tf.grads((xx: tf.Tensor, ww: tf.Tensor, bb: tf.Tensor) =>
+          tf.sum(tf.mul(f(xx as tf.Tensor4D, ww as tf.Tensor4D, bb as tf.Tensor1D), up)),
+        )([x, w, b]);
+      const fused = loss((xx, ww, bb) => conv2dWithBias(xx, ww, bb, strides, pad));
+      const plain = loss((xx, ww, bb) => tf.add(tf.conv2d(xx, ww, strides, pad), bb));
+      fused.forEach((g, i) => {
+        const diff = tf.max(tf.abs(tf.sub(g, plain[i] as tf.Tensor))).dataSync()[0] as number;
+        expect(diff).toBeLessThan(1e-4);
+      });
+      const y1 = conv2dWithBias(x, w, b, strides, pad);
+      const y2 = tf.add(tf.conv2d(x, w, strides, pad), b);
+      expect(tf.max(tf.abs(tf.sub(y1, y2))).dataSync()[0]).toBeLessThan(1e-5);
+      tf.dispose([x, w, b, up, y1, y2, ...fused, ...plain]);
+    },
+  );
+
   it('average pooling excludes the padding (count_include_pad=False) at stride 1 and 2', () => {
     for (const stride of [1, 2]) {
       const store = new ParameterStore(0);
@@ -109,6 +212,74 @@ describe('networks', () => {
     expect(test.auxLogits).toBeUndefined();
     tf.dispose([out.logits, out.auxLogits, test.logits]);
     model.dispose();
+  });
+
+  it('training without the auxiliary head (auxiliary: false) returns and computes no aux logits', async () => {
+    const model = buildModel(
+      { genotype: getPublishedGenotype('DARTS_V2') },
+      { channels: 4, layers: 3, numClasses: 5, inputShape: [8, 8, 3], seed: 1, auxiliary: true },
+    );
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const kernels = async (auxiliary: boolean) => {
+      let out: { logits: tf.Tensor2D; auxLogits?: tf.Tensor2D } | undefined;
+      const profile = await tf.profile(() => {
+        out = model.apply(x, { training: true, auxiliary });
+      });
+      model.discardBatchStatistics?.();
+      tf.dispose([out?.logits, out?.auxLogits]);
+      return { calls: profile.kernels.length, aux: out?.auxLogits !== undefined };
+    };
+    const withHead = await kernels(true);
+    const without = await kernels(false);
+    expect(withHead.aux).toBe(true);
+    expect(without.aux).toBe(false);
+    expect(without.calls).toBeLessThan(withHead.calls);
+    x.dispose();
+    model.dispose();
+  });
+
+  it('rectifies each tensor once however many ops read it, with unchanged results', async () => {
+    const store = new ParameterStore(4);
+    const net = new NetworkCifar(store, getPublishedGenotype('DARTS_V2'), {
+      channels: 4,
+      layers: 5,
+      numClasses: 3,
+      inputShape: [8, 8, 3],
+      auxiliary: false,
+    });
+    const x = tf.randomUniform([2, 8, 8, 3], -1, 1, 'float32', 3) as tf.Tensor4D;
+    const run = async (shared: boolean) => {
+      const context: ForwardContext = shared ? { ...ctx, relu: reluCache() } : ctx;
+      let logits: number[] = [];
+      const profile = await tf.profile(() => {
+        logits = [...tf.tidy(() => net.apply(x, context).logits).dataSync()];
+      });
+      const relus = profile.kernels.filter((k) => k.name === 'Relu').length;
+      return { logits, relus };
+    };
+    const each = await run(false);
+    const once = await run(true);
+    expect(once.logits).toEqual(each.logits);
+    expect(once.relus).toBeGreaterThan(0);
+    expect(once.relus).toBeLessThan(each.relus);
+    x.dispose();
+    for (const v of store.trainable) v.variable.dispose();
+    for (const v of store.state) v.variable.dispose();
+  });
+
+  it('reluCache computes relu(x) once per tensor, and again once an inner tidy disposed it', () => {
+    const relu = reluCache();
+    const a = tf.tensor4d([-1, 2], [1, 1, 2, 1]);
+    const b = tf.tensor4d([-1, 2], [1, 1, 2, 1]);
+    const ra = relu(a);
+    expect(relu(a)).toBe(ra);
+    expect(relu(b)).not.toBe(ra);
+    expect([...ra.dataSync()]).toEqual([0, 2]);
+    tf.tidy(() => relu(b)).dispose();
+    const again = relu(b);
+    expect(again.isDisposed).toBe(false);
+    expect([...again.dataSync()]).toEqual([0, 2]);
+    tf.dispose([a, b, ra, again]);
   });
 
   it('every published genotype builds at C=4 and 6 cells', async () => {

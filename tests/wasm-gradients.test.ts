@@ -85,6 +85,28 @@ function makeCases(): ConvCase[] {
       }
     }
   }
+  // 1x1 stride-1 convolutions (the register-blocked filter-gradient kernel): output channels
+  // below, at and above multiples of 16 and 4, odd input channel counts, more than 512 pixels.
+  for (const [n, h, w, cin, cout] of [
+    [2, 5, 7, 19, 37],
+    [1, 4, 4, 16, 16],
+    [3, 3, 3, 2, 48],
+    [2, 17, 19, 7, 3],
+    [1, 2, 2, 1, 20],
+  ] as const)
+    cases.push({
+      depthwise: false,
+      n,
+      h,
+      w,
+      cin,
+      cout,
+      kh: 1,
+      kw: 1,
+      stride: 1,
+      dilation: 1,
+      pad: 'valid',
+    });
   // The shapes DARTS trains most: batch > 1, 16+ channels, 3x3/5x5, stride 1 and 2.
   cases.push(
     {

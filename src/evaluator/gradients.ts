@@ -3,9 +3,13 @@
  * only in its ESM source tree), so `tf.grad`/`tf.variableGrads` fail with "gradient function not
  * found" until this module is imported. Import it (for its side effect) from any module that
  * differentiates; importing it twice is harmless, and it never replaces a gradient that is already
- * registered (such as the dilation-aware depthwise one in wasm-kernels/).
+ * registered (such as the dilation-aware depthwise one in wasm-kernels/). It also installs the
+ * lean backward pass (lean-gradients.ts), which frees saved tensors and gradients as it goes.
  */
+import { installLeanGradients } from './lean-gradients.js';
 import { TFJS_GRADIENT_KERNELS } from './vendor/tfjs-gradients.generated.js';
 
 /** The kernels whose gradients tfjs-core provides (and which are now registered). */
 export const GRADIENT_KERNELS: readonly string[] = TFJS_GRADIENT_KERNELS as string[];
+
+installLeanGradients();

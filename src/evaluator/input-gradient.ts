@@ -31,7 +31,7 @@ export function inputGradient(
   const training = options.training ?? false;
   let logits: tf.Tensor2D | undefined;
   const { value, grad } = tf.valueAndGrad((x: tf.Tensor4D) => {
-    const out = model.apply(x, { training });
+    const out = model.apply(x, { training, auxiliary: false });
     logits = tf.keep(out.logits);
     return lossFn(out.logits, labels);
   })(images);

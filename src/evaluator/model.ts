@@ -7,10 +7,13 @@ import { Rng } from '../search/rng.js';
 import './gradients.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { ParameterStore } from './layers/parameter-store.js';
+import { reluCache } from './layers/relu.js';
 
 export interface ApplyOptions {
   training: boolean;
   dropPathProb?: number;
+  /** Optional (addition): training only, run the auxiliary head if the model has one (default true). */
+  auxiliary?: boolean;
 }
 export interface ModelOutput {
   logits: tf.Tensor2D;
@@ -108,6 +111,8 @@ export class StoreModel implements Model {
       training: options.training,
       dropPathProb,
       dropPathMask: (batch) => this.dropPathMask(batch, dropPathProb),
+      relu: reluCache(),
+      auxiliary: options.training && options.auxiliary !== false,
     };
     return tf.tidy(() => {
       const input: tf.Tensor4D =

@@ -75,7 +75,12 @@ export class NetworkCifar implements NetworkBody {
       const next = cell.apply(s0, s1, ctx);
       s0 = s1;
       s1 = next;
-      if (this.auxiliaryHead && ctx.training && i === this.auxiliaryAfter) {
+      if (
+        this.auxiliaryHead &&
+        ctx.training &&
+        ctx.auxiliary !== false &&
+        i === this.auxiliaryAfter
+      ) {
         auxLogits = this.auxiliaryHead.apply(s1, ctx);
       }
     });

@@ -2,8 +2,10 @@
  * SGD with momentum, PyTorch semantics (torch.optim.SGD, dampening 0): g += wd * p;
  * buf = momentum * buf + g (buf = g on the first step); step = nesterov ? g + momentum * buf : buf;
  * p -= lr * step. Momentum buffers are variables owned by the optimizer (dispose() frees them).
+ * Where the backend has our fused update kernel (wasm), each parameter takes one kernel call.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { SGD_UPDATE_KERNEL, sgdUpdateAttrs } from './wasm-kernels/sgd-update.js';
 
 export interface SgdOptions {
   learningRate: number;
@@ -29,6 +31,10 @@ export class Sgd {
 
   /** Applies one update to each variable from its gradient (gradients are not disposed). */
   step(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[]): void {
+    if (tf.getKernel(SGD_UPDATE_KERNEL, tf.getBackend())) {
+      this.fusedStep(variables, gradients);
+      return;
+    }
     tf.tidy(() => {
       variables.forEach((p, i) => {
         let g = gradients[i] as tf.Tensor;
@@ -44,6 +50,30 @@ export class Sgd {
           g = this.nesterov ? tf.add(g, tf.mul(buf, this.momentum)) : buf;
         }
         p.assign(tf.sub(p, tf.mul(g, this.learningRate)));
+      });
+    });
+  }
+
+  private fusedStep(variables: readonly tf.Variable[], gradients: readonly tf.Tensor[]): void {
+    const attrs = sgdUpdateAttrs({
+      learningRate: this.learningRate,
+      momentum: this.momentum,
+      weightDecay: this.weightDecay,
+      nesterov: this.nesterov,
+    });
+    tf.tidy(() => {
+      variables.forEach((p, i) => {
+        const g = gradients[i] as tf.Tensor;
+        const buf = this.buffers.get(p);
+        const inputs: tf.NamedTensorMap = buf ? { p, g, buf } : { p, g };
+        const [next, nextBuf] = tf.engine().runKernel(SGD_UPDATE_KERNEL, inputs, attrs) as [
+          tf.Tensor,
+          tf.Tensor,
+        ];
+        p.assign(next);
+        if (this.momentum === 0) return;
+        if (buf) buf.assign(nextBuf);
+        else this.buffers.set(p, tf.variable(nextBuf, false));
       });
     });
   }

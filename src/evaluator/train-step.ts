@@ -29,7 +29,11 @@ export function trainStep(
   const aux = new Set(model.auxiliaryVariables ?? []);
   const variables = model.trainableVariables.filter((v) => auxWeight > 0 || !aux.has(v));
   const { value, grads } = tf.variableGrads(() => {
-    const out = model.apply(images, { training: true, dropPathProb: options.dropPathProb ?? 0 });
+    const out = model.apply(images, {
+      training: true,
+      dropPathProb: options.dropPathProb ?? 0,
+      auxiliary: auxWeight > 0,
+    });
     const loss = crossEntropy(out.logits, labels);
     if (auxWeight > 0 && out.auxLogits) {
       return tf.add(loss, tf.mul(crossEntropy(out.auxLogits, labels), auxWeight)) as tf.Scalar;

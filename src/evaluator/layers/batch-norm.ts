@@ -1,11 +1,12 @@
 /**
  * Affine BatchNorm over NHWC channels, PyTorch semantics (eps 1e-5, momentum 0.1, running variance
  * updated with the unbiased batch variance). Training mode normalises with the batch statistics
- * (computed with tf.moments, so gradients flow through them) and keeps them; the train step then
+ * (the fused batchNormTraining op; gradients flow through the statistics) and keeps them; the train step then
  * calls `commit()` (through the model's commitBatchStatistics) to fold them into the running ones.
  * Inference mode uses the running statistics. Both fold into one multiply and one add per element.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { batchNormTraining } from '../wasm-kernels/batch-norm-op.js';
 import type { ForwardContext, Layer, Shape } from './layer.js';
 import type { BatchStatisticsHolder, ParameterStore } from './parameter-store.js';
 
@@ -38,13 +39,17 @@ export class BatchNorm implements Layer, BatchStatisticsHolder {
       const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
       return tf.add(tf.mul(x, scale), shift);
     }
-    const { mean, variance } = tf.moments(x, [0, 1, 2]);
+    // One fused op (kernel + backward kernel on wasm; plain tfjs ops elsewhere).
+    const { y, mean, variance } = batchNormTraining(
+      x,
+      this.gamma as tf.Tensor1D,
+      this.beta as tf.Tensor1D,
+      BN_EPSILON,
+    );
     this.discard();
     const [b, h, w] = x.shape;
     this.pending = { mean: tf.keep(mean), variance: tf.keep(variance), count: b * h * w };
-    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(variance, BN_EPSILON)));
-    const shift = tf.sub(this.beta, tf.mul(mean, scale));
-    return tf.add(tf.mul(x, scale), shift);
+    return y;
   }
 
   /** Folds the last training batch's statistics into the running ones. */

@@ -1,5 +1,6 @@
 /** A dense 2-D convolution (groups = 1), PyTorch geometry (explicit symmetric padding), NHWC. */
 import * as tf from '@tensorflow/tfjs-core';
+import { conv2dWithBias } from './fused-conv2d.js';
 import { convOutLength, type Layer, type Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 
@@ -11,6 +12,8 @@ export interface Conv2dOptions {
   bias?: boolean;
 }
 
+type Pad = number | [[number, number], [number, number], [number, number], [number, number]];
+
 function pair(v: number | readonly [number, number]): [number, number] {
   return typeof v === 'number' ? [v, v] : [v[0], v[1]];
 }
@@ -20,8 +23,7 @@ export class Conv2d implements Layer {
   private readonly weight: tf.Variable;
   private readonly bias?: tf.Variable;
   private readonly strides: [number, number];
-  private readonly pad:
-    number | [[number, number], [number, number], [number, number], [number, number]];
+  private readonly pad: Pad;
 
   constructor(store: ParameterStore, name: string, inShape: Shape, options: Conv2dOptions) {
     const [kh, kw] = pair(options.kernel);
@@ -52,5 +54,21 @@ export class Conv2d implements Layer {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.strides, this.pad);
     return this.bias ? tf.add(y, this.bias) : y;
+  }
+
+  /** Whether applyScaled is available (a conv without bias). */
+  get foldable(): boolean {
+    return this.bias === undefined;
+  }
+
+  /**
+   * conv(x, w) * scale (+ shift) per output channel, computed as conv(x, w * scale) with the
+   * shift added by the conv kernel itself (no-bias convs only: a folded inference BatchNorm).
+   */
+  applyScaled(x: tf.Tensor4D, scale: tf.Tensor1D, shift?: tf.Tensor1D): tf.Tensor4D {
+    if (this.bias) throw new Error('applyScaled: a conv with bias does not fold');
+    const filter = tf.mul(this.weight, scale) as tf.Tensor4D;
+    if (shift) return conv2dWithBias(x, filter, shift, this.strides, this.pad);
+    return tf.conv2d(x, filter, this.strides, this.pad);
   }
 }

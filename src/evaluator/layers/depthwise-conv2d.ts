@@ -1,13 +1,22 @@
 /**
  * A depthwise 2-D convolution (groups = channels, multiplier 1), PyTorch geometry, NHWC.
  *
- * Dilation 2 with "same" padding (p = k - 1, DARTS's dil_conv) is computed from undilated
- * convolutions, whose gradients every backend has: at stride 2 the taps only touch even positions,
- * so it is an undilated conv of x[::2, ::2] (taken by reshape and slice); at stride 1 the input is split into its 4 phases
- * (space-to-batch), convolved undilated, and interleaved back (batch-to-space), as TensorFlow does
- * for atrous convolution.
+ * Dilation 2 with "same" padding (p = k - 1, DARTS's dil_conv). At stride 1, where the backend's
+ * depthwise backprop kernels take the dilation themselves (wasm with our kernels), it is one
+ * dilated tf.depthwiseConv2d. Elsewhere it is computed from undilated convolutions: the input is
+ * split into its 4 phases (space-to-batch), convolved undilated, and interleaved back
+ * (batch-to-space), as TensorFlow does for atrous convolution. At stride 2 the taps only touch
+ * even positions, so it is always an undilated conv of x[::2, ::2] (taken by reshape and slice):
+ * the same multiply-adds, and tfjs's depthwiseConv2d refuses stride and dilation both above 1.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import {
+  DepthwiseConv2dNativeBackpropFilter,
+  DepthwiseConv2dNativeBackpropInput,
+  type KernelConfig,
+} from '@tensorflow/tfjs-core';
+import { depthwiseConv2dBackpropFilterConfig } from '../wasm-kernels/depthwise-conv2d-backprop-filter.js';
+import { depthwiseConv2dBackpropInputConfig } from '../wasm-kernels/depthwise-conv2d-backprop-input.js';
 import { convOutLength, type Layer, type Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 
@@ -58,6 +67,9 @@ export class DepthwiseConv2d implements Layer {
     if (this.stride === 2) {
       return tf.depthwiseConv2d(evenPositions(x), w, 1, half);
     }
+    if (dilatedGradientsOnBackend()) {
+      return tf.depthwiseConv2d(x, w, 1, this.padding, 'NHWC', this.dilation);
+    }
     const [h, wd] = this.inShape;
     const p = this.padding;
     const extraH = (h + 2 * p) % 2;
@@ -80,6 +92,19 @@ export class DepthwiseConv2d implements Layer {
       ],
     );
   }
+}
+
+function runs(config: KernelConfig, name: string, backend: string): boolean {
+  return tf.getKernel(name, backend)?.kernelFunc === config.kernelFunc;
+}
+
+/** Whether the current backend runs our depthwise backprop kernels, which honour dilation. */
+export function dilatedGradientsOnBackend(): boolean {
+  const backend = tf.getBackend();
+  return (
+    runs(depthwiseConv2dBackpropInputConfig, DepthwiseConv2dNativeBackpropInput, backend) &&
+    runs(depthwiseConv2dBackpropFilterConfig, DepthwiseConv2dNativeBackpropFilter, backend)
+  );
 }
 
 /** x[:, ::2, ::2, :] from pad, reshape and slice (tfjs has no StridedSlice gradient). */

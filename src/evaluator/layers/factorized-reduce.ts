@@ -9,9 +9,11 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm } from './batch-norm.js';
+import { inferenceAffine } from './batch-norm-affine.js';
 import { Conv2d } from './conv2d.js';
 import type { ForwardContext, Layer, Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
+import { rectify } from './relu.js';
 
 export class FactorizedReduce implements Layer {
   readonly outShape: Shape;
@@ -40,7 +42,7 @@ export class FactorizedReduce implements Layer {
   }
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
-    const r = tf.relu(x);
+    const r = rectify(x, ctx);
     const [b, h, w, c] = r.shape;
     let shifted: tf.Tensor4D = tf.slice(r, [0, 1, 1, 0], [b, h - 1, w - 1, c]);
     if (this.oddH || this.oddW) {
@@ -50,6 +52,16 @@ export class FactorizedReduce implements Layer {
         [0, this.oddW],
         [0, 0],
       ]);
+    }
+    if (!ctx.training) {
+      // Inference: the BatchNorm folds into the two convs' filters (see batch-norm-affine.ts).
+      const { scale, shift } = inferenceAffine(this.bn, this.bn.outShape[2], ctx);
+      const [s1, s2] = tf.split(scale, 2) as [tf.Tensor1D, tf.Tensor1D];
+      const [b1, b2] = tf.split(shift, 2) as [tf.Tensor1D, tf.Tensor1D];
+      return tf.concat(
+        [this.conv1.applyScaled(r, s1, b1), this.conv2.applyScaled(shifted, s2, b2)],
+        3,
+      );
     }
     const y = tf.concat([this.conv1.apply(r), this.conv2.apply(shifted)], 3);
     return this.bn.apply(y, ctx);

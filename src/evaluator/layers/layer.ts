@@ -14,6 +14,13 @@ export interface ForwardContext {
   readonly dropPathProb: number;
   /** A fresh per-sample keep mask [batch,1,1,1] already scaled by 1/keep, for one drop-path site. */
   dropPathMask(batch: number): tf.Tensor4D;
+  /**
+   * ReLU of a tensor, computed once per forward pass however many layers start by rectifying the
+   * same tensor (a cell state read by several ops). Absent: each layer applies its own tf.relu.
+   */
+  relu?(x: tf.Tensor4D): tf.Tensor4D;
+  /** Whether to run the auxiliary head (training only; absent: whenever training). */
+  readonly auxiliary?: boolean;
 }
 
 export interface Layer {

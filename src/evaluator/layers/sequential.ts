@@ -1,5 +1,11 @@
-/** Layers applied one after the other; the output shape is the last layer's. */
+/**
+ * Layers applied one after the other; the output shape is the last layer's. In inference mode a
+ * conv followed by a BatchNorm runs as one conv with the BN folded into its filter.
+ */
 import type * as tf from '@tensorflow/tfjs-core';
+import { BatchNorm } from './batch-norm.js';
+import { inferenceAffine } from './batch-norm-affine.js';
+import { Conv2d } from './conv2d.js';
 import type { ForwardContext, Layer, Shape } from './layer.js';
 
 export class Sequential implements Layer {
@@ -20,7 +26,18 @@ export class Sequential implements Layer {
 
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     let y = x;
-    for (const layer of this.layers) y = layer.apply(y, ctx);
+    for (let i = 0; i < this.layers.length; i++) {
+      const layer = this.layers[i] as Layer;
+      const next = this.layers[i + 1];
+      if (!ctx.training && next instanceof BatchNorm && layer instanceof Conv2d && layer.foldable) {
+        // Inference: the BatchNorm folds into the conv's filter (see batch-norm-affine.ts).
+        const { scale, shift } = inferenceAffine(next, next.outShape[2], ctx);
+        y = layer.applyScaled(y, scale, shift);
+        i++;
+      } else {
+        y = layer.apply(y, ctx);
+      }
+    }
     return y;
   }
 }

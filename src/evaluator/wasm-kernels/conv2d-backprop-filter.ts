@@ -1,7 +1,7 @@
 /**
  * wasm kernel Conv2DBackpropFilter (missing from tfjs-backend-wasm): the filter gradient of a
  * regular 2-D convolution, any stride, padding and (via the `dilations` attribute our gradient
- * may pass) dilation.
+ * may pass) dilation. 1x1 stride-1 convolutions get a register-blocked matrix-product kernel.
  */
 import {
   Conv2DBackpropFilter,
@@ -25,6 +25,20 @@ export function conv2dBackpropFilterWasm(args: {
   checkOutputShape(Conv2DBackpropFilter, dy.shape, [g.N, g.OH, g.OW, g.M]);
   const dW = backend.makeOutput([...attrs.filterShape], 'float32');
   if (g.KH * g.KW * g.C * g.M === 0) return dW;
+  const pointwise =
+    g.KH === 1 && g.KW === 1 && g.sh === 1 && g.sw === 1 && g.OH === g.H && g.OW === g.W;
+  if (pointwise) {
+    // A 1x1 stride-1 convolution (no padding possible): dW = x^T dy over all pixels.
+    gradKernels(backend).conv1x1_backprop_filter(
+      heapOffset(backend, x),
+      heapOffset(backend, dy),
+      heapOffset(backend, dW),
+      g.N * g.H * g.W,
+      g.C,
+      g.M,
+    );
+    return dW;
+  }
   gradKernels(backend).conv_backprop_filter(
     heapOffset(backend, x),
     heapOffset(backend, dy),

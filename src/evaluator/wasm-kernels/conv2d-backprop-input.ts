@@ -1,7 +1,7 @@
 /**
  * wasm kernel Conv2DBackpropInput, replacing tfjs-backend-wasm's slow one: the input gradient of a
  * regular 2-D convolution, any stride, padding and (via the `dilations` attribute our gradient may
- * pass) dilation.
+ * pass) dilation. Stride 1 goes through XNNPACK as a convolution of dy (input-grad-as-conv.ts).
  */
 import {
   Conv2DBackpropInput,
@@ -11,6 +11,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { convGeometry, geometryArgs, type ConvAttrsLike } from './conv-geometry.js';
+import { inputGradAsConv } from './input-grad-as-conv.js';
 import { gradKernels, heapOffset, type WasmBackendLike } from './kernels-module.js';
 import { checkOutputShape } from './shape-checks.js';
 
@@ -23,6 +24,10 @@ export function conv2dBackpropInputWasm(args: {
   const { dy, filter } = inputs;
   const g = convGeometry(attrs.inputShape, filter.shape, attrs, false, Conv2DBackpropInput);
   checkOutputShape(Conv2DBackpropInput, dy.shape, [g.N, g.OH, g.OW, g.M]);
+  if (g.N * g.H * g.W * g.C > 0 && g.M > 0) {
+    const viaConv = inputGradAsConv(backend, dy, filter, g, false);
+    if (viaConv) return viaConv;
+  }
   const dx = backend.makeOutput([...attrs.inputShape], 'float32');
   if (g.N * g.H * g.W * g.C === 0) return dx;
   const kernels = gradKernels(backend);

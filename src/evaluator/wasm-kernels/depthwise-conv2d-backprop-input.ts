@@ -1,6 +1,7 @@
 /**
  * wasm kernel DepthwiseConv2dNativeBackpropInput (missing from tfjs-backend-wasm): the input
  * gradient of a depthwise convolution, any stride, dilation, padding and channel multiplier.
+ * Stride 1 with multiplier 1 goes through XNNPACK as a convolution of dy (input-grad-as-conv.ts).
  */
 import {
   DepthwiseConv2dNativeBackpropInput,
@@ -10,6 +11,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { convGeometry, geometryArgs } from './conv-geometry.js';
+import { inputGradAsConv } from './input-grad-as-conv.js';
 import { gradKernels, heapOffset, type WasmBackendLike } from './kernels-module.js';
 import { checkOutputShape } from './shape-checks.js';
 
@@ -28,6 +30,10 @@ export function depthwiseConv2dBackpropInputWasm(args: {
     DepthwiseConv2dNativeBackpropInput,
   );
   checkOutputShape(DepthwiseConv2dNativeBackpropInput, dy.shape, [g.N, g.OH, g.OW, g.C * g.M]);
+  if (g.N * g.H * g.W * g.C > 0) {
+    const viaConv = inputGradAsConv(backend, dy, filter, g, true);
+    if (viaConv) return viaConv;
+  }
   const dx = backend.makeOutput([...attrs.inputShape], 'float32');
   if (g.N * g.H * g.W * g.C === 0) return dx;
   gradKernels(backend).depthwise_backprop_input(

@@ -2,13 +2,30 @@
  * Registers our training kernels on tfjs's wasm backend and the gradients that use them.
  * Replaced or added on wasm: Conv2DBackpropFilter, Conv2DBackpropInput,
  * DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter (missing or slow there),
- * MaxPoolGrad, Sum and Mean over leading axes, Concat and SplitV on the last axis, and a one-pass
- * ReLU gradient. Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU.
+ * MaxPoolGrad, Sum and Mean over leading axes, Concat and SplitV on the last axis, an Identity that
+ * shares its input's buffer instead of copying it (tfjs clones every tensor saved for the
+ * backward pass), a one-pass
+ * ReLU gradient, and the fused training BatchNorm (batch-norm-op.ts) with its backward kernel.
+ * Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU, fused BatchNorm.
  * Idempotent. Call after @tensorflow/tfjs-backend-wasm has registered its own kernels and before
  * the wasm backend is first initialised (kernels' setup functions run at initialisation).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Concat, Mean, SplitV, Sum, type KernelConfig } from '@tensorflow/tfjs-core';
+import {
+  Cast,
+  Concat,
+  Identity,
+  Slice,
+  Mean,
+  SplitV,
+  Sum,
+  type KernelConfig,
+} from '@tensorflow/tfjs-core';
+import {
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  batchNormTrainGradientConfig,
+} from './batch-norm-op.js';
 import { concatSplitConfigs } from './concat-split.js';
 import {
   conv2dGradConfig,
@@ -19,9 +36,13 @@ import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
 import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-input.js';
+import { castShareConfig } from './cast-share.js';
+import { identityShareConfig } from './identity-share.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
 import { reductionConfigs } from './reductions.js';
 import { reluGradConfig, reluGradientConfig } from './relu-gradient.js';
+import { sgdUpdateConfig } from './sgd-update.js';
+import { sliceHeapConfig } from './slice-heap.js';
 
 /** Our stand-alone kernels (the wrappers of tfjs-backend-wasm's kernels are built at registration). */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
@@ -31,6 +52,9 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   depthwiseConv2dBackpropFilterConfig,
   maxPoolGradConfig,
   reluGradConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  sgdUpdateConfig,
 ];
 
 let gradientsRegistered = false;
@@ -43,6 +67,7 @@ export function registerTrainingGradients(): void {
   tf.registerGradient(conv2dGradConfig);
   tf.registerGradient(depthwiseConv2dGradConfig);
   tf.registerGradient(reluGradientConfig);
+  tf.registerGradient(batchNormTrainGradientConfig);
 }
 
 function replaceKernel(config: KernelConfig): void {
@@ -65,6 +90,9 @@ export function registerWasmTrainingKernels(): void {
   const wrappers = [
     ...reductionConfigs(original(Sum), original(Mean)),
     ...concatSplitConfigs(original(Concat), original(SplitV)),
+    identityShareConfig(original(Identity)),
+    castShareConfig(original(Cast)),
+    sliceHeapConfig(original(Slice)),
   ];
   for (const config of wrappers) replaceKernel(config);
   markDilationAwareBackend('wasm');

@@ -56,6 +56,22 @@ export interface GradKernelsModule {
     ci: number,
     co: number,
   ) => void;
+  readonly conv1x1_backprop_filter: (
+    x: number,
+    dy: number,
+    dW: number,
+    rows: number,
+    ci: number,
+    co: number,
+  ) => void;
+  readonly flip_transpose_filter: (
+    src: number,
+    dst: number,
+    kh: number,
+    kw: number,
+    ci: number,
+    co: number,
+  ) => void;
   readonly max_pool_grad: (
     x: number,
     dy: number,
@@ -89,6 +105,34 @@ export interface GradKernelsModule {
     cs: number,
     cd: number,
     off: number,
+  ) => void;
+  readonly bn_train_forward: (
+    x: number,
+    gamma: number,
+    beta: number,
+    y: number,
+    mean: number,
+    variance: number,
+    invstd: number,
+    acc: number,
+    part: number,
+    rows: number,
+    c: number,
+    eps: number,
+  ) => void;
+  readonly bn_train_backward: (
+    x: number,
+    dy: number,
+    mean: number,
+    invstd: number,
+    gamma: number,
+    dx: number,
+    dgamma: number,
+    dbeta: number,
+    acc: number,
+    part: number,
+    rows: number,
+    c: number,
   ) => void;
   readonly copy_from_columns: (
     src: number,

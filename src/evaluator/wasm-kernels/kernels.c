@@ -388,3 +388,222 @@ void copy_from_columns(const float *src, float *dst, int rows, int cs, int cd, i
     for (; c < cd; c++) d[c] = s[c];
   }
 }
+
+/*
+ * BatchNorm in training mode over rows of C channels (NHWC seen as [N*H*W, C]).
+ * Statistics are accumulated around a per-channel shift (the first row) in float32 blocks of 256
+ * rows, blocks summed in double: accurate even when |mean| >> std. Outputs y, the batch mean, the
+ * biased variance and 1/sqrt(var + eps). Scratch: acc = 2*C doubles, part = 2*C floats.
+ */
+EXPORT(bn_train_forward)
+void bn_train_forward(const float *x, const float *gamma, const float *beta, float *y, float *mean,
+                      float *var, float *invstd, double *acc, float *part, int rows, int C,
+                      float eps) {
+  const int c4 = C & ~3;
+  float *shift = invstd; /* the first row, until invstd is written */
+  float *ps = part, *pq = part + C;
+  double *as = acc, *aq = acc + C;
+  for (int c = 0; c < C; c++) {
+    shift[c] = x[c];
+    as[c] = 0.0;
+    aq[c] = 0.0;
+  }
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    int r1 = r0 + 256 < rows ? r0 + 256 : rows;
+    zero(part, (u32)(2 * C));
+    for (int r = r0; r < r1; r++) {
+      const float *row = x + (long)r * C;
+      int c = 0;
+      for (; c < c4; c += 4) {
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(shift + c));
+        wasm_v128_store(ps + c, wasm_f32x4_add(wasm_v128_load(ps + c), d));
+        wasm_v128_store(pq + c, wasm_f32x4_add(wasm_v128_load(pq + c), wasm_f32x4_mul(d, d)));
+      }
+      for (; c < C; c++) {
+        float d = row[c] - shift[c];
+        ps[c] += d;
+        pq[c] += d * d;
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      as[c] += (double)ps[c];
+      aq[c] += (double)pq[c];
+    }
+  }
+  float *scale = ps; /* y = (x - mean) * scale + beta: no cancellation when |mean| >> std */
+  for (int c = 0; c < C; c++) {
+    double m = as[c] / rows;
+    double v = aq[c] / rows - m * m;
+    if (v < 0.0) v = 0.0;
+    float is = 1.0f / __builtin_sqrtf((float)v + eps);
+    mean[c] = (float)(m + (double)shift[c]);
+    var[c] = (float)v;
+    invstd[c] = is;
+    scale[c] = gamma[c] * is;
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *row = x + (long)r * C;
+    float *out = y + (long)r * C;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(row + c), wasm_v128_load(mean + c));
+      wasm_v128_store(out + c, wasm_f32x4_add(wasm_f32x4_mul(d, wasm_v128_load(scale + c)), wasm_v128_load(beta + c)));
+    }
+    for (; c < C; c++) out[c] = (row[c] - mean[c]) * scale[c] + beta[c];
+  }
+}
+
+/*
+ * The BatchNorm training gradient: with xhat = (x - mean) * invstd and M = rows,
+ * dbeta = sum(dy), dgamma = sum(dy * xhat), dx = gamma * invstd / M * (M dy - dbeta - xhat dgamma).
+ * Scratch: acc = 2*C doubles, part = 3*C floats.
+ */
+EXPORT(bn_train_backward)
+void bn_train_backward(const float *x, const float *dy, const float *mean, const float *invstd,
+                       const float *gamma, float *dx, float *dgamma, float *dbeta, double *acc,
+                       float *part, int rows, int C) {
+  const int c4 = C & ~3;
+  float *pb = part, *pg = part + C;
+  double *ab = acc, *ag = acc + C;
+  for (int c = 0; c < C; c++) ab[c] = ag[c] = 0.0;
+  for (int r0 = 0; r0 < rows; r0 += 256) {
+    int r1 = r0 + 256 < rows ? r0 + 256 : rows;
+    zero(part, (u32)(2 * C));
+    for (int r = r0; r < r1; r++) {
+      const float *xr = x + (long)r * C;
+      const float *g = dy + (long)r * C;
+      int c = 0;
+      for (; c < c4; c += 4) {
+        v128_t gv = wasm_v128_load(g + c);
+        v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+        wasm_v128_store(pb + c, wasm_f32x4_add(wasm_v128_load(pb + c), gv));
+        wasm_v128_store(pg + c, wasm_f32x4_add(wasm_v128_load(pg + c), wasm_f32x4_mul(gv, d)));
+      }
+      for (; c < C; c++) {
+        pb[c] += g[c];
+        pg[c] += g[c] * (xr[c] - mean[c]);
+      }
+    }
+    for (int c = 0; c < C; c++) {
+      ab[c] += (double)pb[c];
+      ag[c] += (double)pg[c];
+    }
+  }
+  /* dx = a*dy + p*(x - mean) + q, per channel */
+  float *a = part, *p = part + C, *q = part + 2 * C;
+  for (int c = 0; c < C; c++) {
+    double db = ab[c], dg = ag[c] * (double)invstd[c];
+    dbeta[c] = (float)db;
+    dgamma[c] = (float)dg;
+    double ac = (double)gamma[c] * (double)invstd[c];
+    a[c] = (float)ac;
+    p[c] = (float)(-ac * (dg / rows) * (double)invstd[c]);
+    q[c] = (float)(-ac * (db / rows));
+  }
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * C;
+    const float *g = dy + (long)r * C;
+    float *out = dx + (long)r * C;
+    int c = 0;
+    for (; c < c4; c += 4) {
+      v128_t d = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(mean + c));
+      v128_t t = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(a + c), wasm_v128_load(g + c)),
+                                wasm_f32x4_mul(wasm_v128_load(p + c), d));
+      wasm_v128_store(out + c, wasm_f32x4_add(t, wasm_v128_load(q + c)));
+    }
+    for (; c < C; c++) out[c] = a[c] * g[c] + p[c] * (xr[c] - mean[c]) + q[c];
+  }
+}
+
+/*
+ * dst[kh,kw,co,ci] = src[KH-1-kh, KW-1-kw, ci, co]: the filter that turns a stride-1 convolution's
+ * input gradient into a plain convolution of dy (run by XNNPACK). With Co = 1 it flips a
+ * depthwise [KH,KW,C,1] filter.
+ */
+EXPORT(flip_transpose_filter)
+void flip_transpose_filter(const float *src, float *dst, int KH, int KW, int Ci, int Co) {
+  for (int kh = 0; kh < KH; kh++)
+    for (int kw = 0; kw < KW; kw++) {
+      const float *s = src + ((long)(KH - 1 - kh) * KW + (KW - 1 - kw)) * Ci * Co;
+      float *d = dst + ((long)kh * KW + kw) * Ci * Co;
+      for (int ci = 0; ci < Ci; ci++)
+        for (int co = 0; co < Co; co++) d[(long)co * Ci + ci] = s[(long)ci * Co + co];
+    }
+}
+
+/*
+ * dW[ci,co] = sum over r of x[r,ci] * dy[r,co]: the filter gradient of a 1x1 stride-1 convolution
+ * (a [Ci,rows] x [rows,Co] product). Register-blocked: 2 input channels x 16 output channels (8
+ * accumulators) over row chunks of 512 that stay in cache while every block reads them.
+ */
+EXPORT(conv1x1_backprop_filter)
+void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int rows, int Ci, int Co) {
+  zero(dW, (u32)(Ci * Co));
+  const int co16 = Co & ~15;
+  const int co4 = Co & ~3;
+  for (int r0 = 0; r0 < rows; r0 += 512) {
+    const int r1 = r0 + 512 < rows ? r0 + 512 : rows;
+    for (int co = 0; co < co16; co += 16) {
+      int ci = 0;
+      for (; ci + 2 <= Ci; ci += 2) {
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        v128_t b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int r = r0; r < r1; r++) {
+          const float *g = dy + (long)r * Co + co;
+          const float *xr = x + (long)r * Ci + ci;
+          v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
+          v128_t g2 = wasm_v128_load(g + 8), g3 = wasm_v128_load(g + 12);
+          v128_t s = wasm_f32x4_splat(xr[0]), t = wasm_f32x4_splat(xr[1]);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, g0));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, g1));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, g2));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, g3));
+          b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, g0));
+          b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, g1));
+          b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, g2));
+          b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, g3));
+        }
+        float *d0 = dW + (long)ci * Co + co, *d1 = d0 + Co;
+        wasm_v128_store(d0, wasm_f32x4_add(wasm_v128_load(d0), a0));
+        wasm_v128_store(d0 + 4, wasm_f32x4_add(wasm_v128_load(d0 + 4), a1));
+        wasm_v128_store(d0 + 8, wasm_f32x4_add(wasm_v128_load(d0 + 8), a2));
+        wasm_v128_store(d0 + 12, wasm_f32x4_add(wasm_v128_load(d0 + 12), a3));
+        wasm_v128_store(d1, wasm_f32x4_add(wasm_v128_load(d1), b0));
+        wasm_v128_store(d1 + 4, wasm_f32x4_add(wasm_v128_load(d1 + 4), b1));
+        wasm_v128_store(d1 + 8, wasm_f32x4_add(wasm_v128_load(d1 + 8), b2));
+        wasm_v128_store(d1 + 12, wasm_f32x4_add(wasm_v128_load(d1 + 12), b3));
+      }
+      for (; ci < Ci; ci++) {
+        v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+        for (int r = r0; r < r1; r++) {
+          const float *g = dy + (long)r * Co + co;
+          v128_t s = wasm_f32x4_splat(x[(long)r * Ci + ci]);
+          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(g)));
+          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(g + 4)));
+          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(g + 8)));
+          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(g + 12)));
+        }
+        float *d0 = dW + (long)ci * Co + co;
+        wasm_v128_store(d0, wasm_f32x4_add(wasm_v128_load(d0), a0));
+        wasm_v128_store(d0 + 4, wasm_f32x4_add(wasm_v128_load(d0 + 4), a1));
+        wasm_v128_store(d0 + 8, wasm_f32x4_add(wasm_v128_load(d0 + 8), a2));
+        wasm_v128_store(d0 + 12, wasm_f32x4_add(wasm_v128_load(d0 + 12), a3));
+      }
+    }
+    /* Output channels beyond the last multiple of 16: 4 at a time, then one at a time. */
+    for (int co = co16; co < co4; co += 4)
+      for (int ci = 0; ci < Ci; ci++) {
+        v128_t a = wasm_f32x4_splat(0.0f);
+        for (int r = r0; r < r1; r++)
+          a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(x[(long)r * Ci + ci]), wasm_v128_load(dy + (long)r * Co + co)));
+        float *d = dW + (long)ci * Co + co;
+        wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a));
+      }
+    for (int co = co4; co < Co; co++)
+      for (int ci = 0; ci < Ci; ci++) {
+        float a = 0.0f;
+        for (int r = r0; r < r1; r++) a += x[(long)r * Ci + ci] * dy[(long)r * Co + co];
+        dW[(long)ci * Co + co] += a;
+      }
+  }
+}
