@@ -3,10 +3,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/errors.js';
 import { initBackend } from '../src/evaluator/backend.js';
 import { complexityOf } from '../src/evaluator/complexity.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   evaluateArchitecture,
   evaluateEnsemble,
   evaluateGenotype,
+  runEvaluation,
 } from '../src/evaluator/evaluate.js';
 import {
   evalConfigSchema,
@@ -105,6 +109,39 @@ describe('evaluateGenotype', () => {
     await expect(evaluateGenotype(DARTS_V2, { ...config(), channels: 0 }, 1)).rejects.toThrow(
       /channels/,
     );
+  });
+});
+
+describe('trained weights', () => {
+  it('saved after training, loaded instead of training: the same scores without retraining', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'robust-nas-weights-'));
+    try {
+      const file = join(dir, 'nested', '3.weights');
+      const trained = await evaluateGenotype(DARTS_V2, config(), 5, undefined, {
+        saveWeightsTo: file,
+      });
+      const before = tf.memory().numTensors;
+      const loaded = await runEvaluation({
+        members: [{ genotype: DARTS_V2 }],
+        config: config(),
+        seed: 5,
+        loadWeightsFrom: file,
+      });
+      expect(tf.memory().numTensors).toBe(before);
+      expect(loaded.training).toEqual([{ steps: 0, lastEpochLoss: Number.NaN }]);
+      expect(withoutTimes(loaded.scores)).toEqual(withoutTimes(trained));
+      // Weights of another architecture are refused with the file named.
+      await expect(
+        runEvaluation({
+          members: [{ genotype: PDARTS }],
+          config: config(),
+          seed: 5,
+          loadWeightsFrom: file,
+        }),
+      ).rejects.toThrow(/3\.weights/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,6 +13,7 @@ import { SearchRun } from '../src/search/search-run.js';
 import { surrogateScores } from '../src/search/surrogate.js';
 import { RunStatusError } from '../src/store/errors.js';
 import { RunStore } from '../src/store/run-store.js';
+import { storedWeights, weightsFile } from '../src/store/run-weights.js';
 import { comparableRun } from './helpers/run-compare.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-search-'));
@@ -262,6 +264,40 @@ describe('SearchRun (surrogate evaluator)', () => {
       /already exists/,
     );
     await first.close();
+  });
+});
+
+describe('trained weights of a run', () => {
+  it('keeps the weights of exactly the Pareto-front members after every generation', async () => {
+    const runsDir = fresh();
+    const written: string[] = [];
+    const frontsSeen: (readonly number[])[] = [];
+    const evaluate: Evaluate = async (g, config, _seed, _progress, options) => {
+      const file = options?.saveWeightsTo;
+      if (file) {
+        mkdirSync(dirname(file), { recursive: true });
+        writeFileSync(file, genotypeHash(g));
+        written.push(file);
+      }
+      return { ...surrogateScores(g, config), backend: 'test' };
+    };
+    const run = await SearchRun.create(
+      { ...SMALL, evaluator: 'real' },
+      { runsDir, runId: 'x', evaluate },
+    );
+    const dir = join(runsDir, 'x');
+    run.on((e) => {
+      if (e.type === 'generation-finished') frontsSeen.push(e.front);
+    });
+    await run.run();
+    const data = await new RunStore(runsDir).read('x');
+    // Every trained (non-cached) evaluation was asked to save its weights in the run folder.
+    const trained = data.evaluations.filter((e) => !e.cached);
+    expect(written).toEqual(trained.map((e) => weightsFile(dir, e.index)));
+    // What is left is the final front, each file holding its own network.
+    const front = data.generations.at(-1)!.front;
+    expect(frontsSeen.at(-1)).toEqual(front);
+    expect(await storedWeights(dir)).toEqual([...front].sort((a, b) => a - b));
   });
 });
 

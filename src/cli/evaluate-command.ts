@@ -30,6 +30,8 @@ import { Rng } from '../search/rng.js';
 import { sampleGenotype } from '../search/sampling.js';
 
 interface EvaluateOptions {
+  saveWeights?: string;
+  loadWeights?: string;
   genotype?: string;
   arch?: string;
   width?: string;
@@ -272,6 +274,11 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <n>', 'seed of initialisation, batch order and attacks', '0')
     .option('--data-seed <n>', 'seed of the train/val/test subsets (default: --seed)')
     .option('--backend <name>', 'tensorflow-gpu, tensorflow, wasm, cpu or auto', 'auto')
+    .option('--save-weights <file>', 'write the trained weights to this file (one network)')
+    .option(
+      '--load-weights <file>',
+      'skip training: attack a network with these saved weights (e.g. runs/<id>/weights/<n>.weights)',
+    )
     .option('--json', 'print one JSON object')
     .action(async (o: EvaluateOptions) => {
       const seed = integer('seed', o.seed);
@@ -294,6 +301,8 @@ export function registerEvaluateCommand(program: Command): void {
           config,
           seed,
           onProgress: (p) => bars.update(p),
+          ...(o.saveWeights !== undefined ? { saveWeightsTo: o.saveWeights } : {}),
+          ...(o.loadWeights !== undefined ? { loadWeightsFrom: o.loadWeights } : {}),
         });
       } finally {
         bars.stop();

@@ -34,6 +34,7 @@ import { EnsembleModel, type EnsembleCombine } from './ensemble.js';
 import { accuracyEstimate, countCorrect, robustnessCurve } from './metrics.js';
 import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
+import { loadWeights, saveWeights } from './weights.js';
 
 export type ProgressListener = (p: EvalProgress) => void;
 
@@ -59,6 +60,10 @@ export interface EvaluationRequest {
   readonly config: EvalConfig;
   readonly seed: number;
   readonly onProgress?: ProgressListener;
+  /** Write the trained network's weights here (single networks only, not ensembles). */
+  readonly saveWeightsTo?: string;
+  /** Start from these saved weights instead of training (the config's epochs are not used). */
+  readonly loadWeightsFrom?: string;
 }
 
 /** Images per forward pass when measuring accuracy and attacking. */
@@ -85,6 +90,9 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
   if (request.members.length === 0) throw new InputError('nothing to evaluate: no network given');
   if (!Number.isInteger(request.seed) || request.seed < 0) {
     throw new InputError(`seed must be a non-negative integer, got ${request.seed}`);
+  }
+  if (request.members.length > 1 && (request.saveWeightsTo || request.loadWeightsFrom)) {
+    throw new InputError('saving or loading weights works for one network, not an ensemble');
   }
   const progress = request.onProgress ?? (() => {});
   const started = performance.now();
@@ -117,11 +125,18 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
         normalization: { mean: [...spec.mean], std: [...spec.std] },
       });
       members.push(member);
+      // Drawn whether or not the member trains, so the attacks' randomness is the same either way.
+      const trainSeed = rng.seed32();
+      if (request.loadWeightsFrom) {
+        await loadWeights(member, request.loadWeightsFrom);
+        training.push({ steps: 0, lastEpochLoss: Number.NaN, losses: [] });
+        continue;
+      }
       const result = await trainModel(
         member,
         splits.train,
         { ...config, adversarialTrainingEps: config.adversarialTrainingEps ?? spec.defaultEps },
-        Rng.fromSeed(rng.seed32()),
+        Rng.fromSeed(trainSeed),
         (done, total) =>
           progress({
             phase: 'train',
@@ -134,6 +149,13 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
     const trainSeconds = (performance.now() - trainStart) / 1000;
     model = members.length === 1 ? members[0] : new EnsembleModel(members, request.combine);
     const net = model as Model;
+    if (request.saveWeightsTo) {
+      await saveWeights(net, request.saveWeightsTo, {
+        architecture: request.members[0],
+        config,
+        seed: request.seed,
+      });
+    }
 
     const attackStart = performance.now();
     const curveSpecs: AttackSpec[] = config.curveEps.map((eps) => ({
@@ -255,8 +277,16 @@ async function attackOverBatches(
 }
 
 /** The search's evaluation function: a DARTS genotype, trained and attacked. */
-export const evaluateGenotype: Evaluate = async (genotype, config, seed, onProgress) =>
-  (await runEvaluation({ members: [{ genotype }], config, seed, onProgress })).scores;
+export const evaluateGenotype: Evaluate = async (genotype, config, seed, onProgress, options) =>
+  (
+    await runEvaluation({
+      members: [{ genotype }],
+      config,
+      seed,
+      onProgress,
+      ...(options?.saveWeightsTo ? { saveWeightsTo: options.saveWeightsTo } : {}),
+    })
+  ).scores;
 
 /** A hand-crafted baseline (resnet18, vgg16, densenet121) at a width multiplier. */
 export async function evaluateArchitecture(

@@ -6,10 +6,12 @@
  * (zod), and that every tensor matches the model's in count, name (when both know names), shape
  * and byte length, and fails with an InputError naming the first mismatch.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { InputError } from '../errors.js';
+import { writeFileAtomic } from '../store/atomic-write.js';
 import type { Model } from './model.js';
 
 const MAGIC = 'RNASWGT1';
@@ -130,8 +132,10 @@ export function decodeWeightsInto(model: Model, bytes: Buffer, source = 'weights
   return header;
 }
 
+/** Writes the weights crash-safely (temp file + rename): a kill leaves the old file or the new. */
 export async function saveWeights(model: Model, file: string, meta?: unknown): Promise<void> {
-  await writeFile(file, await encodeWeights(model, meta));
+  await mkdir(dirname(file), { recursive: true });
+  await writeFileAtomic(file, await encodeWeights(model, meta));
 }
 
 /** Loads weights saved by saveWeights into `model`; returns the file's header (with its meta). */

@@ -106,6 +106,15 @@ export interface EvalProgress {
   readonly total: number;
 }
 
+/** What a caller may ask of an evaluation besides its scores (never part of the config hash). */
+export interface EvaluateOptions {
+  /**
+   * Write the trained network's weights to this file (crash-safely). Evaluators that train no
+   * network (the surrogate) ignore it.
+   */
+  readonly saveWeightsTo?: string;
+}
+
 /**
  * The evaluation function. Must be deterministic for (genotype, config, seed) on a given backend,
  * must not throw for a network that fails to train (it rejects with an EvaluationFailure instead).
@@ -115,6 +124,7 @@ export type Evaluate = (
   config: EvalConfig,
   seed: number,
   onProgress?: (p: EvalProgress) => void,
+  options?: EvaluateOptions,
 ) => Promise<Scores>;
 
 /** An evaluation that could not produce scores (NaN loss, out of memory...), with the reason. */

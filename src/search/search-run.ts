@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { InputError } from '../errors.js';
 import { RunStatusError } from '../store/errors.js';
 import { RunWriter } from '../store/run-writer.js';
+import { pruneWeights, weightsFile } from '../store/run-weights.js';
 import {
   RUN_FORMAT,
   RUN_FORMAT_VERSION,
@@ -420,6 +421,7 @@ export class SearchRun {
       generations: [...this.file.generations.filter((s) => s.generation < g), summary],
     });
     this.file = this.writer!.data;
+    await pruneWeights(this.writer!.dir, front);
     this.emit({ type: 'generation-finished', runId: this.id, ...summary });
     return true;
   }
@@ -471,9 +473,15 @@ export class SearchRun {
       this.wake = () => resolve(null);
       if (this.interrupt) resolve(null);
     });
-    const work = this.evaluate(genotype, this.config.evaluation, seed, (p) => {
-      if (live) this.emit({ type: 'evaluation-progress', runId: this.id, index, ...p });
-    }).then(
+    const work = this.evaluate(
+      genotype,
+      this.config.evaluation,
+      seed,
+      (p) => {
+        if (live) this.emit({ type: 'evaluation-progress', runId: this.id, index, ...p });
+      },
+      { saveWeightsTo: weightsFile(this.writer!.dir, index) },
+    ).then(
       (scores) => ({ scores }),
       (error: unknown) => ({ error }),
     );

@@ -2,13 +2,13 @@
  * Worker-thread entry that runs the real (tfjs) evaluator off the server's event loop, so the API
  * and the live feed stay responsive while a network trains. Jobs run one at a time, in order.
  *
- * In:  {id, genotype, config, seed}
+ * In:  {id, genotype, config, seed, options}
  * Out: {type: 'progress', id, progress} ... then {type: 'done', id, scores} or
  *      {type: 'error', id, name, message}
  */
 import { parentPort } from 'node:worker_threads';
 import { evaluateGenotype } from '../evaluator/evaluate.js';
-import type { EvalConfig } from '../search/evaluation.js';
+import type { EvalConfig, EvaluateOptions } from '../search/evaluation.js';
 import type { Genotype } from '../search/genotype.js';
 
 export interface EvaluateJob {
@@ -16,6 +16,7 @@ export interface EvaluateJob {
   readonly genotype: Genotype;
   readonly config: EvalConfig;
   readonly seed: number;
+  readonly options?: EvaluateOptions;
 }
 
 const port = parentPort;
@@ -25,8 +26,12 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (job: EvaluateJob) => {
   queue = queue.then(async () => {
     try {
-      const scores = await evaluateGenotype(job.genotype, job.config, job.seed, (progress) =>
-        port.postMessage({ type: 'progress', id: job.id, progress }),
+      const scores = await evaluateGenotype(
+        job.genotype,
+        job.config,
+        job.seed,
+        (progress) => port.postMessage({ type: 'progress', id: job.id, progress }),
+        job.options,
       );
       port.postMessage({ type: 'done', id: job.id, scores });
     } catch (err) {

@@ -76,13 +76,13 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
     return w;
   };
 
-  const evaluate: Evaluate = (genotype, config, seed, onProgress) =>
+  const evaluate: Evaluate = (genotype, config, seed, onProgress, options) =>
     new Promise<Scores>((resolve, reject) => {
       worker ??= spawn();
       const id = nextId++;
       pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
       worker.ref(); // keep the process alive while an evaluation is pending
-      worker.postMessage({ id, genotype, config, seed });
+      worker.postMessage({ id, genotype, config, seed, options });
     });
 
   return {

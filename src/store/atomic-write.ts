@@ -7,11 +7,11 @@ import { basename, dirname, join } from 'node:path';
 
 let counter = 0;
 
-export async function writeFileAtomic(path: string, data: string): Promise<void> {
+export async function writeFileAtomic(path: string, data: string | Uint8Array): Promise<void> {
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${counter++}.tmp`);
   const fh = await open(tmp, 'w');
   try {
-    await fh.writeFile(data, 'utf8');
+    await (typeof data === 'string' ? fh.writeFile(data, 'utf8') : fh.writeFile(data));
     await fh.sync();
   } finally {
     await fh.close();
