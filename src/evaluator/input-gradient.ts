@@ -9,6 +9,9 @@ import './gradients.js';
 import { crossEntropy } from './softmax-cross-entropy.js';
 import type { Model } from './model.js';
 
+/** What the input gradient needs of a network (a Model, an ensemble, or a test classifier). */
+export type GradientModel = Pick<Model, 'apply'> & Partial<Pick<Model, 'discardBatchStatistics'>>;
+
 export interface InputGradientOptions {
   /** Scalar loss from the logits (default: mean cross-entropy against the labels). */
   loss?: (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar;
@@ -22,7 +25,7 @@ export interface InputGradient {
 }
 
 export function inputGradient(
-  model: Model,
+  model: GradientModel,
   images: tf.Tensor4D,
   labels: tf.Tensor1D,
   options: InputGradientOptions = {},

@@ -13,7 +13,7 @@ import { Rng } from '../search/rng.js';
 import { getPublishedGenotype } from '../search/published-genotypes.js';
 import { buildModel } from './architecture.js';
 import { type BackendInfo, type BackendName, initBackend } from './backend.js';
-import { inputGradient } from './input-gradient.js';
+import { pgdStep } from './attacks/pgd.js';
 import { Sgd } from './sgd.js';
 import { trainStep } from './train-step.js';
 
@@ -100,23 +100,16 @@ export async function measureWorkload(
     const trainSeconds = (performance.now() - t) / 1000;
 
     let adv = tf.clone(x);
-    const pgdStep = () => {
-      const { gradient, logits } = inputGradient(model, adv, y);
-      const next = tf.tidy(() => {
-        const stepped = tf.add(adv, tf.mul(tf.sign(gradient), PGD_ALPHA));
-        const projected = tf.minimum(tf.maximum(stepped, tf.sub(x, PGD_EPS)), tf.add(x, PGD_EPS));
-        return tf.clipByValue(projected, 0, 1) as tf.Tensor4D;
-      });
-      gradient.dispose();
-      logits.dispose();
+    const attackStep = () => {
+      const next = pgdStep(model, adv, x, y, PGD_ALPHA, PGD_EPS);
       adv.dispose();
       adv = next;
       adv.dataSync();
     };
-    for (let i = 0; i < warmupSteps; i++) pgdStep();
+    for (let i = 0; i < warmupSteps; i++) attackStep();
     await barrier();
     t = performance.now();
-    for (let i = 0; i < steps; i++) pgdStep();
+    for (let i = 0; i < steps; i++) attackStep();
     const pgdSeconds = (performance.now() - t) / 1000;
     adv.dispose();
     return {

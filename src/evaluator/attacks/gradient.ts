@@ -4,7 +4,7 @@
  * step costs one forward and one backward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../gradients.js';
+import { inputGradient as modelInputGradient } from '../input-gradient.js';
 import type { Classifier } from './types.js';
 
 export interface LossAndGradient {
@@ -23,22 +23,25 @@ export function crossEntropyPerImage(logits: tf.Tensor2D, labels: tf.Tensor1D): 
   });
 }
 
-/** Loss = cross-entropy against `labels` (the attacks' loss; Step-LL passes the least likely class). */
+/**
+ * Loss = cross-entropy against `labels` (the attacks' loss; Step-LL passes the least likely class),
+ * summed over the images; one forward and one backward pass through the model's
+ * {@link modelInputGradient}, with the per-image losses kept for APGD.
+ */
 export function lossAndGradient(
   model: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
 ): LossAndGradient {
-  let logits: tf.Tensor2D | undefined;
   let loss: tf.Tensor1D | undefined;
-  const grad = tf.grad((input: tf.Tensor) => {
-    const out = model.apply(input as tf.Tensor4D, { training: false }).logits;
-    const perImage = crossEntropyPerImage(out, labels);
-    logits = tf.keep(out);
-    loss = tf.keep(perImage);
-    return tf.sum(perImage);
-  })(x) as tf.Tensor4D;
-  return { grad, logits: logits as tf.Tensor2D, loss: loss as tf.Tensor1D };
+  const { gradient, logits } = modelInputGradient(model, x, labels, {
+    loss: (out, y) => {
+      const perImage = crossEntropyPerImage(out, y);
+      loss = tf.keep(perImage);
+      return tf.sum(perImage);
+    },
+  });
+  return { grad: gradient, logits, loss: loss as tf.Tensor1D };
 }
 
 /** Just the gradient (disposes the rest). */

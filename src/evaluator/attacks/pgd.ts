@@ -23,14 +23,29 @@ function pgdRun(
     projectLinf(tf.add(x, uniformNoise(x.shape, spec.eps, seed)), x, spec.eps),
   );
   for (let i = 0; i < spec.steps; i++) {
-    const next = tf.tidy(() => {
-      const grad = inputGradient(model, adv, y);
-      return projectLinf(tf.add(adv, tf.mul(tf.sign(grad), alpha)), x, spec.eps);
-    });
+    const next = pgdStep(model, adv, x, y, alpha, spec.eps);
     adv.dispose();
     adv = next;
   }
   return adv;
+}
+
+/**
+ * One PGD step: alpha along the sign of the loss gradient, then projection to the eps-ball around
+ * `x` and to [0, 1]. (Also what `npm run bench` times as a PGD step.)
+ */
+export function pgdStep(
+  model: Classifier,
+  adv: tf.Tensor4D,
+  x: tf.Tensor4D,
+  y: tf.Tensor1D,
+  alpha: number,
+  eps: number,
+): tf.Tensor4D {
+  return tf.tidy(() => {
+    const grad = inputGradient(model, adv, y);
+    return projectLinf(tf.add(adv, tf.mul(tf.sign(grad), alpha)), x, eps);
+  });
 }
 
 export const pgd: Attack = (model, x, y, spec, rng) => {
