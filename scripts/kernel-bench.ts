@@ -8,11 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { describeBackend, initBackend, parseBackendName } from '../src/evaluator/backend.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg, kernelTimes } from './profile-helpers.js';
 
 const batch = Number(arg('batch', '64'));
 const steps = Number(arg('steps', '3'));
@@ -20,13 +16,10 @@ const C = Number(arg('channels', '16'));
 const cells = Number(arg('layers', '8'));
 
 let seed = 1;
-const vars: tf.Variable[] = [];
 function param(shape: number[], fill?: number): tf.Variable {
-  const v = tf.variable(
+  return tf.variable(
     fill === undefined ? tf.randomNormal(shape, 0, 0.1, 'float32', seed++) : tf.fill(shape, fill),
   );
-  vars.push(v);
-  return v;
 }
 
 type Op = (x: tf.Tensor4D) => tf.Tensor4D;
@@ -163,15 +156,7 @@ async function main(): Promise<void> {
   for (let i = 0; i < steps; i++) step();
   const ms = (performance.now() - t0) / steps;
   const profile = await tf.profile(step);
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of profile.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs);
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
-  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+  const { rows, total } = kernelTimes(profile.kernels);
   console.log(
     `train step: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; kernels sum ${total.toFixed(0)} ms (profiled step)`,
   );

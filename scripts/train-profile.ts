@@ -17,11 +17,7 @@ import { BN_TRAIN_KERNEL } from '../src/evaluator/wasm-kernels/batch-norm-op.js'
 import { Sgd } from '../src/evaluator/sgd.js';
 import { trainStep } from '../src/evaluator/train-step.js';
 import { getPublishedGenotype } from '../src/search/published-genotypes.js';
-
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : fallback;
-}
+import { arg, kernelTimes } from './profile-helpers.js';
 
 const batch = Number(arg('batch', '64'));
 const steps = Number(arg('steps', '3'));
@@ -76,15 +72,7 @@ async function profileOf(label: string, step: () => void): Promise<void> {
   live.peak = before;
   const profile = await tf.profile(step);
   const peakLive = (live.peak - before) / 2 ** 20;
-  const byKernel = new Map<string, { ms: number; calls: number }>();
-  for (const k of profile.kernels) {
-    const e = byKernel.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += Number(k.kernelTimeMs);
-    e.calls++;
-    byKernel.set(k.name, e);
-  }
-  const rows = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
-  const total = rows.reduce((s, [, e]) => s + e.ms, 0);
+  const { rows, total } = kernelTimes(profile.kernels);
   const heap = heapMb();
   console.log(
     `${label}: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; ` +
@@ -102,15 +90,11 @@ async function profileOf(label: string, step: () => void): Promise<void> {
   // --detail <kernel>: that kernel's calls grouped by input shapes.
   const detail = arg('detail', '');
   if (detail) {
-    const byShape = new Map<string, { ms: number; calls: number }>();
-    for (const k of profile.kernels.filter((k) => k.name === detail)) {
-      const key = JSON.stringify(k.inputShapes);
-      const e = byShape.get(key) ?? { ms: 0, calls: 0 };
-      e.ms += Number(k.kernelTimeMs);
-      e.calls++;
-      byShape.set(key, e);
-    }
-    for (const [key, e] of [...byShape.entries()].sort((a, b) => b[1].ms - a[1].ms))
+    const byShape = kernelTimes(
+      profile.kernels.filter((k) => k.name === detail),
+      (k) => JSON.stringify(k.inputShapes),
+    ).rows;
+    for (const [key, e] of byShape)
       console.log(`    ${detail} ${key}: ${e.ms.toFixed(1)} ms in ${e.calls} calls`);
   }
 }

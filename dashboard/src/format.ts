@@ -1,5 +1,4 @@
 /** Number formatting and labels shared by the dashboard's views. */
-import type { EvaluationRecord } from '../../src/search/events.js';
 
 export function pct(x: number | undefined): string {
   return x === undefined || !Number.isFinite(x) ? '–' : `${(x * 100).toFixed(1)}%`;
@@ -25,10 +24,6 @@ export function duration(seconds: number): string {
   if (seconds < 60) return `${Math.round(seconds)} s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
   return `${Math.floor(seconds / 3600)} h ${Math.round((seconds % 3600) / 60)} min`;
-}
-
-export function isSurrogate(r: EvaluationRecord | undefined): boolean {
-  return Boolean(r?.scores?.surrogate);
 }
 
 /** The first attack of a record or config, e.g. "PGD ε=0.1". */

@@ -13,7 +13,7 @@ import { FrontTable } from './front-table.js';
 import { HypervolumeChart } from './hypervolume-chart.js';
 import { LiveConnection, type ConnectionStatus } from './live.js';
 import { RunForm } from './run-form.js';
-import { currentFront, type RunModel } from './run-model.js';
+import { currentFront, isSurrogateRun, type RunModel } from './run-model.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
 
@@ -135,9 +135,9 @@ function render(): void {
   renderHeader(run, m);
   const front = frontOf(m);
   const fresh = scatter.update(m, selected, front);
+  const byIndex = new Map((m?.evaluations ?? []).map((e) => [e.index, e]));
   if (m && fresh.length > 0) {
     const drawnAt = performance.timeOrigin + performance.now();
-    const byIndex = new Map(m.evaluations.map((e) => [e.index, e]));
     for (const index of fresh) {
       const r = byIndex.get(index);
       if (r)
@@ -150,7 +150,6 @@ function render(): void {
     }
   }
   hvChart.update(m);
-  const byIndex = new Map((m?.evaluations ?? []).map((e) => [e.index, e]));
   const frontRows = front.map((i) => byIndex.get(i)).filter((e): e is EvaluationRecord => !!e);
   const surrogate = isSurrogateRun(m);
   frontTable.update(frontRows, selected, surrogate);
@@ -171,13 +170,6 @@ function frontOf(m: RunModel | undefined): number[] {
     frontCache = { evaluations: m.evaluations, front: currentFront(m) };
   }
   return frontCache.front;
-}
-
-function isSurrogateRun(m: RunModel | undefined): boolean {
-  return (
-    m !== undefined &&
-    (m.run.evaluator === 'surrogate' || m.evaluations.some((e) => e.scores?.surrogate))
-  );
 }
 
 /** Statuses of a run that is not executing in which Stop marks it stopped (it stays resumable). */

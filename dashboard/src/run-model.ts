@@ -3,43 +3,33 @@
  * batches. Pure functions of plain data, so the same code can be checked in tests: a client that
  * joins late or reconnects must reach the same state as one that watched from the start.
  */
+import { nonDominatedSort } from '../../src/search/nsga2/non-dominated-sort.js';
 import type { EvaluationRecord, SearchEvent } from '../../src/search/events.js';
 import type { EventBatch } from '../../src/server/live-hub.js';
-import type {
-  GenerationProgress,
-  HypervolumePoint,
-  RunOverview,
-  RunSnapshot,
-} from '../../src/server/run-state.js';
+import type { RunSnapshot } from '../../src/server/run-state.js';
 
-export interface RunModel {
-  readonly runId: string;
-  readonly epoch: string;
-  readonly seq: number;
-  readonly run: RunOverview;
-  readonly config: unknown;
-  /** Every evaluation so far, sorted by index. */
-  readonly evaluations: readonly EvaluationRecord[];
-  readonly front: readonly number[];
-  readonly hypervolume: readonly HypervolumePoint[];
-  readonly progress: GenerationProgress;
+/** The server's snapshot (evaluations sorted by index), plus what is being evaluated right now. */
+export interface RunModel extends RunSnapshot {
   /** Evaluation in progress: index -> phase and progress (for display only). */
   readonly working: Readonly<Record<number, { phase: string; done: number; total: number }>>;
 }
 
 export function modelFromSnapshot(s: RunSnapshot): RunModel {
   return {
-    runId: s.runId,
-    epoch: s.epoch,
-    seq: s.seq,
-    run: s.run,
-    config: s.config,
+    ...s,
     evaluations: [...s.evaluations].sort((a, b) => a.index - b.index),
     front: [...s.front],
     hypervolume: [...s.hypervolume],
-    progress: s.progress,
     working: {},
   };
+}
+
+/** True for a surrogate run, or one with surrogate scores (they are not accuracies). */
+export function isSurrogateRun(m: RunModel | undefined): boolean {
+  return (
+    m !== undefined &&
+    (m.run.evaluator === 'surrogate' || m.evaluations.some((e) => e.scores?.surrogate))
+  );
 }
 
 /**
@@ -144,30 +134,21 @@ export function objectiveDirections(config: unknown, count: number): ('max' | 'm
 /**
  * The current Pareto front: indices of the finished evaluations no other finished evaluation
  * dominates (on the run's objectives, with their directions), counting each genotype once (its
- * first evaluation), ascending. The same rule as the search's own front, which it equals at every
- * generation boundary; computed here so the front also moves between generations.
+ * first evaluation), ascending. The same rule (and sort) as the search's own front, which it equals
+ * at every generation boundary; computed here so the front also moves between generations.
  */
 export function currentFront(model: RunModel): number[] {
   const seen = new Set<string>();
-  const candidates: { index: number; f: number[] }[] = [];
+  const candidates: { index: number; f: readonly number[] }[] = [];
   for (const e of model.evaluations) {
     if (e.status !== 'finished' || !e.objectives || seen.has(e.hash)) continue;
     seen.add(e.hash);
-    candidates.push({ index: e.index, f: [...e.objectives] });
+    candidates.push({ index: e.index, f: e.objectives });
   }
   if (candidates.length === 0) return [];
-  const dirs = objectiveDirections(model.config, candidates[0]!.f.length);
-  // Minimisation form: a dominates b when no worse everywhere and better somewhere.
-  const g = candidates.map((c) => c.f.map((v, k) => (dirs[k] === 'max' ? -v : v)));
-  const dominates = (a: number[], b: number[]) => {
-    let better = false;
-    for (let k = 0; k < a.length; k++) {
-      if (a[k]! > b[k]!) return false;
-      if (a[k]! < b[k]!) better = true;
-    }
-    return better;
-  };
-  return candidates
-    .filter((_, i) => !g.some((other, j) => j !== i && dominates(other, g[i]!)))
-    .map((c) => c.index);
+  const fronts = nonDominatedSort(
+    candidates.map((c) => c.f),
+    objectiveDirections(model.config, candidates[0]!.f.length),
+  );
+  return fronts[0]!.map((k) => candidates[k]!.index);
 }

@@ -6,7 +6,7 @@ import type { EvaluationRecord } from '../../src/search/events.js';
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
 import { clear, svg } from './dom.js';
 import { attackLabel, score, sequentialColor } from './format.js';
-import type { RunModel } from './run-model.js';
+import { isSurrogateRun, type RunModel } from './run-model.js';
 
 const FRAME: Frame = { width: 640, height: 500, left: 58, right: 18, top: 16, bottom: 44 };
 
@@ -84,8 +84,7 @@ export class ScatterPlot {
       return [];
     }
     const points = scatterPoints(model.evaluations);
-    const surrogate =
-      model.run.evaluator === 'surrogate' || model.evaluations.some((e) => e.scores?.surrogate);
+    const surrogate = isSurrogateRun(model);
     const attack = firstAttack(model.config);
     const what = surrogate ? 'surrogate score' : 'accuracy';
     const x = linearScale(

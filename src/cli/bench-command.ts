@@ -50,18 +50,21 @@ export function registerBenchCommand(program: Command): void {
       if (opts.only !== undefined && opts.only !== 'throughput' && opts.only !== 'search') {
         throw new InputError(`--only: expected throughput or search, got '${opts.only}'`);
       }
-      const search = opts.only === 'throughput' ? undefined : await runSearchOverheadBench();
       if (opts.only === 'search') {
+        const search = await runSearchOverheadBench();
         process.stdout.write(`${JSON.stringify({ search }, null, opts.json ? undefined : 2)}\n`);
         return;
       }
-      const report = await runThroughputBench({
+      // Checked before the search-overhead part runs (it takes a while).
+      const throughputOptions = {
         backend: opts.backend === undefined ? undefined : parseBackendName(opts.backend),
         workers: count(opts.workers, 'workers', 1),
         steps: count(opts.steps, 'steps', 1),
         warmupSteps: count(opts.warmup, 'warmup', 0),
         workloads,
-      });
+      };
+      const search = opts.only === 'throughput' ? undefined : await runSearchOverheadBench();
+      const report = await runThroughputBench(throughputOptions);
       if (!opts.json) process.stderr.write(`${describeBackend(report.backend)}\n`);
       process.stdout.write(
         `${JSON.stringify({ throughput: report, search }, null, opts.json ? undefined : 2)}\n`,

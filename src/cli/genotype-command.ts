@@ -10,7 +10,8 @@ import {
 } from '../search/genotype-format.js';
 import { resolveGenotype } from '../search/genotype-resolve.js';
 import { mutateGenotype } from '../search/mutation.js';
-import { PUBLISHED_GENOTYPES } from '../search/published-genotypes.js';
+import { nodeCount } from '../search/genotype.js';
+import { PUBLISHED_GENOTYPES, PUBLISHED_GENOTYPE_NAMES } from '../search/published-genotypes.js';
 import { Rng } from '../search/rng.js';
 import { MAX_NODES, sampleGenotype } from '../search/sampling.js';
 
@@ -55,11 +56,11 @@ export function registerGenotypeCommands(program: Command): void {
     .command('list')
     .description('list the published genotypes (name, nodes per cell, source)')
     .action(() => {
-      const names = Object.keys(PUBLISHED_GENOTYPES);
+      const names = PUBLISHED_GENOTYPE_NAMES;
       const width = Math.max(...names.map((n) => n.length));
       for (const name of names) {
         const { genotype: g, source } = PUBLISHED_GENOTYPES[name]!;
-        const nodes = `${g.normal.length / 2} nodes`;
+        const nodes = `${nodeCount(g.normal)} nodes`;
         print(`${name.padEnd(width)}  ${nodes}  ${source}`);
       }
     });

@@ -200,7 +200,11 @@ function attachProgress(run: SearchRun, json: boolean): () => void {
 /** Runs to completion, pause or stop; SIGINT/SIGTERM stop gracefully (checkpoint, exit 0). */
 async function drive(run: SearchRun, json: boolean): Promise<void> {
   const detach = attachProgress(run, json);
-  const onSignal = () => run.stop();
+  const onSignal = () => {
+    run.stop().catch((err: unknown) => {
+      process.stderr.write(`robust-nas: ${err instanceof Error ? err.message : String(err)}\n`);
+    });
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
@@ -364,9 +368,9 @@ export function registerSearchCommands(program: Command): void {
     .action(async (runId: string, opts: { runsDir?: string; json?: boolean }) => {
       const data = await withInputErrors(() => new RunStore(runsDirOf(opts)).read(runId));
       const { evaluations, ...rest } = data;
+      const failed = evaluations.filter((e) => e.status === 'failed').length;
+      const cached = evaluations.filter((e) => e.cached).length;
       if (opts.json) {
-        const failed = evaluations.filter((e) => e.status === 'failed').length;
-        const cached = evaluations.filter((e) => e.cached).length;
         const out = { ...rest, evaluationCount: evaluations.length, failed, cached };
         process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
         return;
@@ -376,7 +380,7 @@ export function registerSearchCommands(program: Command): void {
         `strategy ${data.strategy}, evaluator ${data.evaluator}${data.evaluator === 'surrogate' ? ' (surrogate scores, not accuracies)' : ''}, seed ${data.config.seed}`,
         `objectives: ${data.objectives.map((o) => `${o.direction} ${objectiveLabel(o)}`).join(', ')}`,
         `dataset ${data.config.evaluation.dataset}, population ${data.config.population}, offspring ${data.config.offspring}`,
-        `generations ${data.generation}/${data.generationsPlanned}, evaluations ${data.evaluations.length}/${data.plannedEvaluations} (${data.evaluations.filter((e) => e.cached).length} cached, ${data.evaluations.filter((e) => e.status === 'failed').length} failed)`,
+        `generations ${data.generation}/${data.generationsPlanned}, evaluations ${data.evaluations.length}/${data.plannedEvaluations} (${cached} cached, ${failed} failed)`,
         `created ${data.createdAt}, updated ${data.updatedAt}`,
         ...(data.message ? [`message: ${data.message}`] : []),
         ...data.generations.map(

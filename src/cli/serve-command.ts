@@ -52,7 +52,11 @@ export function registerServeCommand(program: Command): void {
         process.stdout.write(`robust-nas: ${signal}: pausing running searches and stopping\n`);
         server.close().then(
           () => process.exit(0),
-          () => process.exit(1),
+          (err: unknown) => {
+            const message = err instanceof Error ? err.message : String(err);
+            process.stderr.write(`robust-nas: could not stop cleanly: ${message}\n`);
+            process.exit(1);
+          },
         );
       };
       process.once('SIGINT', () => shutdown('SIGINT'));

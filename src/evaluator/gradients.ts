@@ -7,9 +7,6 @@
  * lean backward pass (lean-gradients.ts), which frees saved tensors and gradients as it goes.
  */
 import { installLeanGradients } from './lean-gradients.js';
-import { TFJS_GRADIENT_KERNELS } from './vendor/tfjs-gradients.generated.js';
-
-/** The kernels whose gradients tfjs-core provides (and which are now registered). */
-export const GRADIENT_KERNELS: readonly string[] = TFJS_GRADIENT_KERNELS as string[];
+import './vendor/tfjs-gradients.generated.js';
 
 installLeanGradients();

@@ -139,10 +139,12 @@ export async function trainModel(
         const dropPathProb = (options.dropPath * step) / total;
         const batch = gatherBatch(data, indices);
         let x = batch.x;
-        if (options.cutout > 0) x = replace(x, applyCutout(x, options.cutout, rng));
-        if (adversarial) x = replace(x, fastFgsmExamples(model, x, batch.y, advEps, rng.seed32()));
         let loss: number;
         try {
+          if (options.cutout > 0) x = replace(x, applyCutout(x, options.cutout, rng));
+          if (adversarial) {
+            x = replace(x, fastFgsmExamples(model, x, batch.y, advEps, rng.seed32()));
+          }
           loss = trainStep(model, optimizer, x, batch.y, {
             auxiliaryWeight: options.auxiliaryWeight,
             gradClip: options.gradClip,

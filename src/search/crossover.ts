@@ -5,7 +5,7 @@
  * Children are always valid genotypes.
  */
 import { InputError } from '../errors.js';
-import type { CellKind, Edge, Genotype } from './genotype.js';
+import { nodeCount, type CellKind, type Edge, type Genotype } from './genotype.js';
 import { validateGenotype } from './genotype-validate.js';
 import type { Rng } from './rng.js';
 
@@ -35,7 +35,7 @@ function genotypeOf(normal: Cell, reduce: Cell): Genotype {
 
 /** Node-wise uniform crossover of one cell: returns the two complementary children. */
 function crossCell(a: Cell, b: Cell, rng: Rng): [Cell, Cell] {
-  const nodes = a.edges.length / 2;
+  const nodes = nodeCount(a.edges);
   const c1: Cell = { edges: [], concat: [] };
   const c2: Cell = { edges: [], concat: [] };
   for (let node = 0; node < nodes; node++) {
@@ -73,7 +73,7 @@ export function crossoverGenotypes(
   for (const kind of ['normal', 'reduce'] as const) {
     if (pa[kind].length !== pb[kind].length) {
       throw new InputError(
-        `crossover: the parents' ${kind} cells have ${pa[kind].length / 2} and ${pb[kind].length / 2} nodes; they must have the same number`,
+        `crossover: the parents' ${kind} cells have ${nodeCount(pa[kind])} and ${nodeCount(pb[kind])} nodes; they must have the same number`,
       );
     }
   }

@@ -4,7 +4,7 @@
  * whenever any change is possible, builds a different network from its parent (different hash).
  */
 import { InputError } from '../errors.js';
-import { genotypeHash } from './canonical.js';
+import { sameGenotype } from './canonical.js';
 import type { CellKind, Edge, Genotype, OpName } from './genotype.js';
 import { validateGenotype } from './genotype-validate.js';
 import type { Rng } from './rng.js';
@@ -128,6 +128,6 @@ export function mutateGenotype(g: Genotype, rng: Rng, options: MutateOptions = {
       if (rng.bool(probability)) mutateEdge(edges, parent[cell], k, rng, ops);
     }
   }
-  if (genotypeHash(child) !== genotypeHash(parent)) return child;
+  if (!sameGenotype(child, parent)) return child;
   return forcedMutation(parent, rng, ops) ?? child;
 }

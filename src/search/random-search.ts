@@ -5,20 +5,16 @@
  * it reports are comparable), only the offspring differ.
  */
 import { EvolutionEngine } from './algorithm.js';
-import { genotypeHash } from './canonical.js';
 import type { Genotype } from './genotype.js';
-import { sampleGenotype } from './sampling.js';
+import { genotypeOperators } from './genotype-operators.js';
 import type { SearchConfig } from './search-config.js';
 
+/** The 'random' strategy only samples (and deduplicates by hash); it never breeds. */
 export function createRandomSearchEngine(config: SearchConfig): EvolutionEngine<Genotype> {
-  const sampleOptions = { nodes: config.nodes, ...(config.ops ? { ops: config.ops } : {}) };
-  return new EvolutionEngine<Genotype>(
-    { sample: (rng) => sampleGenotype(rng, sampleOptions), key: genotypeHash },
-    {
-      populationSize: config.population,
-      offspringSize: config.offspring,
-      strategy: 'random',
-      maxRedraws: config.maxRedraws,
-    },
-  );
+  return new EvolutionEngine<Genotype>(genotypeOperators(config), {
+    populationSize: config.population,
+    offspringSize: config.offspring,
+    strategy: 'random',
+    maxRedraws: config.maxRedraws,
+  });
 }

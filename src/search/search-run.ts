@@ -396,7 +396,7 @@ export class SearchRun {
       );
     const front = this.paretoFront();
     const hv = hypervolume(
-      front.map((i) => [...this.evaluations[i]!.objectives!]),
+      front.map((i) => this.evaluations[i]!.objectives!),
       reference,
       objectiveDirections(this.config.objectives),
     );
@@ -437,7 +437,7 @@ export class SearchRun {
     }
     if (ok.length === 0) return [];
     const fronts = nonDominatedSort(
-      ok.map((i) => [...this.evaluations[i]!.objectives!]),
+      ok.map((i) => this.evaluations[i]!.objectives!),
       objectiveDirections(this.config.objectives),
     );
     return fronts[0]!.map((k) => ok[k]!);

@@ -14,7 +14,7 @@ import {
   type Evaluate,
   type Scores,
 } from './evaluation.js';
-import type { Edge, Genotype, OpName } from './genotype.js';
+import { nodeCount, type Edge, type Genotype, type OpName } from './genotype.js';
 import { Rng } from './rng.js';
 
 /** Relative capacity of each op (0 = none/parameter-free). */
@@ -62,7 +62,7 @@ interface CellStats {
 }
 
 function cellStats(edges: readonly Edge[]): CellStats {
-  const nodes = edges.length / 2;
+  const nodes = nodeCount(edges);
   const depthOf: number[] = [0, 0];
   let capacity = 0;
   let smoothing = 0;

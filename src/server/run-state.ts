@@ -11,7 +11,6 @@ import type {
   RunStatus,
   SearchEvent,
 } from '../search/events.js';
-import type { ObjectiveSpec } from '../search/objectives.js';
 import type { SearchConfig } from '../search/search-config.js';
 import type { RunData, RunSummary } from '../store/run-store.js';
 
@@ -29,9 +28,6 @@ export type RunOverview = RunSummary & {
   /** True while this server process is running the search. */
   readonly live: boolean;
 };
-
-/** An objective as the server reports it (the search's ObjectiveSpec). */
-export type ObjectiveInfo = ObjectiveSpec;
 
 export interface HypervolumePoint {
   readonly generation: number;

@@ -14,6 +14,7 @@ import {
   type Evaluate,
   type Scores,
 } from '../search/evaluation.js';
+import type { EvaluateJob } from './evaluate-worker.js';
 
 type WorkerMessage =
   | { type: 'progress'; id: number; progress: EvalProgress }
@@ -82,7 +83,7 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
       const id = nextId++;
       pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
       worker.ref(); // keep the process alive while an evaluation is pending
-      worker.postMessage({ id, genotype, config, seed, options });
+      worker.postMessage({ id, genotype, config, seed, options } satisfies EvaluateJob);
     });
 
   return {

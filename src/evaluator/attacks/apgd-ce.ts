@@ -162,6 +162,8 @@ function apgdRun(
 }
 
 export const apgdCe: Attack = (model, x, y, spec: AttackSpec, rng: Rng) => {
+  let adv = tf.clone(x);
+  if (spec.eps === 0) return adv;
   const n = x.shape[0];
   const labels = y.dataSync();
   const cleanPred = predict(model, x);
@@ -169,8 +171,6 @@ export const apgdCe: Attack = (model, x, y, spec: AttackSpec, rng: Rng) => {
   cleanPred.dispose();
   const robust = new Uint8Array(n);
   for (let i = 0; i < n; i++) robust[i] = predicted[i] === labels[i] ? 1 : 0;
-  let adv = tf.clone(x);
-  if (spec.eps === 0) return adv;
   for (let r = 0; r < spec.restarts && robust.some((v) => v === 1); r++) {
     const run = apgdRun(model, x, y, spec.eps, spec.steps, rng.seed32());
     const take = new Uint8Array(n);

@@ -5,6 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { inputGradient as modelInputGradient } from '../input-gradient.js';
+import { crossEntropyPerImage } from '../softmax-cross-entropy.js';
 import type { Classifier } from './types.js';
 
 export interface LossAndGradient {
@@ -13,14 +14,6 @@ export interface LossAndGradient {
   readonly logits: tf.Tensor2D;
   /** One loss per image. */
   readonly loss: tf.Tensor1D;
-}
-
-/** Per-image cross-entropy of `logits` against integer `labels`. */
-export function crossEntropyPerImage(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const oneHot = tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]);
-    return tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), oneHot), 1)) as tf.Tensor1D;
-  });
 }
 
 /**

@@ -57,19 +57,14 @@ export async function loadDataset(
   const spec = datasetSpec(name);
   if (spec.format === 'synthetic') {
     const sizes = options.syntheticSizes ?? { train: 6000, test: 1000 };
-    const key = `synthetic:${sizes.train}:${sizes.test}`;
-    const hit = cache.get(key);
-    if (hit) return hit;
-    const loaded: LoadedDataset = {
+    return cached(`synthetic:${sizes.train}:${sizes.test}`, () => ({
       spec,
       train: syntheticImages('train', sizes.train),
       test: syntheticImages('test', sizes.test),
       source: 'generated',
       folder: '',
       notes: [],
-    };
-    cache.set(key, loaded);
-    return loaded;
+    }));
   }
   const env = options.env ?? process.env;
   const found = locateDataset(spec, options.dataDir, env);

@@ -10,6 +10,7 @@ import {
   rmSync,
   type WriteStream,
 } from 'node:fs';
+import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { InputError } from '../../errors.js';
@@ -34,6 +35,8 @@ export async function extractTarGz(
   let outName = '';
   let outTemp = '';
   let ended = false;
+  // A write error (a full disk...) is recorded here and rethrown, never left uncaught.
+  let writeError: Error | undefined;
 
   const finishMember = async (): Promise<void> => {
     if (!out) return;
@@ -55,9 +58,8 @@ export async function extractTarGz(
         if (remaining > 0) {
           const take = Math.min(remaining, pending.length);
           if (take === 0) break;
-          if (out && !out.write(pending.subarray(0, take))) {
-            await new Promise<void>((ok) => out?.once('drain', ok));
-          }
+          if (out && !out.write(pending.subarray(0, take))) await once(out, 'drain');
+          if (writeError) throw writeError;
           pending = pending.subarray(take);
           remaining -= take;
           if (remaining > 0) break;
@@ -97,6 +99,7 @@ export async function extractTarGz(
           outName = base;
           outTemp = join(folder, `.${base}.${process.pid}.part`);
           out = createWriteStream(outTemp);
+          out.on('error', (err) => (writeError = err));
           if (size === 0) await finishMember();
         }
       }

@@ -3,7 +3,9 @@
  * updated with the unbiased batch variance). Training mode normalises with the batch statistics
  * (the fused batchNormTraining op; gradients flow through the statistics) and keeps them; the train step then
  * calls `commit()` (through the model's commitBatchStatistics) to fold them into the running ones.
- * Inference mode uses the running statistics. Both fold into one multiply and one add per element.
+ * Inference mode uses the running statistics: a per-channel affine map y = x * scale + shift
+ * ({@link BatchNorm.inferenceAffine}), which the layer before it can fold into its filter
+ * (conv(x, w) * scale + shift = conv(x, w * scale) + shift; see Sequential and FactorizedReduce).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { batchNormTraining } from '../wasm-kernels/batch-norm-op.js';
@@ -12,6 +14,14 @@ import type { BatchStatisticsHolder, ParameterStore } from './parameter-store.js
 
 export const BN_EPSILON = 1e-5;
 export const BN_MOMENTUM = 0.1;
+
+/** A per-channel affine map y = x * scale + shift over C channels. */
+export interface ChannelAffine {
+  /** [C] */
+  readonly scale: tf.Tensor1D;
+  /** [C] */
+  readonly shift: tf.Tensor1D;
+}
 
 export class BatchNorm implements Layer, BatchStatisticsHolder {
   readonly outShape: Shape;
@@ -33,10 +43,16 @@ export class BatchNorm implements Layer, BatchStatisticsHolder {
     store.registerStatistics(this);
   }
 
+  /** The inference-mode map, from the running statistics. */
+  inferenceAffine(): ChannelAffine {
+    const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPSILON))) as tf.Tensor1D;
+    const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale)) as tf.Tensor1D;
+    return { scale, shift };
+  }
+
   apply(x: tf.Tensor4D, ctx: ForwardContext): tf.Tensor4D {
     if (!ctx.training) {
-      const scale = tf.mul(this.gamma, tf.rsqrt(tf.add(this.runningVar, BN_EPSILON)));
-      const shift = tf.sub(this.beta, tf.mul(this.runningMean, scale));
+      const { scale, shift } = this.inferenceAffine();
       return tf.add(tf.mul(x, scale), shift);
     }
     // One fused op (kernel + backward kernel on wasm; plain tfjs ops elsewhere).

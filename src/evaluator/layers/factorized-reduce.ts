@@ -9,7 +9,6 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm } from './batch-norm.js';
-import { inferenceAffine } from './batch-norm-affine.js';
 import { Conv2d } from './conv2d.js';
 import type { ForwardContext, Layer, Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
@@ -54,8 +53,8 @@ export class FactorizedReduce implements Layer {
       ]);
     }
     if (!ctx.training) {
-      // Inference: the BatchNorm folds into the two convs' filters (see batch-norm-affine.ts).
-      const { scale, shift } = inferenceAffine(this.bn, this.bn.outShape[2], ctx);
+      // Inference: the BatchNorm folds into the two convs' filters (see batch-norm.ts).
+      const { scale, shift } = this.bn.inferenceAffine();
       const [s1, s2] = tf.split(scale, 2) as [tf.Tensor1D, tf.Tensor1D];
       const [b1, b2] = tf.split(shift, 2) as [tf.Tensor1D, tf.Tensor1D];
       return tf.concat(

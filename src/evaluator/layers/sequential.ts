@@ -4,7 +4,6 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { BatchNorm } from './batch-norm.js';
-import { inferenceAffine } from './batch-norm-affine.js';
 import { Conv2d } from './conv2d.js';
 import type { ForwardContext, Layer, Shape } from './layer.js';
 
@@ -30,8 +29,8 @@ export class Sequential implements Layer {
       const layer = this.layers[i] as Layer;
       const next = this.layers[i + 1];
       if (!ctx.training && next instanceof BatchNorm && layer instanceof Conv2d && layer.foldable) {
-        // Inference: the BatchNorm folds into the conv's filter (see batch-norm-affine.ts).
-        const { scale, shift } = inferenceAffine(next, next.outShape[2], ctx);
+        // Inference: the BatchNorm folds into the conv's filter (see batch-norm.ts).
+        const { scale, shift } = next.inferenceAffine();
         y = layer.applyScaled(y, scale, shift);
         i++;
       } else {

@@ -8,16 +8,12 @@
  */
 import {
   Cast,
-  type DataId,
   type DataType,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-
-interface RefCountingBackend {
-  incRef(dataId: DataId): void;
-}
+import { shareData, type RefCountingBackend } from './identity-share.js';
 
 /** Our Cast, wrapping tfjs-backend-wasm's (passed in) for casts that change the dtype. */
 export function castShareConfig(original: KernelConfig): KernelConfig {
@@ -30,8 +26,7 @@ export function castShareConfig(original: KernelConfig): KernelConfig {
     if (x.dtype !== args.attrs.dtype || x.dtype === 'string') {
       return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]);
     }
-    args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shareData(args.backend, x);
   }) as unknown as KernelFunc;
   return { kernelName: Cast, backendName: 'wasm', setupFunc: original.setupFunc, kernelFunc };
 }

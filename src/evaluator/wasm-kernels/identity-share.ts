@@ -7,14 +7,20 @@
  */
 import {
   Identity,
+  type DataId,
   type KernelConfig,
   type KernelFunc,
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
-import type { DataId } from '@tensorflow/tfjs-core';
 
-interface RefCountingBackend {
+export interface RefCountingBackend {
   incRef(dataId: DataId): void;
+}
+
+/** A tensor on `x`'s own data (its reference count + 1): no copy. */
+export function shareData(backend: RefCountingBackend, x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
 function identityShare(
@@ -24,8 +30,7 @@ function identityShare(
     const { x } = args.inputs;
     if (x.dtype === 'string')
       return original.kernelFunc(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
-    args.backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+    return shareData(args.backend, x);
   };
 }
 

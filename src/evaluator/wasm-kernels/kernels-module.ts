@@ -19,7 +19,6 @@ export interface WasmBackendLike {
   };
   makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
   disposeData(dataId: DataId, force?: boolean): boolean;
-  numDataIds(): number;
 }
 
 /** Signature shared by the four convolution-gradient entry points (pointers are byte offsets). */
