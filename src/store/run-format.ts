@@ -4,9 +4,9 @@
  * (one EvaluationRecord per line, appended and fsynced after every evaluation).
  */
 import { z } from 'zod';
-import type { EvaluationRecord, GenerationSummary, RunStatus } from '../search/events.js';
-import type { RngState } from '../search/rng.js';
-import type { SearchConfig } from '../search/search-config.js';
+import type { EvaluationRecord, GenerationSummary, RunStatus } from '../core/events.js';
+import type { RngState } from '../core/rng.js';
+import type { SearchConfig } from '../core/search-config.js';
 
 export const RUN_FORMAT = 'robust-nas-run';
 export const RUN_FORMAT_VERSION = 1;
