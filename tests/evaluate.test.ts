@@ -3,9 +3,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
 import { initBackend } from '../src/evaluator/backend.js';
 import { complexityOf } from '../src/evaluator/complexity.js';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import {
   evaluateArchitecture,
   evaluateEnsemble,
@@ -54,9 +54,9 @@ describe('evaluateGenotype', () => {
   it('scores a genotype: clean, each attack, HRS, n and stderr; deterministic; no tensor leaks', async () => {
     const before = tf.memory().numTensors;
     const progress: EvalProgress[] = [];
-    const a = await evaluateGenotype(DARTS_V2, config(), 7, (p) => progress.push(p));
+    const { scores: a } = await evaluateGenotype(DARTS_V2, config(), 7, (p) => progress.push(p));
     expect(tf.memory().numTensors).toBe(before);
-    const b = await evaluateGenotype(DARTS_V2, config(), 7);
+    const { scores: b } = await evaluateGenotype(DARTS_V2, config(), 7);
     expect(tf.memory().numTensors).toBe(before);
     expect(withoutTimes(b)).toEqual(withoutTimes(a));
 
@@ -82,7 +82,7 @@ describe('evaluateGenotype', () => {
   });
 
   it('eps = 0 gives adversarial accuracy equal to clean; the eps sweep gives a curve and its mean', async () => {
-    const s = await evaluateGenotype(
+    const { scores: s } = await evaluateGenotype(
       DARTS_V2,
       config({
         split: 'test',
@@ -118,8 +118,11 @@ describe('trained weights', () => {
     try {
       const file = join(dir, 'nested', '3.weights');
       const trained = await evaluateGenotype(DARTS_V2, config(), 5, undefined, {
-        saveWeightsTo: file,
+        keepWeights: true,
       });
+      expect(trained.weights?.byteLength).toBeGreaterThan(1000);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, trained.weights!);
       const before = tf.memory().numTensors;
       const loaded = await runEvaluation({
         members: [{ genotype: DARTS_V2 }],
@@ -129,7 +132,7 @@ describe('trained weights', () => {
       });
       expect(tf.memory().numTensors).toBe(before);
       expect(loaded.training).toEqual([{ steps: 0, lastEpochLoss: Number.NaN }]);
-      expect(withoutTimes(loaded.scores)).toEqual(withoutTimes(trained));
+      expect(withoutTimes(loaded.scores)).toEqual(withoutTimes(trained.scores));
       // Weights of another architecture are refused with the file named.
       await expect(
         runEvaluation({

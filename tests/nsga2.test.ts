@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EvolutionEngine } from '../src/search/algorithm.js';
+import { Nsga2 } from '../src/search/algorithm.js';
+import { tournamentMating } from '../src/search/mating.js';
 import { crowdingDistance } from '../src/search/nsga2/crowding-distance.js';
 import { hypervolume } from '../src/core/hypervolume.js';
 import { nonDominatedSort } from '../src/core/non-dominated-sort.js';
@@ -169,20 +170,28 @@ describe('survival and selection', () => {
 
   it('redraws offspring that duplicate the population, a bounded number of times', () => {
     // A 3-value space: the population holds two values, so offspring must be the third one.
-    const engine = new EvolutionEngine<number>(
-      { sample: (rng) => rng.int(3), mutate: (_x, rng) => rng.int(3), key: String },
+    const engine = new Nsga2<number>(
+      {
+        sampling: { sample: (rng) => rng.int(3) },
+        mating: tournamentMating<number>({ mutate: (_x, rng) => rng.int(3) }),
+        key: String,
+      },
       { populationSize: 2, offspringSize: 1, maxRedraws: 1000 },
     );
     const pop = [
       { x: 0, f: [0, 1], rank: 0, crowding: Infinity },
       { x: 1, f: [1, 0], rank: 0, crowding: Infinity },
     ];
-    for (let s = 0; s < 20; s++) expect(engine.offspring(pop, Rng.fromSeed(s))).toEqual([2]);
+    for (let s = 0; s < 20; s++) expect(engine.ask(pop, Rng.fromSeed(s))).toEqual([2]);
     // When no new value exists, the bound stops the redraws and duplicates are accepted.
-    const bounded = new EvolutionEngine<number>(
-      { sample: () => 0, mutate: () => 0, key: String },
+    const bounded = new Nsga2<number>(
+      {
+        sampling: { sample: () => 0 },
+        mating: tournamentMating<number>({ mutate: () => 0 }),
+        key: String,
+      },
       { populationSize: 2, offspringSize: 2, maxRedraws: 5 },
     );
-    expect(bounded.offspring(pop, Rng.fromSeed(1))).toEqual([0, 0]);
+    expect(bounded.ask(pop, Rng.fromSeed(1))).toEqual([0, 0]);
   });
 });

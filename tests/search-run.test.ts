@@ -1,5 +1,4 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -12,9 +11,9 @@ import { parseSearchConfig } from '../src/core/search-config.js';
 import { SearchRun } from '../src/runner/search-run.js';
 import { surrogateScores } from '../src/evaluator/surrogate.js';
 import { RunStatusError } from '../src/store/errors.js';
-import { RunStore } from '../src/store/run-store.js';
-import { storedWeights, weightsFile } from '../src/store/run-weights.js';
-import { comparableRun } from './helpers/run-compare.js';
+import { FileRunStorage } from '../src/store/file-run-storage.js';
+import { storedWeights } from '../src/store/run-weights.js';
+import { comparableRun, readRun } from './helpers/run-compare.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-search-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -29,14 +28,14 @@ async function runToEnd(
   evaluate?: Evaluate,
 ) {
   const run = await SearchRun.create(config, {
-    runsDir,
+    storage: new FileRunStorage(runsDir),
     runId: 'x',
     ...(evaluate ? { evaluate } : {}),
   });
   const events: SearchEvent[] = [];
   run.on((e) => events.push(e));
   await run.run();
-  return { run, events, data: await new RunStore(runsDir).read('x') };
+  return { run, events, data: await readRun(runsDir, 'x') };
 }
 
 /** The surrogate dressed as a 'real' evaluator, to count calls and inject failures. */
@@ -48,7 +47,7 @@ function countingEvaluate(fail?: (hash: string) => boolean, delayMs = 0) {
     onProgress?.({ phase: 'train', done: 1, total: 1 });
     if (delayMs > 0) await new Promise((r) => setTimeout(r, delayMs));
     if (fail?.(hash)) throw new EvaluationFailure(`loss became NaN for ${hash}`);
-    return { ...surrogateScores(g, config), backend: 'test' };
+    return { scores: { ...surrogateScores(g, config), backend: 'test' } };
   };
   return { evaluate, calls };
 }
@@ -153,19 +152,36 @@ describe('SearchRun (surrogate evaluator)', () => {
     expect(data.evaluations.find((e) => e.status === 'finished')!.scores!.backend).toBe('test');
   });
 
-  it('fails the run (status stored) when the evaluator breaks unexpectedly', async () => {
+  it('pauses with the reason, storing nothing, when the environment fails; resume retries the candidate', async () => {
+    const reference = fresh();
+    await runToEnd({ ...SMALL, evaluator: 'real' }, reference, countingEvaluate().evaluate);
     const dir = fresh();
-    const evaluate: Evaluate = async () => {
-      throw new Error('data set missing');
+    const ok = countingEvaluate();
+    let calls = 0;
+    const flaky: Evaluate = async (...args) => {
+      calls += 1;
+      if (calls === 3) {
+        throw Object.assign(new Error('no space left on device, write'), { code: 'ENOSPC' });
+      }
+      return ok.evaluate(...args);
     };
     const run = await SearchRun.create(
       { ...SMALL, evaluator: 'real' },
-      { runsDir: dir, runId: 'x', evaluate },
+      { storage: new FileRunStorage(dir), runId: 'x', evaluate: flaky },
     );
-    await expect(run.run()).rejects.toThrow(/data set missing/);
-    const data = await new RunStore(dir).read('x');
-    expect(data.status).toBe('failed');
-    expect(data.message).toMatch(/data set missing/);
+    await run.run();
+    expect(run.status()).toBe('paused');
+    let data = await readRun(dir, 'x');
+    expect(data.status).toBe('paused');
+    expect(data.message).toBe('ENOSPC: no space left on device, write');
+    expect(data.evaluations).toHaveLength(2); // the third is not stored as a failed candidate
+    const resumed = await SearchRun.open('x', { storage: new FileRunStorage(dir), evaluate: flaky });
+    await resumed.run();
+    data = await readRun(dir, 'x');
+    expect(data.status).toBe('completed');
+    expect(data.message).toBeUndefined();
+    expect(data.evaluations.every((e) => e.status === 'finished')).toBe(true);
+    expect(await comparableRun(dir, 'x')).toEqual(await comparableRun(reference, 'x'));
   });
 
   it('pause abandons the evaluation in flight; resuming in a new SearchRun ends like an uninterrupted run', async () => {
@@ -177,20 +193,20 @@ describe('SearchRun (surrogate evaluator)', () => {
     const first = countingEvaluate(undefined, 5);
     const run = await SearchRun.create(
       { ...SMALL, evaluator: 'real' },
-      { runsDir: dir, runId: 'x', evaluate: first.evaluate },
+      { storage: new FileRunStorage(dir), runId: 'x', evaluate: first.evaluate },
     );
     run.on((e) => {
       if (e.type === 'evaluation-started' && e.index === 13) run.pause();
     });
     await run.run();
     expect(run.status()).toBe('paused');
-    let data = await new RunStore(dir).read('x');
+    let data = await readRun(dir, 'x');
     expect(data.status).toBe('paused');
     expect(data.evaluations).toHaveLength(13); // #13 was abandoned, not stored half
     await run.close();
 
     const second = countingEvaluate(undefined, 5);
-    const resumed = await SearchRun.open('x', { runsDir: dir, evaluate: second.evaluate });
+    const resumed = await SearchRun.open('x', { storage: new FileRunStorage(dir), evaluate: second.evaluate });
     let stopped = false;
     resumed.on((e) => {
       if (e.type === 'generation-finished' && e.generation === 3 && !stopped) {
@@ -199,7 +215,7 @@ describe('SearchRun (surrogate evaluator)', () => {
       }
     });
     await resumed.run();
-    data = await new RunStore(dir).read('x');
+    data = await readRun(dir, 'x');
     expect(data.status).toBe('stopped');
     // run() may be called again on the same object after a stop.
     await resumed.run();
@@ -215,7 +231,7 @@ describe('SearchRun (surrogate evaluator)', () => {
     await runToEnd(SMALL, reference);
 
     const dir = fresh();
-    const run = await SearchRun.create(SMALL, { runsDir: dir, runId: 'x' });
+    const run = await SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'x' });
     run.on((e) => {
       if (e.type === 'evaluation-finished' && e.evaluation.index === 10) run.pause();
     });
@@ -226,41 +242,41 @@ describe('SearchRun (surrogate evaluator)', () => {
     await run.stop();
     expect(run.status()).toBe('stopped');
     expect(events).toEqual([{ type: 'run-status', runId: 'x', status: 'stopped', generation: 1 }]);
-    expect((await new RunStore(dir).read('x')).status).toBe('stopped');
+    expect((await readRun(dir, 'x')).status).toBe('stopped');
     await expect(run.stop()).rejects.toBeInstanceOf(RunStatusError);
     await expect(run.stop()).rejects.toThrow(/already stopped/);
 
     // A run opened from disk (e.g. an interrupted one) can be stopped too, then resumed.
-    const again = await SearchRun.open('x', { runsDir: dir });
+    const again = await SearchRun.open('x', { storage: new FileRunStorage(dir) });
     await again.run(); // resumes the stopped run...
     expect(again.status()).toBe('completed');
     await expect(again.stop()).rejects.toThrow(/completed/);
     expect(await comparableRun(dir, 'x')).toEqual(await comparableRun(reference, 'x'));
 
     const dir2 = fresh();
-    const created = await SearchRun.create(SMALL, { runsDir: dir2, runId: 'y' });
+    const created = await SearchRun.create(SMALL, { storage: new FileRunStorage(dir2), runId: 'y' });
     await created.close();
-    const reopened = await SearchRun.open('y', { runsDir: dir2 });
+    const reopened = await SearchRun.open('y', { storage: new FileRunStorage(dir2) });
     await reopened.stop();
-    const stored = await new RunStore(dir2).read('y');
+    const stored = await readRun(dir2, 'y');
     expect(stored.status).toBe('stopped');
     // The folder was released: another SearchRun can open it.
-    const other = await SearchRun.open('y', { runsDir: dir2 });
+    const other = await SearchRun.open('y', { storage: new FileRunStorage(dir2) });
     await other.run();
     expect(other.status()).toBe('completed');
   });
 
   it("needs an evaluator for 'real' runs", async () => {
     await expect(
-      SearchRun.create({ evaluator: 'real' }, { runsDir: fresh() }),
+      SearchRun.create({ evaluator: 'real' }, { storage: new FileRunStorage(fresh()) }),
     ).rejects.toBeInstanceOf(InputError);
   });
 
   it('refuses to create a run id that exists', async () => {
     const dir = fresh();
-    const first = await SearchRun.create(SMALL, { runsDir: dir, runId: 'same' });
+    const first = await SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'same' });
     expect(first.status()).toBe('created');
-    await expect(SearchRun.create(SMALL, { runsDir: dir, runId: 'same' })).rejects.toThrow(
+    await expect(SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'same' })).rejects.toThrow(
       /already exists/,
     );
     await first.close();
@@ -279,25 +295,28 @@ describe('trained weights of a run', () => {
         writeFileSync(file, genotypeHash(g));
         written.push(file);
       }
-      return { ...surrogateScores(g, config), backend: 'test' };
+      return { scores: { ...surrogateScores(g, config), backend: 'test' } };
     };
     const run = await SearchRun.create(
       { ...SMALL, evaluator: 'real' },
-      { runsDir, runId: 'x', evaluate },
+      { storage: new FileRunStorage(runsDir), runId: 'x', evaluate },
     );
     const dir = join(runsDir, 'x');
     run.on((e) => {
       if (e.type === 'generation-finished') frontsSeen.push(e.front);
     });
     await run.run();
-    const data = await new RunStore(runsDir).read('x');
-    // Every trained (non-cached) evaluation was asked to save its weights in the run folder.
+    const data = await readRun(runsDir, 'x');
+    // Every trained (non-cached) evaluation was asked for its weights.
     const trained = data.evaluations.filter((e) => !e.cached);
-    expect(written).toEqual(trained.map((e) => weightsFile(dir, e.index)));
+    expect(written).toEqual(trained.map((e) => e.hash));
     // What is left is the final front, each file holding its own network.
     const front = data.generations.at(-1)!.front;
     expect(frontsSeen.at(-1)).toEqual(front);
     expect(await storedWeights(dir)).toEqual([...front].sort((a, b) => a - b));
+    for (const i of front) {
+      expect(readFileSync(join(dir, 'weights', `${i}.weights`), 'utf8')).toBe(data.evaluations[i]!.hash);
+    }
   });
 });
 

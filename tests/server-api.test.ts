@@ -609,8 +609,10 @@ describe('the real evaluator in a worker thread', () => {
         attacks: [{ name: 'fgsm', eps: 0.1 }],
       });
       const phases = new Set<string>();
-      const inWorker = await worker.evaluate(genotype, config, 5, (p) => phases.add(p.phase));
-      const inThread = await evaluateGenotype(genotype, config, 5);
+      const { scores: inWorker } = await worker.evaluate(genotype, config, 5, (p) =>
+        phases.add(p.phase),
+      );
+      const { scores: inThread } = await evaluateGenotype(genotype, config, 5);
       expect(inWorker.clean).toEqual(inThread.clean);
       expect(inWorker.adversarial).toEqual(inThread.adversarial);
       expect(inWorker.params).toBe(inThread.params);

@@ -14,6 +14,7 @@ import { describeBackend, initBackend, parseBackendName } from '../evaluator/bac
 import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { ENSEMBLE_COMBINES, type EnsembleCombine } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
+import { writeWeightsFile } from '../evaluator/weights.js';
 import { createProgressBar, type ProgressBar } from '../evaluator/progress.js';
 import {
   ATTACKS,
@@ -301,11 +302,14 @@ export function registerEvaluateCommand(program: Command): void {
           config,
           seed,
           onProgress: (p) => bars.update(p),
-          ...(o.saveWeights !== undefined ? { saveWeightsTo: o.saveWeights } : {}),
+          ...(o.saveWeights !== undefined ? { keepWeights: true } : {}),
           ...(o.loadWeights !== undefined ? { loadWeightsFrom: o.loadWeights } : {}),
         });
       } finally {
         bars.stop();
+      }
+      if (o.saveWeights !== undefined && report.weights) {
+        await writeWeightsFile(o.saveWeights, report.weights);
       }
       for (const note of report.data.notes) process.stderr.write(`robust-nas: ${note}\n`);
       const { scores } = report;

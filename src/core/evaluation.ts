@@ -111,15 +111,28 @@ export interface EvalProgress {
 /** What a caller may ask of an evaluation besides its scores (never part of the config hash). */
 export interface EvaluateOptions {
   /**
-   * Write the trained network's weights to this file (crash-safely). Evaluators that train no
-   * network (the surrogate) ignore it.
+   * Return the trained network's weights as bytes (the format `robust-nas evaluate --save-weights`
+   * writes). Evaluators that train no network (the surrogate) return none.
    */
-  readonly saveWeightsTo?: string;
+  readonly keepWeights?: boolean;
+  /**
+   * Aborts the evaluation (pause, stop): it then rejects with an AbortError and leaves nothing
+   * behind. Evaluators that cannot stop midway may finish first; the caller ignores the result.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/** What an evaluation gives back: its scores and, when asked for, the trained weights. */
+export interface EvaluationResult {
+  readonly scores: Scores;
+  readonly weights?: Uint8Array;
 }
 
 /**
- * The evaluation function. Must be deterministic for (genotype, config, seed) on a given backend,
- * must not throw for a network that fails to train (it rejects with an EvaluationFailure instead).
+ * The evaluation function: plain data in (genotype, config, seed), scores (and weights) out, so the
+ * same job can run in this process, in a worker, or on another machine; it writes no run files.
+ * Must be deterministic for (genotype, config, seed) on a given backend, and must not throw for a
+ * network that fails to train (it rejects with an EvaluationFailure instead).
  */
 export type Evaluate = (
   genotype: Genotype,
@@ -127,7 +140,7 @@ export type Evaluate = (
   seed: number,
   onProgress?: (p: EvalProgress) => void,
   options?: EvaluateOptions,
-) => Promise<Scores>;
+) => Promise<EvaluationResult>;
 
 /** An evaluation that could not produce scores (NaN loss, out of memory...), with the reason. */
 export class EvaluationFailure extends Error {

@@ -34,13 +34,16 @@ import { EnsembleModel, type EnsembleCombine } from './ensemble.js';
 import { accuracyEstimate, countCorrect, robustnessCurve } from './metrics.js';
 import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
-import { loadWeights, saveWeights } from './weights.js';
+import { encodeWeights, loadWeights } from './weights.js';
+import { isEnvironmentFailure } from './environment-errors.js';
 
 export type ProgressListener = (p: EvalProgress) => void;
 
 /** Scores plus what a report wants to say about the data and the training. */
 export interface EvaluationReport {
   readonly scores: Scores;
+  /** The trained network's weights, when the request asked to keep them. */
+  readonly weights?: Uint8Array;
   readonly data: {
     readonly dataset: string;
     readonly source: LoadedDataset['source'];
@@ -60,8 +63,8 @@ export interface EvaluationRequest {
   readonly config: EvalConfig;
   readonly seed: number;
   readonly onProgress?: ProgressListener;
-  /** Write the trained network's weights here (single networks only, not ensembles). */
-  readonly saveWeightsTo?: string;
+  /** Return the trained network's weights as bytes (single networks only, not ensembles). */
+  readonly keepWeights?: boolean;
   /** Start from these saved weights instead of training (the config's epochs are not used). */
   readonly loadWeightsFrom?: string;
 }
@@ -91,7 +94,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
   if (!Number.isInteger(request.seed) || request.seed < 0) {
     throw new InputError(`seed must be a non-negative integer, got ${request.seed}`);
   }
-  if (request.members.length > 1 && (request.saveWeightsTo || request.loadWeightsFrom)) {
+  if (request.members.length > 1 && (request.keepWeights || request.loadWeightsFrom)) {
     throw new InputError('saving or loading weights works for one network, not an ensemble');
   }
   const progress = request.onProgress ?? (() => {});
@@ -149,13 +152,9 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
     const trainSeconds = (performance.now() - trainStart) / 1000;
     model = members.length === 1 ? members[0] : new EnsembleModel(members, request.combine);
     const net = model as Model;
-    if (request.saveWeightsTo) {
-      await saveWeights(net, request.saveWeightsTo, {
-        architecture: request.members[0],
-        config,
-        seed: request.seed,
-      });
-    }
+    const weights = request.keepWeights
+      ? await encodeWeights(net, { architecture: request.members[0], config, seed: request.seed })
+      : undefined;
 
     const attackStart = performance.now();
     const curveSpecs: AttackSpec[] = config.curveEps.map((eps) => ({
@@ -205,6 +204,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
     };
     return {
       scores,
+      ...(weights ? { weights } : {}),
       data: {
         dataset: config.dataset,
         source: data.source,
@@ -218,6 +218,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof EvaluationFailure) throw err;
+    if (isEnvironmentFailure(err)) throw err;
     throw new EvaluationFailure(err instanceof Error ? err.message : String(err));
   } finally {
     if (model) model.dispose();
@@ -277,16 +278,16 @@ async function attackOverBatches(
 }
 
 /** The search's evaluation function: a DARTS genotype, trained and attacked. */
-export const evaluateGenotype: Evaluate = async (genotype, config, seed, onProgress, options) =>
-  (
-    await runEvaluation({
-      members: [{ genotype }],
-      config,
-      seed,
-      onProgress,
-      ...(options?.saveWeightsTo ? { saveWeightsTo: options.saveWeightsTo } : {}),
-    })
-  ).scores;
+export const evaluateGenotype: Evaluate = async (genotype, config, seed, onProgress, options) => {
+  const report = await runEvaluation({
+    members: [{ genotype }],
+    config,
+    seed,
+    onProgress,
+    ...(options?.keepWeights ? { keepWeights: true } : {}),
+  });
+  return { scores: report.scores, ...(report.weights ? { weights: report.weights } : {}) };
+};
 
 /** A hand-crafted baseline (resnet18, vgg16, densenet121) at a width multiplier. */
 export async function evaluateArchitecture(

@@ -151,6 +151,6 @@ export function createSurrogateEvaluate(options: { delayMs?: number } = {}): Eva
       await new Promise((r) => setTimeout(r, delay));
     }
     onProgress?.({ phase: 'train', done: 1, total: 1 });
-    return surrogateScores(genotype, config);
+    return { scores: surrogateScores(genotype, config) };
   };
 }

@@ -6,12 +6,11 @@
  * (zod), and that every tensor matches the model's in count, name (when both know names), shape
  * and byte length, and fails with an InputError naming the first mismatch.
  */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
 import type { Model } from './model.js';
 
 const MAGIC = 'RNASWGT1';
@@ -132,10 +131,22 @@ export function decodeWeightsInto(model: Model, bytes: Buffer, source = 'weights
   return header;
 }
 
-/** Writes the weights crash-safely (temp file + rename): a kill leaves the old file or the new. */
-export async function saveWeights(model: Model, file: string, meta?: unknown): Promise<void> {
+/** Writes encoded weights crash-safely (temp file + rename): a kill leaves the old file or the new. */
+export async function writeWeightsFile(file: string, bytes: Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true });
-  await writeFileAtomic(file, await encodeWeights(model, meta));
+  const temp = `${file}.${process.pid}.tmp`;
+  try {
+    await writeFile(temp, bytes, { flush: true });
+    await rename(temp, file);
+  } catch (err) {
+    await rm(temp, { force: true });
+    throw err;
+  }
+}
+
+/** Encodes the model's weights and writes them with {@link writeWeightsFile}. */
+export async function saveWeights(model: Model, file: string, meta?: unknown): Promise<void> {
+  await writeWeightsFile(file, await encodeWeights(model, meta));
 }
 
 /** Loads weights saved by saveWeights into `model`; returns the file's header (with its meta). */

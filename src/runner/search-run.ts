@@ -1,62 +1,57 @@
 /**
- * One search run: NSGA-II (or random search) over genotypes, persisted to its run folder after every
- * evaluation, resumable exactly.
+ * The runner: one search run's life. It asks the algorithm (src/search/) for candidates, sends them
+ * to an evaluator, records the results and checkpoints through storage, and obeys pause and stop.
+ * It talks to storage (RunStorage) and to the evaluator (Evaluate) only through their interfaces,
+ * and to every other part through the events it publishes.
  *
  * Exact resume: at every generation boundary the run checkpoints the RNG state, the population (with
  * the ranks and crowding distances the tournament uses) and the number of evaluations stored. The
  * candidates of a generation, and their evaluation seeds, are a pure function of that checkpoint, so a
- * resumed run regenerates the same candidates, skips those whose evaluations are already in the journal
- * and evaluates the rest: it ends with exactly the evaluations, populations and fronts of an
+ * resumed run regenerates the same candidates, skips those whose evaluations are already stored and
+ * evaluates the rest: it ends with exactly the evaluations, populations and fronts of an
  * uninterrupted run with the same seed.
  */
 import { randomBytes } from 'node:crypto';
-import { InputError } from '../core/errors.js';
-import { RunStatusError } from '../store/errors.js';
-import { RunWriter } from '../store/run-writer.js';
-import { pruneWeights, weightsFile } from '../store/run-weights.js';
-import {
-  RUN_FORMAT,
-  RUN_FORMAT_VERSION,
-  type Checkpoint,
-  type RunFile,
-  type StoredEvaluation,
-} from '../store/run-format.js';
-import { effectiveStatus } from '../store/run-store.js';
-import type { EvolutionEngine, Evaluated, Member } from '../search/algorithm.js';
 import { genotypeHash } from '../core/canonical.js';
-import { EvaluationCache, evalConfigHash, type CachedOutcome } from './evaluation-cache.js';
-import { EvaluationFailure, type Evaluate } from '../core/evaluation.js';
-import type {
-  EvaluationRecord,
-  GenerationSummary,
-  RunStatus,
-  SearchEvent,
-  SearchEventListener,
-} from '../core/events.js';
+import { InputError } from '../core/errors.js';
+import type { Evaluate, EvaluationResult } from '../core/evaluation.js';
+import type { SearchEvent, SearchEventListener } from '../core/events.js';
+import { paretoFront } from '../core/front.js';
 import type { Genotype } from '../core/genotype.js';
-import { createNsga2Engine } from '../search/genotype-operators.js';
 import { hypervolume } from '../core/hypervolume.js';
-import { nonDominatedSort } from '../core/non-dominated-sort.js';
-import {
-  objectiveDirections,
-  objectiveValues,
-  referencePoint,
-  toMinimisation,
-} from '../core/objectives.js';
-import { createRandomSearchEngine } from '../search/random-search.js';
+import { objectiveDirections, referencePoint, toMinimisation } from '../core/objectives.js';
+import type { Checkpoint, GenerationSummary, RunFile, StoredEvaluation } from '../core/records.js';
 import { Rng } from '../core/rng.js';
+import { canTransition, refusal, type RunAction, type RunStatus } from '../core/run-status.js';
 import {
   parseSearchConfig,
   type SearchConfig,
   type SearchConfigInput,
 } from '../core/search-config.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
+import type { Evaluated, Member, Nsga2 } from '../search/algorithm.js';
+import { createAlgorithm } from '../search/genotype-operators.js';
+import { RunStatusError } from '../store/errors.js';
+import type { RunFilePatch, RunSession, RunStorage } from '../store/run-storage.js';
+import { EvaluationCache, evalConfigHash, type CachedOutcome } from './evaluation-cache.js';
+import {
+  EnvironmentError,
+  environmentError,
+  recordFromError,
+  recordFromScores,
+  type RecordBase,
+} from './record-outcome.js';
+
+export const RUN_FORMAT = 'robust-nas-run';
+export const RUN_FORMAT_VERSION = 1;
 
 export interface SearchRunOptions {
-  readonly runsDir: string;
+  readonly storage: RunStorage;
   /** The evaluator. Optional for surrogate runs (the built-in surrogate is always used for them). */
   readonly evaluate?: Evaluate;
   readonly runId?: string;
+  /** Evaluations in flight at once (default 1); the stored run does not depend on it. */
+  readonly concurrency?: number;
 }
 
 /** A fresh run id: UTC date and time plus 6 random hex digits (not from the search's RNG). */
@@ -75,50 +70,52 @@ function chooseEvaluate(config: SearchConfig, evaluate: Evaluate | undefined): E
   return evaluate;
 }
 
-function createEngine(config: SearchConfig): EvolutionEngine<Genotype> {
-  return config.strategy === 'random'
-    ? createRandomSearchEngine(config)
-    : createNsga2Engine(config);
+type Interrupt = 'pause' | 'stop';
+
+function concurrencyOf(options: { concurrency?: number }): number {
+  const n = options.concurrency ?? 1;
+  if (!Number.isInteger(n) || n < 1)
+    throw new InputError(`concurrency must be a positive integer, got ${n}`);
+  return n;
 }
-
-type Interrupt = 'paused' | 'stopped';
-
-/** Statuses in which a run that is not executing can be marked 'stopped'. */
-const STOPPABLE_WHEN_IDLE: readonly RunStatus[] = ['created', 'paused', 'interrupted'];
 
 export class SearchRun {
   readonly id: string;
   readonly config: SearchConfig;
-  private readonly engine: EvolutionEngine<Genotype>;
+  private readonly algorithm: Nsga2<Genotype>;
   private readonly listeners = new Set<SearchEventListener>();
-  private readonly cache = new EvaluationCache();
   private readonly configHash: string;
-  private current: RunStatus;
-  private writer: RunWriter | null;
+  private cache = new EvaluationCache();
+  private evaluations: StoredEvaluation[] = [];
   private file: RunFile;
-  private running = false;
+  private current: RunStatus;
+  private session: RunSession | null;
+  private busy = false;
   private interrupt: Interrupt | null = null;
   private wake: (() => void) | null = null;
   /** Resolves when the current run() (or idle stop) returns; null when idle. */
   private settled: Promise<void> | null = null;
 
   private constructor(
-    private readonly runsDir: string,
-    writer: RunWriter,
-    private readonly evaluations: StoredEvaluation[],
+    private readonly storage: RunStorage,
+    session: RunSession | null,
+    file: RunFile,
+    status: RunStatus,
+    evaluations: readonly StoredEvaluation[],
     private readonly evaluate: Evaluate,
+    private readonly concurrency: number,
   ) {
-    this.writer = writer;
-    this.file = writer.data;
-    this.id = this.file.id;
-    this.config = this.file.config;
-    this.engine = createEngine(this.config);
+    this.session = session;
+    this.file = file;
+    this.id = file.id;
+    this.config = file.config;
+    this.current = status;
+    this.algorithm = createAlgorithm(this.config);
     this.configHash = evalConfigHash(this.config.evaluation);
-    for (const r of evaluations) this.cache.set(r.hash, this.configHash, outcomeOf(r));
-    this.current = effectiveStatus(this.file);
+    this.adoptEvaluations(evaluations);
   }
 
-  /** Creates a new run folder (status 'created'); call run() to start it. */
+  /** Creates a new run (status 'created'); call run() to start it. */
   static async create(config: SearchConfigInput, options: SearchRunOptions): Promise<SearchRun> {
     const parsed = parseSearchConfig(config);
     const evaluate = chooseEvaluate(parsed, options.evaluate);
@@ -139,24 +136,40 @@ export class SearchRun {
       },
       generations: [],
     };
-    const writer = await RunWriter.create(options.runsDir, file);
-    return new SearchRun(options.runsDir, writer, [], evaluate);
+    const session = await options.storage.create(file);
+    return new SearchRun(
+      options.storage,
+      session,
+      file,
+      'created',
+      [],
+      evaluate,
+      concurrencyOf(options),
+    );
   }
 
-  /** Opens a run on disk to resume it (any status; a completed run's run() returns at once). */
+  /** Opens a stored run to continue or stop it (nothing is locked or written until then). */
   static async open(runId: string, options: Omit<SearchRunOptions, 'runId'>): Promise<SearchRun> {
-    const { writer, contents } = await RunWriter.open(options.runsDir, runId);
-    try {
-      const evaluate = chooseEvaluate(contents.file.config, options.evaluate);
-      return new SearchRun(options.runsDir, writer, contents.evaluations, evaluate);
-    } catch (err) {
-      await writer.close();
-      throw err;
-    }
+    const stored = await options.storage.read(runId);
+    const evaluate = chooseEvaluate(stored.file.config, options.evaluate);
+    return new SearchRun(
+      options.storage,
+      null,
+      stored.file,
+      stored.status,
+      stored.evaluations,
+      evaluate,
+      concurrencyOf(options),
+    );
   }
 
   status(): RunStatus {
     return this.current;
+  }
+
+  /** Why the run last paused, stopped or failed, when known. */
+  message(): string | undefined {
+    return this.file.message;
   }
 
   /** Generations finished so far. */
@@ -178,127 +191,151 @@ export class SearchRun {
 
   /** Pauses after (or abandoning) the evaluation in flight; run() resolves with status 'paused'. */
   pause(): void {
-    this.requestInterrupt('paused');
+    this.requestInterrupt('pause');
   }
 
   /**
-   * Stops the run for good (it can still be resumed later, like a paused one). A running search stops
-   * after (or abandoning) the evaluation in flight and run() resolves with status 'stopped'; a paused,
-   * interrupted or never-started run is marked 'stopped' on disk at once. Resolves when the status
-   * 'stopped' is stored. RunStatusError when the run is completed, failed, already stopped or being
-   * run by another process.
+   * Stops the run (it can still be resumed later, like a paused one). A running search stops after
+   * (or abandoning) the evaluation in flight and run() resolves with status 'stopped'; a paused,
+   * interrupted or never-started run is marked 'stopped' at once. Resolves when 'stopped' is
+   * stored. RunStatusError when the status machine does not allow it (completed, failed, already
+   * stopped), RunLockedError when another process runs it.
    */
   stop(): Promise<void> {
-    if (this.running) {
-      this.requestInterrupt('stopped');
+    if (this.busy) {
+      this.requestInterrupt('stop');
       return this.settled ?? Promise.resolve();
     }
-    if (!STOPPABLE_WHEN_IDLE.includes(this.current)) {
-      const why =
-        this.current === 'running'
-          ? 'being run by another process'
-          : this.current === 'stopped'
-            ? 'already stopped'
-            : this.current;
-      return Promise.reject(
-        new RunStatusError(
-          this.id,
-          this.current,
-          `run ${this.id} is ${why}: only a running, paused, interrupted or new run can be stopped`,
-        ),
-      );
-    }
     return this.exclusively(async () => {
-      await this.openWriter();
-      await this.setStatus('stopped', { pid: undefined, host: undefined });
+      // Judge the status as stored now (another process may have run it meanwhile).
+      await this.refresh();
+      this.check('stop');
+      await this.openSession();
+      this.check('stop');
+      await this.setStatus('stopped', { message: undefined });
     });
   }
 
-  /** Releases the run folder (run() reopens it if called again). */
+  /** Releases the run (run() takes it again if called). */
   async close(): Promise<void> {
-    if (this.running) throw new Error(`run ${this.id} is running; pause or stop it first`);
-    await this.writer?.close();
-    this.writer = null;
+    if (this.busy) throw new Error(`run ${this.id} is running; pause or stop it first`);
+    await this.closeSession();
   }
 
   /**
-   * Runs (or resumes) until completed, paused or stopped. Rejects, with status 'failed' stored, when
-   * the evaluator throws anything but an EvaluationFailure.
+   * Runs (or resumes) until completed, paused or stopped. An error of the environment (a full disk,
+   * a lost worker) pauses the run with the reason; run() then resolves with status 'paused'.
+   * Rejects, with status 'failed' stored, on an error of the runner itself.
    */
   async run(): Promise<void> {
-    if (this.running) throw new Error(`run ${this.id} is already running`);
-    if (
-      this.current === 'completed' ||
-      this.file.checkpoint.generation >= this.config.generations
-    ) {
-      await this.close();
-      return;
-    }
-    this.running = true;
-    this.interrupt = null;
-    let settle: () => void = () => {};
-    this.settled = new Promise<void>((resolve) => (settle = resolve));
-    try {
-      const writer = await this.openWriter();
-      await this.setStatus('running', { ...writer.lockFields(), message: undefined });
-      while (this.file.checkpoint.generation < this.config.generations) {
-        if (!(await this.runGeneration())) break;
-      }
+    if (this.busy) throw new Error(`run ${this.id} is already running`);
+    await this.exclusively(async () => {
+      if (this.session === null) await this.refresh();
+      if (this.current === 'completed') return;
       const finished = this.file.checkpoint.generation >= this.config.generations;
-      await this.setStatus(finished ? 'completed' : (this.interrupt ?? 'paused'), {
-        pid: undefined,
-        host: undefined,
-      });
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      if (this.writer) {
-        await this.setStatus('failed', { pid: undefined, host: undefined, message }).catch(
-          () => {},
-        );
-      } else {
-        this.current = 'failed';
+      if (!finished) this.check(this.current === 'created' ? 'start' : 'resume');
+      await this.openSession();
+      if (finished) {
+        // Killed after its last checkpoint but before 'completed' was stored: finish it now.
+        await this.setStatus('completed', { message: undefined });
+        return;
       }
-      throw err;
-    } finally {
-      this.running = false;
-      this.wake = null;
-      await this.writer?.close();
-      this.writer = null;
-      this.settled = null;
-      settle();
+      this.interrupt = null;
+      try {
+        await this.setStatus('running', { message: undefined });
+        while (this.file.checkpoint.generation < this.config.generations) {
+          if (!(await this.runGeneration())) break;
+        }
+        const done = this.file.checkpoint.generation >= this.config.generations;
+        await this.setStatus(done ? 'completed' : this.interrupt === 'stop' ? 'stopped' : 'paused');
+      } catch (err) {
+        if (err instanceof EnvironmentError) {
+          await this.setStatus('paused', { message: err.message }).catch(() => {
+            // Storage itself is failing (a full disk): report it; the lock is released below, so
+            // storage shows the run interrupted and it can be resumed.
+            this.current = 'paused';
+            this.emit({
+              type: 'run-status',
+              runId: this.id,
+              status: 'paused',
+              generation: this.generation(),
+              message: err.message,
+            });
+          });
+          return;
+        }
+        const message = err instanceof Error ? err.message : String(err);
+        await this.setStatus('failed', { message }).catch(() => {});
+        throw err;
+      }
+    });
+  }
+
+  /** Throws the status machine's refusal when the stored status does not allow `action`. */
+  private check(action: RunAction): void {
+    if (
+      !canTransition(this.current, action) &&
+      !(action === 'resume' && this.current === 'created')
+    ) {
+      const why =
+        this.current === 'running'
+          ? `run ${this.id} is being run by another process`
+          : this.current === 'stopped' && action === 'stop'
+            ? `run ${this.id} is already stopped`
+            : refusal(this.id, this.current, action);
+      throw new RunStatusError(this.id, this.current, why);
     }
   }
 
-  /** The open run folder, reopened (and checked against what this object holds) after close(). */
-  private async openWriter(): Promise<RunWriter> {
-    if (this.writer) return this.writer;
-    const { writer, contents } = await RunWriter.open(this.runsDir, this.id);
-    if (contents.evaluations.length !== this.evaluations.length) {
-      await writer.close();
-      throw new Error(`run ${this.id} was changed on disk by another process`);
-    }
-    this.writer = writer;
-    return writer;
+  /** Re-reads the run as stored (status, checkpoint, evaluations) while this object holds no lock. */
+  private async refresh(): Promise<void> {
+    if (this.session) return;
+    const stored = await this.storage.read(this.id);
+    this.file = stored.file;
+    this.current = stored.status;
+    this.adoptEvaluations(stored.evaluations);
   }
 
-  /** Runs `work` with the run folder open and run() locked out, then releases the folder. */
+  private adoptEvaluations(evaluations: readonly StoredEvaluation[]): void {
+    this.evaluations = [...evaluations];
+    this.cache = new EvaluationCache();
+    for (const r of evaluations) this.cache.set(r.hash, this.configHash, outcomeOf(r));
+  }
+
+  /** Takes the run's lock and adopts what storage holds then. */
+  private async openSession(): Promise<RunSession> {
+    if (this.session) return this.session;
+    const session = await this.storage.open(this.id);
+    this.session = session;
+    this.file = session.file;
+    this.adoptEvaluations(session.evaluations);
+    return session;
+  }
+
+  private async closeSession(): Promise<void> {
+    const s = this.session;
+    this.session = null;
+    await s?.close();
+  }
+
+  /** Runs `work` with run() and stop() locked out, then releases the run. */
   private async exclusively(work: () => Promise<void>): Promise<void> {
-    this.running = true;
+    this.busy = true;
     let settle: () => void = () => {};
     this.settled = new Promise<void>((resolve) => (settle = resolve));
     try {
       await work();
     } finally {
-      this.running = false;
-      await this.writer?.close();
-      this.writer = null;
+      this.busy = false;
+      this.wake = null;
+      await this.closeSession().catch(() => {});
       this.settled = null;
       settle();
     }
   }
 
   private requestInterrupt(kind: Interrupt): void {
-    if (!this.running) return;
+    if (!this.busy) return;
     this.interrupt = kind;
     this.wake?.();
   }
@@ -313,16 +350,21 @@ export class SearchRun {
     }
   }
 
-  private async setStatus(status: RunStatus, patch: Partial<RunFile> = {}): Promise<void> {
+  private async write(patch: RunFilePatch): Promise<void> {
+    const session = this.session!;
+    await session.update(patch);
+    this.file = session.file;
+  }
+
+  private async setStatus(status: RunStatus, patch: RunFilePatch = {}): Promise<void> {
+    await this.write({ ...patch, status });
     this.current = status;
-    await this.writer!.update({ ...patch, status });
-    this.file = this.writer!.data;
     this.emit({
       type: 'run-status',
       runId: this.id,
       status,
       generation: this.file.checkpoint.generation,
-      ...(patch.message ? { message: patch.message } : {}),
+      ...(this.file.message !== undefined ? { message: this.file.message } : {}),
     });
   }
 
@@ -339,50 +381,166 @@ export class SearchRun {
     });
   }
 
-  /** Runs the checkpointed generation to its end; false when interrupted. */
+  /**
+   * Runs the checkpointed generation to its end; false when interrupted. Up to `concurrency`
+   * candidates are evaluated at once; results are stored in index order, and a genotype met earlier
+   * in the run (or earlier in this generation) is served from the cache, so the stored run is the
+   * same whatever the concurrency and the order in which evaluations finish.
+   */
   private async runGeneration(): Promise<boolean> {
     const cp = this.file.checkpoint;
     const g = cp.generation;
     const rng = Rng.fromState(cp.rngState);
-    const parents = this.populationMembers(cp);
-    const candidates =
-      g === 0 ? this.engine.initialPopulation(rng) : this.engine.offspring(parents, rng);
+    const candidates = this.algorithm.ask(g === 0 ? undefined : this.populationMembers(cp), rng);
     const seeds = candidates.map(() => rng.seed32());
     const nextRngState = rng.state();
-    const base = cp.evaluationsAtStart;
+    const start = cp.evaluationsAtStart;
+    const hashes = candidates.map(genotypeHash);
 
-    for (let i = 0; i < candidates.length; i++) {
-      const index = base + i;
-      const genotype = candidates[i]!;
-      const hash = genotypeHash(genotype);
-      const stored = this.evaluations[index];
-      if (stored) {
-        if (stored.hash !== hash || stored.generation !== g) {
-          throw new Error(
-            `run ${this.id} cannot be resumed: evaluation ${index} on disk is not the candidate the checkpoint regenerates`,
-          );
-        }
-        continue;
+    let open = 0; // candidates [0, open) are stored
+    while (open < candidates.length && this.evaluations[start + open]) {
+      const stored = this.evaluations[start + open]!;
+      if (stored.hash !== hashes[open] || stored.generation !== g) {
+        throw new Error(
+          `run ${this.id} cannot be resumed: evaluation ${start + open} on disk is not the candidate the checkpoint regenerates`,
+        );
       }
-      if (this.interrupt) return false;
-      const record = await this.evaluateCandidate(index, g, genotype, hash, seeds[i]!, {
-        done: i,
-        total: candidates.length,
-      });
-      if (!record) return false; // abandoned: redone on resume, never stored half
-      await this.writer!.appendEvaluation(record);
-      this.evaluations.push(record);
-      this.cache.set(hash, this.configHash, outcomeOf(record));
-      const { seed: _seed, ...shared } = record;
-      this.emit({
-        type: record.status === 'finished' ? 'evaluation-finished' : 'evaluation-failed',
-        runId: this.id,
-        evaluation: shared,
-      });
+      open += 1;
     }
+    // Which candidates need an evaluation: the first of each genotype the cache does not know.
+    const firstOf = new Map<string, number>();
+    const needed: number[] = [];
+    for (let i = open; i < candidates.length; i++) {
+      const h = hashes[i]!;
+      if (this.cache.get(h, this.configHash) || firstOf.has(h)) continue;
+      firstOf.set(h, i);
+      needed.push(i);
+    }
+    const base = (i: number): RecordBase => ({
+      index: start + i,
+      generation: g,
+      genotype: candidates[i]!,
+      hash: hashes[i]!,
+      seed: seeds[i]!,
+      startedAt: new Date().toISOString(),
+    });
+    const total = candidates.length;
+    const abort = new AbortController();
+    const interrupted = new Promise<null>((resolve) => {
+      this.wake = () => {
+        resolve(null);
+        abort.abort(); // evaluators that can stop midway free their worker at once
+      };
+      if (this.interrupt) resolve(null);
+    });
+    const inFlight = new Map<number, Promise<Outcome>>();
+    const live = new Set<number>();
+    let launched = 0;
+    try {
+      for (let i = open; i < candidates.length; i++) {
+        while (launched < needed.length && inFlight.size < this.concurrency && !this.interrupt) {
+          const k = needed[launched++]!;
+          inFlight.set(k, this.launch(base(k), { done: k, total }, live, abort.signal));
+        }
+        if (this.interrupt) return false;
+        const hit = this.cache.get(hashes[i]!, this.configHash);
+        if (hit) {
+          const b = base(i);
+          this.emitStarted(b, { done: i, total });
+          await this.store({ ...b, ...hit, cached: true, finishedAt: new Date().toISOString() });
+          continue;
+        }
+        const outcome = await Promise.race([inFlight.get(i)!, interrupted]);
+        inFlight.delete(i);
+        // Abandoned: redone on resume, never stored half.
+        if (outcome === null || this.interrupt) return false;
+        await this.store(await this.recordOf(outcome));
+      }
+    } finally {
+      live.clear(); // evaluations still in flight are abandoned: no more progress from them
+      this.wake = null;
+      if (inFlight.size > 0) abort.abort();
+    }
+    await this.finishGeneration(cp, candidates.length, nextRngState);
+    return true;
+  }
 
-    // Survival among the parents and all candidates of this generation.
-    const pool = [...cp.population, ...candidates.map((_, i) => base + i)];
+  private emitStarted(b: RecordBase, inGeneration: { done: number; total: number }): void {
+    this.emit({
+      type: 'evaluation-started',
+      runId: this.id,
+      index: b.index,
+      generation: b.generation,
+      inGeneration,
+      genotype: b.genotype,
+      hash: b.hash,
+    });
+  }
+
+  /** Starts evaluating one candidate; the promise never rejects (errors are part of the outcome). */
+  private launch(
+    b: RecordBase,
+    inGeneration: { done: number; total: number },
+    live: Set<number>,
+    signal: AbortSignal,
+  ): Promise<Outcome> {
+    this.emitStarted(b, inGeneration);
+    live.add(b.index);
+    return this.evaluate(
+      b.genotype,
+      this.config.evaluation,
+      b.seed!,
+      (p) => {
+        if (live.has(b.index)) {
+          this.emit({ type: 'evaluation-progress', runId: this.id, index: b.index, ...p });
+        }
+      },
+      { keepWeights: true, signal },
+    ).then(
+      (result) => ({ base: b, result }),
+      (error: unknown) => ({ base: b, error }),
+    );
+  }
+
+  /** The record to store for a finished evaluation (its weights kept first). */
+  private async recordOf(outcome: Outcome): Promise<StoredEvaluation> {
+    if ('error' in outcome) return recordFromError(outcome.base, outcome.error);
+    const { scores, weights } = outcome.result;
+    if (weights) {
+      try {
+        await this.session!.putWeights(outcome.base.index, weights);
+      } catch (err) {
+        throw environmentError(err);
+      }
+    }
+    return recordFromScores(outcome.base, this.config.objectives, scores);
+  }
+
+  private async store(record: StoredEvaluation): Promise<void> {
+    try {
+      await this.session!.append(record);
+    } catch (err) {
+      throw environmentError(err);
+    }
+    this.evaluations.push(record);
+    this.cache.set(record.hash, this.configHash, outcomeOf(record));
+    const { seed: _seed, ...shared } = record;
+    this.emit({
+      type: record.status === 'finished' ? 'evaluation-finished' : 'evaluation-failed',
+      runId: this.id,
+      evaluation: shared,
+    });
+  }
+
+  /** Survival among the parents and this generation's candidates; the front; the checkpoint. */
+  private async finishGeneration(
+    cp: Checkpoint,
+    count: number,
+    nextRngState: Checkpoint['rngState'],
+  ): Promise<void> {
+    const g = cp.generation;
+    const base = cp.evaluationsAtStart;
+    const pool = [...cp.population, ...Array.from({ length: count }, (_, i) => base + i)];
     const evaluated: Evaluated<Genotype>[] = pool.map((index) => {
       const r = this.evaluations[index]!;
       return {
@@ -390,7 +548,7 @@ export class SearchRun {
         f: r.objectives ? toMinimisation(this.config.objectives, r.objectives) : null,
       };
     });
-    const survival = this.engine.survive(evaluated);
+    const survival = this.algorithm.tell(evaluated);
     const population = survival.indices.map((k) => pool[k]!);
     const reference =
       cp.reference ??
@@ -398,7 +556,7 @@ export class SearchRun {
         this.config.objectives,
         this.evaluations.flatMap((r) => (r.objectives ? [r.objectives] : [])),
       );
-    const front = this.paretoFront();
+    const front = paretoFront(this.evaluations, this.config.objectives);
     const hv = hypervolume(
       front.map((i) => this.evaluations[i]!.objectives!),
       reference,
@@ -420,126 +578,24 @@ export class SearchRun {
       crowding: survival.members.map((m) => (Number.isFinite(m.crowding) ? m.crowding : null)),
       reference,
     };
-    await this.writer!.update({
-      checkpoint: next,
-      generations: [...this.file.generations.filter((s) => s.generation < g), summary],
-    });
-    this.file = this.writer!.data;
-    await pruneWeights(this.writer!.dir, front);
-    this.emit({ type: 'generation-finished', runId: this.id, ...summary });
-    return true;
-  }
-
-  /** Indices of the non-dominated evaluations so far (first copy of each genotype), ascending. */
-  private paretoFront(): number[] {
-    const seen = new Set<string>();
-    const ok: number[] = [];
-    for (const r of this.evaluations) {
-      if (r.status !== 'finished' || !r.objectives || seen.has(r.hash)) continue;
-      seen.add(r.hash);
-      ok.push(r.index);
-    }
-    if (ok.length === 0) return [];
-    const fronts = nonDominatedSort(
-      ok.map((i) => this.evaluations[i]!.objectives!),
-      objectiveDirections(this.config.objectives),
-    );
-    return fronts[0]!.map((k) => ok[k]!);
-  }
-
-  /** Evaluates one candidate (or serves it from the cache); null when abandoned by pause/stop. */
-  private async evaluateCandidate(
-    index: number,
-    generation: number,
-    genotype: Genotype,
-    hash: string,
-    seed: number,
-    inGeneration: { done: number; total: number },
-  ): Promise<StoredEvaluation | null> {
-    const startedAt = new Date().toISOString();
-    this.emit({
-      type: 'evaluation-started',
-      runId: this.id,
-      index,
-      generation,
-      inGeneration,
-      genotype,
-      hash,
-    });
-    const base = { index, generation, genotype, hash, seed, startedAt };
-    const hit = this.cache.get(hash, this.configHash);
-    if (hit) {
-      return { ...base, ...hit, cached: true, finishedAt: new Date().toISOString() };
-    }
-    if (this.interrupt) return null;
-    let live = true;
-    const interrupted = new Promise<null>((resolve) => {
-      this.wake = () => resolve(null);
-      if (this.interrupt) resolve(null);
-    });
-    const work = this.evaluate(
-      genotype,
-      this.config.evaluation,
-      seed,
-      (p) => {
-        if (live) this.emit({ type: 'evaluation-progress', runId: this.id, index, ...p });
-      },
-      { saveWeightsTo: weightsFile(this.writer!.dir, index) },
-    ).then(
-      (scores) => ({ scores }),
-      (error: unknown) => ({ error }),
-    );
-    const outcome = await Promise.race([work, interrupted]);
-    live = false;
-    this.wake = null;
-    if (outcome === null) return null;
-    const finishedAt = new Date().toISOString();
-    if ('error' in outcome) {
-      if (!(outcome.error instanceof EvaluationFailure)) throw outcome.error;
-      return {
-        ...base,
-        status: 'failed',
-        failure: outcome.error.message,
-        cached: false,
-        finishedAt,
-      };
-    }
-    let objectives: number[];
     try {
-      objectives = objectiveValues(this.config.objectives, outcome.scores);
+      await this.write({
+        checkpoint: next,
+        generations: [...this.file.generations.filter((s) => s.generation < g), summary],
+      });
+      await this.session!.pruneWeights(front);
     } catch (err) {
-      const failure = err instanceof Error ? err.message : String(err);
-      return {
-        ...base,
-        status: 'failed',
-        scores: outcome.scores,
-        failure,
-        cached: false,
-        finishedAt,
-      };
+      throw environmentError(err);
     }
-    if (objectives.some((v) => !Number.isFinite(v))) {
-      return {
-        ...base,
-        status: 'failed',
-        scores: outcome.scores,
-        failure: `non-finite objective values ${JSON.stringify(objectives)}`,
-        cached: false,
-        finishedAt,
-      };
-    }
-    return {
-      ...base,
-      status: 'finished',
-      scores: outcome.scores,
-      objectives,
-      cached: false,
-      finishedAt,
-    };
+    this.emit({ type: 'generation-finished', runId: this.id, ...summary });
   }
 }
 
-function outcomeOf(r: EvaluationRecord): CachedOutcome {
+type Outcome =
+  | { readonly base: RecordBase; readonly result: EvaluationResult }
+  | { readonly base: RecordBase; readonly error: unknown };
+
+function outcomeOf(r: StoredEvaluation): CachedOutcome {
   return {
     status: r.status,
     ...(r.scores ? { scores: r.scores } : {}),

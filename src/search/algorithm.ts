@@ -1,40 +1,17 @@
 /**
- * The generic evolutionary engine, composed of replaceable parts as in pymoo: sampling, crossover,
- * mutation, duplicate elimination (a key per individual), evaluation and survival. It is written as
- * ask/tell steps so that the search loop (src/search/search-run.ts) can evaluate asynchronously,
- * persist after every evaluation and resume, while `minimize` runs the same steps synchronously
- * (the ZDT benchmarks in the tests).
+ * NSGA-II as pymoo composes it: an algorithm made of replaceable parts (sampling, mating, survival,
+ * duplicate elimination), driven by ask/tell so that the runner (src/runner/) can evaluate
+ * asynchronously, persist after every evaluation and resume, while `minimize` runs the same steps
+ * synchronously (the ZDT benchmarks in the tests).
  *
- * Every step that draws random numbers takes the Rng explicitly and draws nothing else, so the
- * offspring of a generation are a pure function of (population, RNG state at the generation start).
+ * The algorithm's state is plain data: the surviving population as members (individual, objective
+ * values, Pareto rank, crowding distance). Every step that draws random numbers takes the Rng
+ * explicitly and draws nothing else, so the candidates of a generation are a pure function of
+ * (population, RNG state at the generation start).
  */
 import type { Rng } from '../core/rng.js';
-import { rankAndCrowdingSurvival, type Survival } from './nsga2/survival.js';
-import { binaryTournament, type RankedMember } from './nsga2/tournament.js';
-
-export type Strategy = 'nsga2' | 'random';
-
-export interface Operators<X> {
-  /** Draws one random individual. */
-  sample(rng: Rng): X;
-  /** Recombines two parents into two children. Absent: children are copies of the parents. */
-  crossover?(a: X, b: X, rng: Rng): readonly [X, X];
-  /** Mutates one individual (returns a new one). Absent: no mutation. */
-  mutate?(x: X, rng: Rng): X;
-  /** Identity for duplicate elimination; absent: no duplicate elimination. */
-  key?(x: X): string;
-}
-
-export interface EngineOptions {
-  readonly populationSize: number;
-  readonly offspringSize: number;
-  /** 'nsga2' (default) breeds offspring; 'random' samples them afresh (random-search baseline). */
-  readonly strategy?: Strategy;
-  /** Probability that a pair of parents is recombined (otherwise copied). Default 0.9. */
-  readonly crossoverProbability?: number;
-  /** Rounds of redrawing offspring that duplicate the population or each other. Default 100. */
-  readonly maxRedraws?: number;
-}
+import { rankAndCrowdingSurvival } from './nsga2/survival.js';
+import type { RankedMember } from './nsga2/tournament.js';
 
 /** An evaluated individual: objective values in minimisation form, or null when its evaluation failed. */
 export interface Evaluated<X> {
@@ -48,76 +25,91 @@ export interface Member<X> extends RankedMember {
   readonly f: readonly number[];
 }
 
-export class EvolutionEngine<X> {
-  readonly strategy: Strategy;
-  private readonly crossoverProbability: number;
+/** Draws one random individual. */
+export interface Sampling<X> {
+  sample(rng: Rng): X;
+}
+
+/** Makes `count` children from the surviving population (selection and variation). */
+export interface Mating<X> {
+  mate(population: readonly Member<X>[], count: number, rng: Rng): X[];
+}
+
+/** Chooses who survives among parents and offspring (minimisation). */
+export interface Survival {
+  select(
+    points: readonly (readonly number[])[],
+    size: number,
+  ): { survivors: number[]; rank: number[]; crowding: number[] };
+}
+
+/** NSGA-II's elitist survival: non-dominated sorting, then crowding distance. */
+export const rankAndCrowding: Survival = { select: rankAndCrowdingSurvival };
+
+export interface AlgorithmParts<X> {
+  readonly sampling: Sampling<X>;
+  readonly mating: Mating<X>;
+  readonly survival?: Survival;
+  /** Identity for duplicate elimination; absent: no duplicate elimination. */
+  readonly key?: (x: X) => string;
+}
+
+export interface AlgorithmSizes {
+  readonly populationSize: number;
+  readonly offspringSize: number;
+  /** Rounds of redrawing candidates that duplicate the population or each other. Default 100. */
+  readonly maxRedraws?: number;
+}
+
+export class Nsga2<X> {
+  private readonly survival: Survival;
   private readonly maxRedraws: number;
 
   constructor(
-    private readonly operators: Operators<X>,
-    readonly options: EngineOptions,
+    private readonly parts: AlgorithmParts<X>,
+    readonly sizes: AlgorithmSizes,
   ) {
-    if (!Number.isInteger(options.populationSize) || options.populationSize < 1) {
-      throw new RangeError('populationSize must be a positive integer');
+    for (const k of ['populationSize', 'offspringSize'] as const) {
+      if (!Number.isInteger(sizes[k]) || sizes[k] < 1) {
+        throw new RangeError(`${k} must be a positive integer`);
+      }
     }
-    if (!Number.isInteger(options.offspringSize) || options.offspringSize < 1) {
-      throw new RangeError('offspringSize must be a positive integer');
-    }
-    this.strategy = options.strategy ?? 'nsga2';
-    this.crossoverProbability = options.crossoverProbability ?? 0.9;
-    this.maxRedraws = options.maxRedraws ?? 100;
+    this.survival = parts.survival ?? rankAndCrowding;
+    this.maxRedraws = sizes.maxRedraws ?? 100;
   }
 
-  /** The initial population: `populationSize` samples, duplicates redrawn (bounded). */
-  initialPopulation(rng: Rng): X[] {
-    return this.fill(this.options.populationSize, [], (n) =>
-      Array.from({ length: n }, () => this.operators.sample(rng)),
-    );
-  }
-
-  /** The offspring of one generation, from the current (surviving) population. */
-  offspring(population: readonly Member<X>[], rng: Rng): X[] {
-    const n = this.options.offspringSize;
-    if (this.strategy === 'random' || population.length === 0) {
-      return this.fill(n, population, (k) =>
-        Array.from({ length: k }, () => this.operators.sample(rng)),
-      );
+  /**
+   * The candidates to evaluate next: the initial population when `population` is undefined, else
+   * the offspring of the surviving population (sampled afresh when no member survived).
+   */
+  ask(population: readonly Member<X>[] | undefined, rng: Rng): X[] {
+    if (population === undefined) {
+      return this.fill(this.sizes.populationSize, [], (n) => this.sampleMany(n, rng));
     }
-    return this.fill(n, population, (k) => this.breed(population, k, rng));
+    const n = this.sizes.offspringSize;
+    if (population.length === 0) return this.fill(n, [], (k) => this.sampleMany(k, rng));
+    return this.fill(n, population, (k) => this.parts.mating.mate(population, k, rng));
   }
 
-  /** Elitist survival: which of `candidates` (parents then offspring) form the next population. */
-  survive(candidates: readonly Evaluated<X>[]): { members: Member<X>[]; indices: number[] } {
-    const ok = candidates.flatMap((c, i) => (c.f === null ? [] : [i]));
-    const s: Survival = rankAndCrowdingSurvival(
-      ok.map((i) => candidates[i]!.f!),
-      this.options.populationSize,
+  /** The next population from `pool` (parents then offspring): survivors and their pool indices. */
+  tell(pool: readonly Evaluated<X>[]): { members: Member<X>[]; indices: number[] } {
+    const ok = pool.flatMap((c, i) => (c.f === null ? [] : [i]));
+    const s = this.survival.select(
+      ok.map((i) => pool[i]!.f!),
+      this.sizes.populationSize,
     );
     const indices = s.survivors.map((j) => ok[j]!);
     const members = s.survivors.map((j) => ({
-      x: candidates[ok[j]!]!.x,
-      f: candidates[ok[j]!]!.f!,
+      x: pool[ok[j]!]!.x,
+      f: pool[ok[j]!]!.f!,
       rank: s.rank[j]!,
       crowding: s.crowding[j]!,
     }));
     return { members, indices };
   }
 
-  /** Tournament selection, crossover and mutation of `count` children. */
-  private breed(population: readonly Member<X>[], count: number, rng: Rng): X[] {
-    const { crossover, mutate } = this.operators;
-    const pairs = Math.ceil(count / 2);
-    const parents = binaryTournament(population, 2 * pairs, rng);
-    const children: X[] = [];
-    for (let p = 0; p < pairs; p++) {
-      const a = population[parents[2 * p]!]!.x;
-      const b = population[parents[2 * p + 1]!]!.x;
-      const pair: readonly [X, X] =
-        crossover && rng.bool(this.crossoverProbability) ? crossover(a, b, rng) : [a, b];
-      children.push(...pair);
-    }
-    children.length = count;
-    return mutate ? children.map((c) => mutate(c, rng)) : children;
+  private sampleMany(n: number, rng: Rng): X[] {
+    return Array.from({ length: n }, () => this.parts.sampling.sample(rng));
   }
 
   /**
@@ -126,7 +118,7 @@ export class EvolutionEngine<X> {
    * any duplicate that remains).
    */
   private fill(count: number, existing: readonly { x: X }[], draw: (n: number) => X[]): X[] {
-    const key = this.operators.key;
+    const key = this.parts.key;
     if (!key) return draw(count);
     const seen = new Set(existing.map((e) => key(e.x)));
     const out: X[] = [];
@@ -147,7 +139,7 @@ export class EvolutionEngine<X> {
   }
 }
 
-export interface MinimizeOptions extends EngineOptions {
+export interface MinimizeOptions extends AlgorithmSizes {
   /** Generations including the initial population. */
   readonly generations: number;
 }
@@ -157,23 +149,23 @@ export interface MinimizeResult<X> {
   readonly evaluations: number;
 }
 
-/** Runs the engine synchronously on a problem given as an objective function (minimisation). */
+/** Runs the algorithm synchronously on a problem given as an objective function (minimisation). */
 export function minimize<X>(
-  operators: Operators<X>,
+  parts: AlgorithmParts<X>,
   evaluate: (x: X) => readonly number[],
   options: MinimizeOptions,
   rng: Rng,
 ): MinimizeResult<X> {
-  const engine = new EvolutionEngine(operators, options);
+  const algorithm = new Nsga2(parts, options);
   const score = (xs: X[]): Evaluated<X>[] => xs.map((x) => ({ x, f: evaluate(x) }));
-  let evaluated = score(engine.initialPopulation(rng));
+  let evaluated = score(algorithm.ask(undefined, rng));
   let evaluations = evaluated.length;
-  let population = engine.survive(evaluated).members;
+  let population = algorithm.tell(evaluated).members;
   for (let g = 1; g < options.generations; g++) {
-    const children = score(engine.offspring(population, rng));
+    const children = score(algorithm.ask(population, rng));
     evaluations += children.length;
     evaluated = [...population, ...children];
-    population = engine.survive(evaluated).members;
+    population = algorithm.tell(evaluated).members;
   }
   return { population, evaluations };
 }

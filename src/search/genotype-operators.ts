@@ -1,39 +1,47 @@
 /**
- * The parts that make the generic engine search DARTS genotypes: uniform sampling, crossover and
- * mutation from src/search/{sampling,crossover,mutation}.ts, and duplicate elimination by canonical
- * genotype hash.
+ * The parts that make NSGA-II search DARTS genotypes: uniform sampling of the DARTS space
+ * (src/core/sampling.ts), crossover and mutation (src/search/{crossover,mutation}.ts), duplicate
+ * elimination by canonical genotype hash, and the run's mating: tournament breeding for 'nsga2',
+ * fresh samples for 'random' (the random-search baseline on the same machinery: same evaluation,
+ * cache, persistence and survival, so its population and front are comparable).
  */
-import { EvolutionEngine, type Operators } from './algorithm.js';
 import { genotypeHash } from '../core/canonical.js';
-import { crossoverGenotypes } from './crossover.js';
 import type { Genotype } from '../core/genotype.js';
-import { mutateGenotype } from './mutation.js';
 import { sampleGenotype } from '../core/sampling.js';
 import type { SearchConfig } from '../core/search-config.js';
+import { Nsga2, type Sampling } from './algorithm.js';
+import { crossoverGenotypes } from './crossover.js';
+import { randomMating, tournamentMating } from './mating.js';
+import { mutateGenotype } from './mutation.js';
 
-export function genotypeOperators(config: SearchConfig): Operators<Genotype> {
-  const sampleOptions = { nodes: config.nodes, ...(config.ops ? { ops: config.ops } : {}) };
+export function genotypeSampling(config: SearchConfig): Sampling<Genotype> {
+  const options = { nodes: config.nodes, ...(config.ops ? { ops: config.ops } : {}) };
+  return { sample: (rng) => sampleGenotype(rng, options) };
+}
+
+/** The search algorithm a run's config asks for. */
+export function createAlgorithm(config: SearchConfig): Nsga2<Genotype> {
+  const sampling = genotypeSampling(config);
   const mutateOptions = {
     ...(config.ops ? { ops: config.ops } : {}),
     ...(config.mutationProbability !== undefined
       ? { probability: config.mutationProbability }
       : {}),
   };
-  return {
-    sample: (rng) => sampleGenotype(rng, sampleOptions),
-    crossover: (a, b, rng) => crossoverGenotypes(a, b, rng, config.crossoverMode),
-    mutate: (g, rng) => mutateGenotype(g, rng, mutateOptions),
-    key: genotypeHash,
-  };
-}
-
-/** NSGA-II over genotypes with the run's sizes and probabilities. */
-export function createNsga2Engine(config: SearchConfig): EvolutionEngine<Genotype> {
-  return new EvolutionEngine(genotypeOperators(config), {
-    populationSize: config.population,
-    offspringSize: config.offspring,
-    strategy: 'nsga2',
-    crossoverProbability: config.crossoverProbability,
-    maxRedraws: config.maxRedraws,
-  });
+  const mating =
+    config.strategy === 'random'
+      ? randomMating(sampling)
+      : tournamentMating<Genotype>({
+          crossover: (a, b, rng) => crossoverGenotypes(a, b, rng, config.crossoverMode),
+          mutate: (g, rng) => mutateGenotype(g, rng, mutateOptions),
+          crossoverProbability: config.crossoverProbability,
+        });
+  return new Nsga2(
+    { sampling, mating, key: genotypeHash },
+    {
+      populationSize: config.population,
+      offspringSize: config.offspring,
+      maxRedraws: config.maxRedraws,
+    },
+  );
 }

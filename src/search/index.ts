@@ -5,11 +5,16 @@ export { crowdingDistance } from './nsga2/crowding-distance.js';
 export { rankAndCrowdingSurvival, type Survival } from './nsga2/survival.js';
 export { binaryTournament } from './nsga2/tournament.js';
 export {
-  EvolutionEngine,
+  Nsga2,
   minimize,
-  type Operators,
-  type EngineOptions,
+  rankAndCrowding,
+  type AlgorithmParts,
+  type AlgorithmSizes,
   type Evaluated,
+  type Mating,
   type Member,
-  type Strategy,
+  type Sampling,
+  type Survival as SurvivalPart,
 } from './algorithm.js';
+export { tournamentMating, randomMating, type Variation } from './mating.js';
+export { createAlgorithm, genotypeSampling } from './genotype-operators.js';

@@ -26,14 +26,14 @@ let queue: Promise<void> = Promise.resolve();
 port.on('message', (job: EvaluateJob) => {
   queue = queue.then(async () => {
     try {
-      const scores = await evaluateGenotype(
+      const result = await evaluateGenotype(
         job.genotype,
         job.config,
         job.seed,
         (progress) => port.postMessage({ type: 'progress', id: job.id, progress }),
         job.options,
       );
-      port.postMessage({ type: 'done', id: job.id, scores });
+      port.postMessage({ type: 'done', id: job.id, result });
     } catch (err) {
       const e = err instanceof Error ? err : new Error(String(err));
       port.postMessage({ type: 'error', id: job.id, name: e.name, message: e.message });

@@ -12,17 +12,17 @@ import {
   EvaluationFailure,
   type EvalProgress,
   type Evaluate,
-  type Scores,
+  type EvaluationResult,
 } from '../core/evaluation.js';
 import type { EvaluateJob } from './evaluate-worker.js';
 
 type WorkerMessage =
   | { type: 'progress'; id: number; progress: EvalProgress }
-  | { type: 'done'; id: number; scores: Scores }
+  | { type: 'done'; id: number; result: EvaluationResult }
   | { type: 'error'; id: number; name: string; message: string };
 
 interface Pending {
-  resolve(scores: Scores): void;
+  resolve(result: EvaluationResult): void;
   reject(err: Error): void;
   onProgress?: (p: EvalProgress) => void;
 }
@@ -60,7 +60,7 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
       }
       pending.delete(m.id);
       if (pending.size === 0) w.unref();
-      if (m.type === 'done') p.resolve(m.scores);
+      if (m.type === 'done') p.resolve(m.result);
       else if (m.name === 'EvaluationFailure') p.reject(new EvaluationFailure(m.message));
       else if (m.name === 'InputError') p.reject(new InputError(m.message));
       else p.reject(new Error(m.message));
@@ -78,7 +78,7 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
   };
 
   const evaluate: Evaluate = (genotype, config, seed, onProgress, options) =>
-    new Promise<Scores>((resolve, reject) => {
+    new Promise<EvaluationResult>((resolve, reject) => {
       worker ??= spawn();
       const id = nextId++;
       pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });

@@ -4,7 +4,8 @@
  * Used by the ZDT benchmark problems that validate the engine.
  */
 import type { Rng } from '../../src/core/rng.js';
-import type { Operators } from '../../src/search/algorithm.js';
+import type { AlgorithmParts } from '../../src/search/algorithm.js';
+import { tournamentMating } from '../../src/search/mating.js';
 
 export interface Box {
   readonly lower: readonly number[];
@@ -84,11 +85,13 @@ export function polynomialMutation(
 /** pymoo's NSGA-II defaults: SBX(eta 15), PM(eta 20, per variable 1/n, per individual 0.9). */
 export function realOperators(box: Box, options: { mutationProbability?: number } = {}) {
   const pIndividual = options.mutationProbability ?? 0.9;
-  const ops: Operators<number[]> = {
-    sample: (rng) => uniformSample(box, rng),
-    crossover: (a, b, rng) => sbx(a, b, box, rng),
-    mutate: (x, rng) => (rng.bool(pIndividual) ? polynomialMutation(x, box, rng) : [...x]),
+  const parts: AlgorithmParts<number[]> = {
+    sampling: { sample: (rng) => uniformSample(box, rng) },
+    mating: tournamentMating<number[]>({
+      crossover: (a, b, rng) => sbx(a, b, box, rng),
+      mutate: (x, rng) => (rng.bool(pIndividual) ? polynomialMutation(x, box, rng) : [...x]),
+    }),
     key: (x) => x.join(','),
   };
-  return ops;
+  return parts;
 }
