@@ -437,15 +437,19 @@ export function describeEstimate(e: MemoryEstimate): string {
 }
 
 function refuse(what: string, e: MemoryEstimate, limitMB: number, prefix: string): never {
+  const attacks = e.attackBytes > e.trainingBytes;
+  const advice = attacks
+    ? `lower channels or layers (attacks run ${e.attackBatchSize} images at a time, whatever the batch size)`
+    : 'lower channels, layers or batch size';
   const line =
     `${what} is too big: ${describeEstimate(e)} exceeds the limit of ${limitMB} MB ` +
-    `(--max-memory-mb or ${MAX_MEMORY_ENV_VAR}); lower channels, layers or batch size`;
-  const message = `needs an estimated ${mb(e.peakBytes)} (limit ${limitMB} MB): ${describeEstimate(e)}`;
-  throw new ResourceLimitError(line, [
-    { path: `${prefix}channels`, message },
-    { path: `${prefix}layers`, message },
-    { path: `${prefix}batchSize`, message },
-  ]);
+    `(--max-memory-mb or ${MAX_MEMORY_ENV_VAR}); ${advice}`;
+  const message = `needs an estimated ${mb(e.peakBytes)} (limit ${limitMB} MB): ${describeEstimate(e)}; ${advice}`;
+  const fields = attacks ? ['channels', 'layers'] : ['channels', 'layers', 'batchSize'];
+  throw new ResourceLimitError(
+    line,
+    fields.map((f) => ({ path: `${prefix}${f}`, message })),
+  );
 }
 
 function geometryOf(config: Pick<EvalConfig, 'dataset' | 'channels' | 'layers'>): NetworkGeometry {
