@@ -316,7 +316,7 @@ export function largestSearchNetworkSize(
  *   DARTS_V2 C16 8 cells 32x32x3  4.42 M    144 /  635 MB        429 / 1622 MB
  *   DARTS_V2 C8 5 cells 28x28x1   0.99 M     33 /  172 MB        100 /  429 MB
  *   NASNet C16 8 cells 32x32x3    5.21 M    172 /  836 MB        611 / 2083 MB
- *   AmoebaNet C16 8 cells 32x32   4.38 M    172 /  738 MB        515 / 1921 MB
+ *   AmoebaNet C16 8 cells 32x32x3 4.38 M    172 /  738 MB        515 / 1921 MB
  *   ENAS C16 8 cells 32x32x3      5.31 M    172 /  838 MB        611 / 2271 MB
  *   DARTS_V2 C36 8 cells 32x32x3  9.95 M    298 / 1501 MB        997 / 3572 MB
  *   PC_DARTS C24 6 cells 32x32x3  6.43 M    207 /  950 MB        646 / 2356 MB
