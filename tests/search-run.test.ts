@@ -175,7 +175,10 @@ describe('SearchRun (surrogate evaluator)', () => {
     expect(data.status).toBe('paused');
     expect(data.message).toBe('ENOSPC: no space left on device, write');
     expect(data.evaluations).toHaveLength(2); // the third is not stored as a failed candidate
-    const resumed = await SearchRun.open('x', { storage: new FileRunStorage(dir), evaluate: flaky });
+    const resumed = await SearchRun.open('x', {
+      storage: new FileRunStorage(dir),
+      evaluate: flaky,
+    });
     await resumed.run();
     data = await readRun(dir, 'x');
     expect(data.status).toBe('completed');
@@ -206,7 +209,10 @@ describe('SearchRun (surrogate evaluator)', () => {
     await run.close();
 
     const second = countingEvaluate(undefined, 5);
-    const resumed = await SearchRun.open('x', { storage: new FileRunStorage(dir), evaluate: second.evaluate });
+    const resumed = await SearchRun.open('x', {
+      storage: new FileRunStorage(dir),
+      evaluate: second.evaluate,
+    });
     let stopped = false;
     resumed.on((e) => {
       if (e.type === 'generation-finished' && e.generation === 3 && !stopped) {
@@ -254,7 +260,10 @@ describe('SearchRun (surrogate evaluator)', () => {
     expect(await comparableRun(dir, 'x')).toEqual(await comparableRun(reference, 'x'));
 
     const dir2 = fresh();
-    const created = await SearchRun.create(SMALL, { storage: new FileRunStorage(dir2), runId: 'y' });
+    const created = await SearchRun.create(SMALL, {
+      storage: new FileRunStorage(dir2),
+      runId: 'y',
+    });
     await created.close();
     const reopened = await SearchRun.open('y', { storage: new FileRunStorage(dir2) });
     await reopened.stop();
@@ -274,11 +283,14 @@ describe('SearchRun (surrogate evaluator)', () => {
 
   it('refuses to create a run id that exists', async () => {
     const dir = fresh();
-    const first = await SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'same' });
+    const first = await SearchRun.create(SMALL, {
+      storage: new FileRunStorage(dir),
+      runId: 'same',
+    });
     expect(first.status()).toBe('created');
-    await expect(SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'same' })).rejects.toThrow(
-      /already exists/,
-    );
+    await expect(
+      SearchRun.create(SMALL, { storage: new FileRunStorage(dir), runId: 'same' }),
+    ).rejects.toThrow(/already exists/);
     await first.close();
   });
 });
@@ -315,7 +327,9 @@ describe('trained weights of a run', () => {
     expect(frontsSeen.at(-1)).toEqual(front);
     expect(await storedWeights(dir)).toEqual([...front].sort((a, b) => a - b));
     for (const i of front) {
-      expect(readFileSync(join(dir, 'weights', `${i}.weights`), 'utf8')).toBe(data.evaluations[i]!.hash);
+      expect(readFileSync(join(dir, 'weights', `${i}.weights`), 'utf8')).toBe(
+        data.evaluations[i]!.hash,
+      );
     }
   });
 });

@@ -40,7 +40,11 @@ async function request(
 ): Promise<Reply> {
   const res = await fetch(new URL(path, server.url), {
     method,
-    headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+    // Changing requests say JSON even without a body (the server answers 415 otherwise).
+    headers:
+      body === undefined && method === 'GET'
+        ? headers
+        : { 'content-type': 'application/json', ...headers },
     body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await res.text();
@@ -637,11 +641,11 @@ describe('bearer token', () => {
     );
   });
 
-  it('requires the token for changing endpoints but not for reading', async () => {
+  it('requires the token for every API request, reads included', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-nas-token-'));
     const guarded = await startServer({ port: 0, runsDir: dir, token: 'correct-horse-battery' });
     try {
-      expect((await request(guarded, 'GET', '/api/runs')).status).toBe(200);
+      expect((await request(guarded, 'GET', '/api/runs')).status).toBe(401);
       const none = await request(guarded, 'POST', '/api/runs', SMALL);
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toBe('Bearer');

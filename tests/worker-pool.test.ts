@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { evalConfigSchema, type Scores } from '../src/core/evaluation.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
+import type { SearchConfigInput } from '../src/core/search-config.js';
 import { evaluateGenotype } from '../src/evaluator/evaluate.js';
 import { createPoolEvaluator } from '../src/evaluator/worker-pool.js';
 import { SearchRun } from '../src/runner/search-run.js';
@@ -87,13 +88,13 @@ describe('the local worker pool', () => {
   });
 
   it('a search stores the same run with 2 pool workers as with one evaluation at a time', async () => {
-    const search = {
+    const search: SearchConfigInput = {
       evaluator: 'real',
       population: 4,
       generations: 2,
       seed: 3,
-      evaluation,
-    } as const;
+      evaluation: { ...evaluation, attacks: [...evaluation.attacks] },
+    };
     const one = join(root, 'one');
     const sequential = await SearchRun.create(search, {
       storage: new FileRunStorage(one),

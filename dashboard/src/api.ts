@@ -1,4 +1,9 @@
-/** The dashboard's calls to the REST API. */
+/**
+ * The dashboard's calls to the REST API. A server with an access token wants it on every call (and
+ * on the live feed, see live.ts): the dashboard asks for it once, keeps it for the tab's session
+ * (sessionStorage) and sends it as `Authorization: Bearer`; a 401 asks again. Changing calls say
+ * `Content-Type: application/json` even without a body (the server answers 415 otherwise).
+ */
 import type { RunOverview } from '../../src/server/run-state.js';
 import type { FieldIssue } from '../../src/server/validation.js';
 
@@ -19,11 +24,19 @@ export function setToken(token: string): void {
   sessionStorage.setItem(TOKEN_KEY, token);
 }
 
+/** The access token the user gave in this tab, if any. */
+export function getToken(): string | undefined {
+  return sessionStorage.getItem(TOKEN_KEY) || undefined;
+}
+
+function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (body !== undefined) headers['content-type'] = 'application/json';
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token && method !== 'GET') headers.authorization = `Bearer ${token}`;
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders() };
+  if (method !== 'GET') headers['content-type'] = 'application/json';
   const res = await fetch(path, {
     method,
     headers,
@@ -51,4 +64,25 @@ export async function controlRun(
 ): Promise<RunOverview> {
   return (await call<{ run: RunOverview }>('POST', `/api/runs/${encodeURIComponent(id)}/${action}`))
     .run;
+}
+
+/**
+ * Downloads a run's CSV export. With a token a plain link cannot authenticate, so the file is
+ * fetched with the token and saved from memory.
+ */
+export async function downloadCsv(id: string): Promise<void> {
+  const path = `/api/runs/${encodeURIComponent(id)}/export.csv`;
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) {
+    const data = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(res.status, data.error ?? res.statusText);
+  }
+  const url = URL.createObjectURL(await res.blob());
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${id}.csv`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }

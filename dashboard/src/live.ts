@@ -5,9 +5,12 @@
 import { io, type Socket } from 'socket.io-client';
 import type { EventBatch, SubscribeAck } from '../../src/server/live-hub.js';
 import type { RunOverview, RunSnapshot } from '../../src/server/run-state.js';
+import { getToken } from './api.js';
 import { applyBatch, modelFromSnapshot, type RunModel } from './run-model.js';
 
-export type ConnectionStatus = 'connecting' | 'connected' | 'reconnecting' | 'offline';
+/** 'unauthorized': the server wants its access token (ask for it, then call reconnect()). */
+export type ConnectionStatus =
+  'connecting' | 'connected' | 'reconnecting' | 'offline' | 'unauthorized';
 
 export interface LiveHandlers {
   onModel(model: RunModel): void;
@@ -25,8 +28,18 @@ export class LiveConnection {
       transports: ['websocket', 'polling'],
       reconnectionDelay: 250,
       reconnectionDelayMax: 3000,
+      // Read at every (re)connection, so a token entered later is used.
+      auth: (cb) => {
+        const token = getToken();
+        cb(token ? { token } : {});
+      },
     });
     handlers.onStatus('connecting');
+    this.socket.on('connect_error', (err) => {
+      // Refused by the server's token check: socket.io does not retry by itself.
+      if (!this.socket.active && /unauthorized/.test(err.message))
+        handlers.onStatus('unauthorized');
+    });
     this.socket.on('connect', () => {
       handlers.onStatus('connected');
       if (this.runId) this.sendSubscribe(true);
@@ -55,6 +68,11 @@ export class LiveConnection {
       }
     });
     this.socket.on('run-overview', (run: RunOverview) => handlers.onOverview(run));
+  }
+
+  /** Connects again (after the user gave the access token). */
+  reconnect(): void {
+    this.socket.disconnect().connect();
   }
 
   /** Shows another run (or none). */

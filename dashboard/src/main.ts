@@ -4,7 +4,7 @@
  */
 import type { EvaluationRecord } from '../../src/core/events.js';
 import type { RunOverview } from '../../src/server/run-state.js';
-import { ApiError, controlRun, listRuns, setToken } from './api.js';
+import { ApiError, controlRun, downloadCsv, getToken, listRuns, setToken } from './api.js';
 import { CandidatePanel } from './candidate-panel.js';
 import { drawCell } from './cell-diagram.js';
 import { byId, html } from './dom.js';
@@ -90,8 +90,17 @@ const live = new LiveConnection({
       outages.push({ from: Date.now() });
     }
     showConnection(status);
+    if (status === 'unauthorized')
+      askForToken('This server needs its access token: enter it above.');
   },
 });
+
+/** Shows the token form (a server with a token refused a call or the live feed). */
+function askForToken(message: string): void {
+  byId('token-box').hidden = false;
+  byId('control-error').textContent = message;
+  byId<HTMLInputElement>('token').focus();
+}
 
 function showConnection(status: ConnectionStatus): void {
   const el = byId('connection');
@@ -232,8 +241,7 @@ async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
     scheduleRender();
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) {
-      byId('token-box').hidden = false;
-      errorBox.textContent = 'This server needs an access token for run control: enter it above.';
+      askForToken('This server needs its access token: enter it above.');
     } else {
       errorBox.textContent = err instanceof Error ? err.message : String(err);
     }
@@ -247,12 +255,30 @@ byId('token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   setToken(byId<HTMLInputElement>('token').value.trim());
   byId('token-box').hidden = true;
+  byId('control-error').textContent = '';
+  // Everything the token was missing for: the runs list and the live feed.
+  void loadRuns();
+  live.reconnect();
+});
+byId<HTMLAnchorElement>('export').addEventListener('click', (ev) => {
+  // With a token a plain link cannot authenticate: fetch the file with it instead.
+  if (!currentRun || !getToken()) return;
+  ev.preventDefault();
+  downloadCsv(currentRun).catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 401)
+      askForToken('The token was refused: enter it again above.');
+    else byId('control-error').textContent = err instanceof Error ? err.message : String(err);
+  });
 });
 
 async function loadRuns(): Promise<void> {
   try {
     for (const run of await listRuns()) runs.set(run.id, run);
   } catch (err) {
+    if (err instanceof ApiError && err.status === 401) {
+      askForToken('This server needs its access token: enter it above.');
+      return;
+    }
     byId('control-error').textContent =
       `cannot list runs: ${err instanceof Error ? err.message : String(err)}`;
   }

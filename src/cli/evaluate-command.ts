@@ -15,6 +15,11 @@ import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { ENSEMBLE_COMBINES, type EnsembleCombine } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
 import { writeWeightsFile } from '../evaluator/weights.js';
+import {
+  checkEvaluationMemory,
+  MAX_MEMORY_ENV_VAR,
+  memoryLimitMB,
+} from '../evaluator/memory-estimate.js';
 import { createProgressBar, type ProgressBar } from '../evaluator/progress.js';
 import {
   ATTACKS,
@@ -68,6 +73,7 @@ interface EvaluateOptions {
   seed: string;
   dataSeed?: string;
   backend: string;
+  maxMemoryMb?: string;
   json?: boolean;
 }
 
@@ -275,6 +281,10 @@ export function registerEvaluateCommand(program: Command): void {
     .option('--seed <n>', 'seed of initialisation, batch order and attacks', '0')
     .option('--data-seed <n>', 'seed of the train/val/test subsets (default: --seed)')
     .option('--backend <name>', 'tensorflow-gpu, tensorflow, wasm, cpu or auto', 'auto')
+    .option(
+      '--max-memory-mb <mb>',
+      `refuse networks whose estimated training or attack memory exceeds this (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
+    )
     .option('--save-weights <file>', 'write the trained weights to this file (one network)')
     .option(
       '--load-weights <file>',
@@ -286,6 +296,13 @@ export function registerEvaluateCommand(program: Command): void {
       if (seed < 0) throw new InputError('--seed: expected a non-negative integer');
       const config = configFromOptions(o);
       const members = membersFromOptions(o, seed);
+      // Before loading anything: a network too big for the backend would crash it (DARTS
+      // networks; the baselines' sizes are fixed by their width).
+      checkEvaluationMemory(
+        members.flatMap((m) => ('genotype' in m ? [m.genotype] : [])),
+        config,
+        memoryLimitMB(o.maxMemoryMb),
+      );
       const combine = oneOf<EnsembleCombine>(
         'ensemble-combine',
         o.ensembleCombine,

@@ -22,6 +22,11 @@ import {
 import { RunStore, type RunData } from '../store/run-store.js';
 import { runToCsv } from '../store/run-export.js';
 import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+import {
+  checkSearchMemory,
+  MAX_MEMORY_ENV_VAR,
+  memoryLimitMB,
+} from '../evaluator/memory-estimate.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
 
@@ -89,8 +94,17 @@ interface SearchOptions {
   surrogateDelay?: number;
   runsDir?: string;
   runId?: string;
+  maxMemoryMb?: string;
   json?: boolean;
 }
+
+interface ResumeOptions {
+  runsDir?: string;
+  maxMemoryMb?: string;
+  json?: boolean;
+}
+
+const MAX_MEMORY_HELP = `refuse a real search whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`;
 
 async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   let text: string;
@@ -284,9 +298,11 @@ export function registerSearchCommands(program: Command): void {
     )
     .option('--runs-dir <dir>', 'where runs are saved (default: $ROBUST_NAS_RUNS or ./runs)')
     .option('--run-id <id>', 'id for the new run (default: date, time and random digits)')
+    .option('--max-memory-mb <mb>', MAX_MEMORY_HELP)
     .option('--json', 'print every event as a JSON line')
     .action(async (opts: SearchOptions) => {
       const config = await buildSearchConfig(opts);
+      checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
       const evaluate = await evaluatorFor(config);
       const run = await withInputErrors(() =>
         SearchRun.create(config, {
@@ -303,8 +319,9 @@ export function registerSearchCommands(program: Command): void {
     .command('resume <runId>')
     .description('Continue a paused, stopped or interrupted run from its last checkpoint.')
     .option('--runs-dir <dir>', 'where runs are saved (default: $ROBUST_NAS_RUNS or ./runs)')
+    .option('--max-memory-mb <mb>', MAX_MEMORY_HELP)
     .option('--json', 'print every event as a JSON line')
-    .action(async (runId: string, opts: { runsDir?: string; json?: boolean }) => {
+    .action(async (runId: string, opts: ResumeOptions) => {
       const runsDir = runsDirOf(opts);
       const store = new RunStore(runsDir);
       const data = await withInputErrors(() => store.read(runId));
@@ -312,6 +329,7 @@ export function registerSearchCommands(program: Command): void {
         process.stdout.write(`run ${runId} is already completed\n`);
         return;
       }
+      checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
       const evaluate = await evaluatorFor(data.config);
       const run = await withInputErrors(() =>
         SearchRun.open(runId, { runsDir, ...(evaluate ? { evaluate } : {}) }),

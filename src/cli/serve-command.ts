@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
+import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
+import { ALLOWED_HOSTS_ENV_VAR, allowedHostsFrom } from '../server/access.js';
 import { startDemo } from '../server/demo.js';
 import { startServer } from '../server/server.js';
 
@@ -8,7 +10,32 @@ interface ServeFlags {
   port: string;
   runsDir?: string;
   token?: string;
+  allowedHost: string[];
+  maxMemoryMb?: string;
   demo?: boolean;
+}
+
+/**
+ * Writes to stdout or stderr that survive their reader going away (`serve | head -1`): an EPIPE
+ * must not crash the server before Ctrl-C has paused its searches. Other write errors are ignored
+ * too: there is nowhere left to report them.
+ */
+function keepWritingWithoutReader(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', () => {});
+  }
+}
+
+function say(line: string): void {
+  if (!process.stdout.destroyed && process.stdout.writable) process.stdout.write(`${line}\n`);
+}
+
+function complain(line: string): void {
+  if (!process.stderr.destroyed && process.stderr.writable) process.stderr.write(`${line}\n`);
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
 }
 
 function parsePort(text: string): number {
@@ -30,31 +57,45 @@ export function registerServeCommand(program: Command): void {
     .option('--runs-dir <dir>', 'folder of the runs (default: $ROBUST_NAS_RUNS or ./runs)')
     .option(
       '--token <token>',
-      'bearer token required to start and control runs (default: env ROBUST_NAS_TOKEN)',
+      'bearer token guarding the API and the live feed (default: env ROBUST_NAS_TOKEN)',
+    )
+    .option(
+      '--allowed-host <name>',
+      `another name (or name:port) the Host and Origin headers may give, e.g. behind a proxy; repeatable (also: env ${ALLOWED_HOSTS_ENV_VAR}, comma-separated)`,
+      collect,
+      [],
+    )
+    .option(
+      '--max-memory-mb <mb>',
+      `refuse real searches whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
     )
     .option('--demo', 'also start a small demo search on the bundled MNIST data')
     .action(async (flags: ServeFlags) => {
+      keepWritingWithoutReader();
       const port = parsePort(flags.port);
       const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
+      const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
+      const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);
       const server = await startServer({
         host: flags.host,
         port,
         runsDir: flags.runsDir ?? process.env.ROBUST_NAS_RUNS ?? 'runs',
+        allowedHosts,
+        maxMemoryMB,
         ...(token ? { token } : {}),
       });
-      process.stdout.write(`robust-nas: dashboard at ${server.url}\n`);
-      if (token)
-        process.stdout.write('robust-nas: starting and controlling runs needs the token\n');
+      say(`robust-nas: dashboard at ${server.url}`);
+      if (token) say('robust-nas: the API and the live feed need the token');
       let stopping = false;
       const shutdown = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        process.stdout.write(`robust-nas: ${signal}: pausing running searches and stopping\n`);
+        say(`robust-nas: ${signal}: pausing running searches and stopping`);
         server.close().then(
           () => process.exit(0),
           (err: unknown) => {
             const message = err instanceof Error ? err.message : String(err);
-            process.stderr.write(`robust-nas: could not stop cleanly: ${message}\n`);
+            complain(`robust-nas: could not stop cleanly: ${message}`);
             process.exit(1);
           },
         );
@@ -67,8 +108,8 @@ export function registerServeCommand(program: Command): void {
           demo.fallback === undefined
             ? 'real evaluator, tiny network on MNIST'
             : `surrogate evaluator (scores are not accuracy; real evaluator unavailable: ${demo.fallback})`;
-        process.stdout.write(
-          `robust-nas: demo search ${demo.run.id} started (${how}): ${server.url}#run=${demo.run.id}\n`,
+        say(
+          `robust-nas: demo search ${demo.run.id} started (${how}): ${server.url}#run=${demo.run.id}`,
         );
       }
     });

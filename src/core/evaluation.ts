@@ -20,10 +20,10 @@ export const attackSpecSchema = z.object({
   eps: z.number().min(0).max(1),
   /** Step size; defaults per attack (PGD: eps/4, as torchattacks' 2/255 for 8/255). */
   alpha: z.number().positive().max(1).optional(),
-  /** Iterations for iterative attacks (PGD, APGD). */
-  steps: z.number().int().positive().max(10_000).default(10),
-  /** Random restarts (PGD, APGD). */
-  restarts: z.number().int().positive().max(100).default(1),
+  /** Iterations for iterative attacks (PGD, APGD); at most 1000. */
+  steps: z.number().int().positive().max(1000).default(10),
+  /** Random restarts (PGD, APGD); at most 20. */
+  restarts: z.number().int().positive().max(20).default(1),
 });
 export type AttackSpec = z.infer<typeof attackSpecSchema>;
 
@@ -47,9 +47,10 @@ export const evalConfigSchema = z.object({
   /** 'none' (default, as in the founding study) or 'fast-fgsm' (Wong et al. 2020). */
   adversarialTraining: z.enum(['none', 'fast-fgsm']).default('none'),
   adversarialTrainingEps: z.number().min(0).max(1).optional(),
-  trainSize: z.number().int().min(1).default(5000),
-  valSize: z.number().int().min(1).default(1000),
-  testSize: z.number().int().min(1).default(1000),
+  /** Image counts, bounded by the largest data set (MNIST: 60000 training, 10000 test images). */
+  trainSize: z.number().int().min(1).max(60_000).default(5000),
+  valSize: z.number().int().min(1).max(60_000).default(1000),
+  testSize: z.number().int().min(1).max(10_000).default(1000),
   /**
    * Seed of the train/val/test subsets (addition by issue 4). Absent: 0, so every candidate of a
    * search is trained and scored on the same images whatever its evaluation seed.
@@ -60,9 +61,10 @@ export const evalConfigSchema = z.object({
   attacks: z
     .array(attackSpecSchema)
     .min(1)
+    .max(32)
     .default([{ name: 'pgd', eps: 0.1, steps: 10, restarts: 1 }]),
   /** Optional eps sweep for the robustness curve (attack = first of `attacks`). */
-  curveEps: z.array(z.number().min(0).max(1)).default([]),
+  curveEps: z.array(z.number().min(0).max(1)).max(32).default([]),
 });
 export type EvalConfig = z.infer<typeof evalConfigSchema>;
 export type EvalConfigInput = z.input<typeof evalConfigSchema>;

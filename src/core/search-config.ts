@@ -18,8 +18,12 @@ export const EVALUATOR_KINDS = ['real', 'surrogate'] as const;
 /** The search config as written by a user (before defaults). */
 const searchConfigObject = z
   .object({
-    /** Optional human-readable label. */
-    name: z.string().max(200).optional(),
+    /** Optional human-readable label (no control characters: it is shown in terminals and pages). */
+    name: z
+      .string()
+      .max(200)
+      .regex(/^\P{Cc}*$/u, 'must not contain control characters')
+      .optional(),
     strategy: z.enum(SEARCH_STRATEGIES).default('nsga2'),
     /** Population size (mu). */
     population: z.number().int().min(1).max(10_000).default(20),

@@ -3,7 +3,8 @@
  * subsets, builds and trains the network (or each member of an ensemble), then measures clean
  * accuracy and accuracy under every configured attack (and the optional eps sweep) on the scored
  * split, in inference mode. Every tensor is released; a network that cannot be trained (NaN loss,
- * out of memory...) rejects with an EvaluationFailure, never a crash; bad input is an InputError.
+ * out of memory...) rejects with an EvaluationFailure, never a crash; bad input is an InputError; a
+ * backend that crashed (a wasm trap or abort) is a BackendAbortError (backend-abort.ts).
  *
  * Seeds: the evaluation seed drives weight initialisation, batch order, cutout, drop-path and attack
  * randomness; the subsets use `config.dataSeed` (default 0) so all candidates see the same images.
@@ -26,6 +27,7 @@ import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
 import { getAttack } from './attacks/index.js';
 import { currentBackend, initBackend } from './backend.js';
+import { backendAbort, isBackendAbort } from './backend-abort.js';
 import { loadDataset, type LoadedDataset } from './datasets/load.js';
 import { makeSplits } from './datasets/subsets.js';
 import type { ImageSet } from './datasets/image-set.js';
@@ -35,7 +37,7 @@ import { accuracyEstimate, countCorrect, robustnessCurve } from './metrics.js';
 import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
 import { encodeWeights, loadWeights } from './weights.js';
-import { isEnvironmentFailure } from './environment-errors.js';
+import { hasErrnoCode } from './environment-errors.js';
 
 export type ProgressListener = (p: EvalProgress) => void;
 
@@ -218,11 +220,25 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
     };
   } catch (err) {
     if (err instanceof InputError || err instanceof EvaluationFailure) throw err;
-    if (isEnvironmentFailure(err)) throw err;
+    // A crashed backend is the environment's failure, not the candidate's (backend-abort.ts).
+    if (isBackendAbort(err)) throw backendAbort(err);
+    if (hasErrnoCode(err)) throw err;
     throw new EvaluationFailure(err instanceof Error ? err.message : String(err));
   } finally {
+    release(model, members);
+  }
+}
+
+/**
+ * Frees the network(s). On a crashed backend that fails too: the crash is what to report (the
+ * next use of the backend reports it if nothing did yet), not this.
+ */
+function release(model: Model | undefined, members: readonly Model[]): void {
+  try {
     if (model) model.dispose();
     else for (const m of members) m.dispose();
+  } catch (err) {
+    if (!isBackendAbort(err)) throw err;
   }
 }
 

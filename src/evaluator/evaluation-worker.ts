@@ -8,7 +8,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { EvalConfig, EvaluationResult } from '../core/evaluation.js';
 import type { Genotype } from '../core/genotype.js';
-import { isBackendAbort } from './environment-errors.js';
+import { isBackendAbort } from './backend-abort.js';
 import { evaluateGenotype } from './evaluate.js';
 
 export interface EvaluationTask {
@@ -41,8 +41,7 @@ export default async function evaluateTask(task: EvaluationTask): Promise<Evalua
     return { ok: true, result };
   } catch (err) {
     const e = err instanceof Error ? err : new Error(String(err));
-    const cause = (e as { cause?: unknown }).cause;
-    const fatal = isBackendAbort(e) || isBackendAbort(cause);
+    const fatal = isBackendAbort(e);
     // Leave once the answer is sent: the pool replaces this thread.
     if (fatal) setTimeout(() => process.exit(1), 50).unref();
     const code = (e as NodeJS.ErrnoException).code;

@@ -1,6 +1,7 @@
 /**
- * The express 5 app: the JSON API under /api and the dashboard's static files. JSON in and out;
- * bodies limited in size; bad input answered with 400 and field-level messages, unknown runs with 404,
+ * The express 5 app: the JSON API under /api and the dashboard's static files. Every request passes
+ * the Host/Origin rule (access.ts), then the API's token and the JSON-only rule (auth.ts); JSON in
+ * and out; bodies limited in size; bad input answered with 400 and field-level messages, unknown runs with 404,
  * run control in the wrong state with 409, runs whose files cannot be read with 422.
  */
 import { existsSync } from 'node:fs';
@@ -15,7 +16,8 @@ import {
   RunNotFoundError,
   RunStatusError,
 } from '../store/errors.js';
-import { requireTokenForChanges } from './auth.js';
+import type { AccessPolicy } from './access.js';
+import { requireJsonForChanges, requireToken } from './auth.js';
 import { HttpError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
 import { genotypesRouter, healthRouter } from './routes-meta.js';
@@ -24,8 +26,12 @@ import { RequestValidationError } from './validation.js';
 
 export interface AppOptions {
   readonly manager: RunManager;
-  /** When set, every changing request needs `Authorization: Bearer <token>`. */
+  /** When set, every API request (but a bare health check) needs `Authorization: Bearer <token>`. */
   readonly token?: string;
+  /** The Host/Origin rule checked on every request first (see access.ts); absent: no check. */
+  readonly access?: AccessPolicy;
+  /** Largest estimated memory (MB) of a real search's evaluations (POST /api/runs). */
+  readonly maxMemoryMB?: number;
   /** Folder holding index.html and dist/ (app.js, style.css; default: the package's dashboard/). */
   readonly dashboardDir?: string;
   /** Largest JSON body accepted (default 100kb). */
@@ -43,10 +49,20 @@ export function createApp(options: AppOptions): express.Express {
   app.disable('x-powered-by');
   app.set('json spaces', 0);
 
+  // Host and Origin first, on everything (dashboard files included), then the API's token, the
+  // JSON-only rule of changing requests, and only then the body.
+  if (options.access) app.use(options.access.middleware());
   const api = express.Router();
+  api.use(requireToken(options.token));
+  api.use(requireJsonForChanges());
   api.use(express.json({ limit: options.bodyLimit ?? '100kb', strict: true }));
-  api.use(requireTokenForChanges(options.token));
-  api.use('/runs', runsRouter(options.manager));
+  api.use(
+    '/runs',
+    runsRouter(
+      options.manager,
+      options.maxMemoryMB !== undefined ? { maxMemoryMB: options.maxMemoryMB } : {},
+    ),
+  );
   api.use('/genotypes', genotypesRouter());
   api.use(
     '/health',

@@ -1,9 +1,11 @@
 /**
- * Bearer-token protection for the endpoints that change things (starting runs, run control).
+ * Bearer-token protection of the API and the live feed, and the JSON-only rule of changing requests.
  *
- * Bound to a loopback address the server trusts its machine and needs no token. Bound to any other
- * address it refuses to start without one, and every non-GET request must carry
- * `Authorization: Bearer <token>`.
+ * Bound to a loopback address the server needs no token; bound to any other address it refuses to
+ * start without one. When it has a token (given or required) the token guards everything but the
+ * dashboard's static files and a bare health check: every /api request, reads included, must carry
+ * `Authorization: Bearer <token>`, and every socket.io connection must present it (handshake
+ * `auth: {token}` or the same header).
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
@@ -45,23 +47,51 @@ export function hasBearerToken(header: string | undefined, token: string): boole
   return match !== null && sameToken(match[1] as string, token);
 }
 
+/** True when `given` (e.g. socket.io's handshake `auth.token`) is `token`. */
+export function isToken(given: unknown, token: string): boolean {
+  return typeof given === 'string' && sameToken(given, token);
+}
+
 /**
- * Express middleware: when `token` is set, every request that is not GET/HEAD/OPTIONS needs it as
- * a bearer token (401 otherwise). Without a token it lets everything through.
+ * Express middleware for the API: when `token` is set, every request needs it as a bearer token
+ * (401 otherwise), reads included. `GET /api/health` passes without it but learns (through
+ * `res.locals.authorized`) that it may say no more than that the server is up. Without a token it
+ * lets everything through. It runs before any body is read.
  */
-export function requireTokenForChanges(token: string | undefined) {
+export function requireToken(token: string | undefined) {
   return (req: Request, res: Response, next: NextFunction): void => {
-    if (token === undefined || ['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
-      next();
-      return;
-    }
-    if (hasBearerToken(req.get('authorization'), token)) {
+    const authorized = token === undefined || hasBearerToken(req.get('authorization'), token);
+    res.locals.authorized = authorized;
+    if (authorized || (req.path === '/health' && ['GET', 'HEAD'].includes(req.method))) {
       next();
       return;
     }
     res
       .status(401)
       .set('WWW-Authenticate', 'Bearer')
-      .json({ error: 'this endpoint needs a bearer token (Authorization: Bearer <token>)' });
+      .json({ error: 'this server needs its access token (Authorization: Bearer <token>)' });
+  };
+}
+
+/**
+ * Express middleware: requests that change things (every method but GET, HEAD and OPTIONS) must
+ * say `Content-Type: application/json`, with or without a body (415 otherwise). An HTML form or a
+ * "simple" cross-site fetch cannot send that type.
+ */
+export function requireJsonForChanges() {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) {
+      next();
+      return;
+    }
+    const given = req.get('content-type');
+    const type = (given ?? '').split(';')[0]?.trim().toLowerCase();
+    if (type === 'application/json') {
+      next();
+      return;
+    }
+    res.status(415).json({
+      error: `${req.method} requests need Content-Type: application/json (got ${given === undefined ? 'none' : `'${given}'`})`,
+    });
   };
 }

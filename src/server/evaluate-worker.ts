@@ -4,9 +4,11 @@
  *
  * In:  {id, genotype, config, seed, options}
  * Out: {type: 'progress', id, progress} ... then {type: 'done', id, scores} or
- *      {type: 'error', id, name, message}
+ *      {type: 'error', id, name, message}; name 'BackendAbortError' when the backend crashed, after
+ *      which this worker runs nothing more (the parent terminates it and starts a fresh one).
  */
 import { parentPort } from 'node:worker_threads';
+import { backendAbort, isBackendAbort } from '../evaluator/backend-abort.js';
 import { evaluateGenotype } from '../evaluator/evaluate.js';
 import type { EvalConfig, EvaluateOptions } from '../core/evaluation.js';
 import type { Genotype } from '../core/genotype.js';
@@ -23,8 +25,14 @@ const port = parentPort;
 if (!port) throw new Error('evaluate-worker.js must run in a worker thread');
 
 let queue: Promise<void> = Promise.resolve();
+/** Set once the backend crashed: nothing more runs here (the parent replaces this worker). */
+let crashed: string | undefined;
 port.on('message', (job: EvaluateJob) => {
   queue = queue.then(async () => {
+    if (crashed !== undefined) {
+      port.postMessage({ type: 'error', id: job.id, name: 'BackendAbortError', message: crashed });
+      return;
+    }
     try {
       const result = await evaluateGenotype(
         job.genotype,
@@ -35,6 +43,16 @@ port.on('message', (job: EvaluateJob) => {
       );
       port.postMessage({ type: 'done', id: job.id, result });
     } catch (err) {
+      if (isBackendAbort(err)) {
+        crashed = backendAbort(err).message;
+        port.postMessage({
+          type: 'error',
+          id: job.id,
+          name: 'BackendAbortError',
+          message: crashed,
+        });
+        return;
+      }
       const e = err instanceof Error ? err : new Error(String(err));
       port.postMessage({ type: 'error', id: job.id, name: e.name, message: e.message });
     }

@@ -1,5 +1,6 @@
 /**
- * GET /api/genotypes (the published cell library) and GET /api/health.
+ * GET /api/genotypes (the published cell library) and GET /api/health (public, but without the
+ * token of a server that has one it says only `{ok, version}`).
  */
 import { Router } from 'express';
 import { formatGenotype } from '../core/genotype-format.js';
@@ -32,6 +33,11 @@ export function healthRouter(info: HealthInfo, version: string): Router {
   const router = Router();
   const startedAt = Date.now();
   router.get('/', (_req, res) => {
+    if (res.locals.authorized === false) {
+      // A server with a token tells a caller without it only that it is up.
+      res.json({ ok: true, version });
+      return;
+    }
     res.json({
       ok: true,
       version,

@@ -2,6 +2,12 @@
  * /api/runs: list, start, inspect, control and export searches.
  */
 import { Router, type Request } from 'express';
+import {
+  checkSearchMemory,
+  memoryLimitMB,
+  ResourceLimitError,
+} from '../evaluator/memory-estimate.js';
+import { searchConfigSchema } from '../core/search-config.js';
 import { runToCsv } from '../store/run-export.js';
 import { NotFoundError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
@@ -9,21 +15,59 @@ import {
   evaluationsQuerySchema,
   frontQuerySchema,
   parseOrThrow,
+  RequestValidationError,
   runParamsSchema,
 } from './validation.js';
+
+export interface RunsRouterOptions {
+  /** Largest estimated memory (MB) of a real search's evaluations; default memoryLimitMB(). */
+  readonly maxMemoryMB?: number;
+}
+
+/**
+ * What POST /api/runs checks before the engine parses the config: the body is a non-empty JSON
+ * object (an empty one is a mistake, not a request for a default 200-evaluation search), and a
+ * real search's largest network fits the memory limit (400 naming evaluation.channels, layers and
+ * batchSize, with the figures).
+ */
+function checkNewRunBody(body: unknown, maxMemoryMB: number): void {
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  if (!isObject || Object.keys(body).length === 0) {
+    throw new RequestValidationError('search config', [
+      {
+        path: '',
+        message: isObject
+          ? 'the body must be a search config: this one is empty (give at least the evaluator, the objectives or the evaluation)'
+          : 'the body must be a search config (a JSON object)',
+      },
+    ]);
+  }
+  const parsed = searchConfigSchema.safeParse(body);
+  if (!parsed.success) return; // the engine reports the config's problems
+  try {
+    checkSearchMemory(parsed.data, maxMemoryMB);
+  } catch (err) {
+    if (err instanceof ResourceLimitError) {
+      throw new RequestValidationError('search config', err.issues);
+    }
+    throw err;
+  }
+}
 
 function runId(req: Request): string {
   return parseOrThrow(runParamsSchema, req.params, 'run id').id;
 }
 
-export function runsRouter(manager: RunManager): Router {
+export function runsRouter(manager: RunManager, options: RunsRouterOptions = {}): Router {
   const router = Router();
+  const maxMemoryMB = options.maxMemoryMB ?? memoryLimitMB();
 
   router.get('/', async (_req, res) => {
     res.json({ runs: await manager.list() });
   });
 
   router.post('/', async (req, res) => {
+    checkNewRunBody(req.body, maxMemoryMB);
     const run = await manager.start(req.body);
     res.status(201).location(`/api/runs/${run.id}`).json({ run });
   });

@@ -1,12 +1,16 @@
 /**
  * Starts and stops the service: the express app and socket.io on one HTTP server, the run manager
  * and the live hub. Bound to 127.0.0.1 unless told otherwise; any other address needs a token.
+ * Every HTTP request and socket.io handshake passes the Host/Origin rule (access.ts); with a token,
+ * every API request and socket.io connection needs it (auth.ts).
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
+import { memoryLimitMB } from '../evaluator/memory-estimate.js';
+import { AccessPolicy } from './access.js';
 import { createApp } from './app.js';
-import { requiredToken } from './auth.js';
+import { hasBearerToken, isToken, requiredToken } from './auth.js';
 import { LiveHub, type LiveHubOptions } from './live-hub.js';
 import { RunManager, type RunEngine } from './run-manager.js';
 import { createSearchEngine } from './search-engine.js';
@@ -16,8 +20,15 @@ export interface ServeOptions {
   /** 0 picks a free port. */
   readonly port?: number;
   readonly runsDir: string;
-  /** Bearer token for changing endpoints; required when `host` is not a loopback address. */
+  /**
+   * Bearer token guarding the API and the live feed (not the dashboard's files); required when
+   * `host` is not a loopback address.
+   */
   readonly token?: string;
+  /** More names (`name` or `name:port`) the Host and Origin headers may give (access.ts). */
+  readonly allowedHosts?: readonly string[];
+  /** Largest estimated memory (MB) of a real search's evaluations (default memoryLimitMB()). */
+  readonly maxMemoryMB?: number;
   /** Default: the real search engine over `runsDir`. */
   readonly engine?: RunEngine;
   readonly hub?: LiveHubOptions;
@@ -48,11 +59,15 @@ export function serverUrl(host: string, port: number): string {
 export async function startServer(options: ServeOptions): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
   const token = requiredToken(host, options.token);
+  const access = new AccessPolicy(host, options.allowedHosts ?? []);
+  const maxMemoryMB = options.maxMemoryMB ?? memoryLimitMB();
   const engine = options.engine ?? createSearchEngine({ runsDir: options.runsDir });
   const manager = new RunManager(engine, options.pollMs);
   const live: { hub?: LiveHub } = {};
   const app = createApp({
     manager,
+    access,
+    maxMemoryMB,
     ...(token !== undefined ? { token } : {}),
     ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
@@ -65,7 +80,22 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     maxHttpBufferSize: 100_000,
     pingInterval: 10_000,
     pingTimeout: 8_000,
+    // Host and Origin of every handshake (websocket upgrades included: no CORS protects those).
+    allowRequest: (req, callback) => {
+      const problem = access.requestProblem(req.headers.host, req.headers.origin);
+      callback(problem ?? null, problem === undefined);
+    },
   });
+  if (token !== undefined) {
+    io.use((socket, next) => {
+      const { auth, headers } = socket.handshake;
+      if (isToken(auth?.token, token) || hasBearerToken(headers.authorization, token)) {
+        next();
+        return;
+      }
+      next(new Error('unauthorized: this server needs its access token (auth: {token})'));
+    });
+  }
   const liveHub = new LiveHub(io, manager, options.hub);
   live.hub = liveHub;
 
@@ -78,6 +108,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     });
   });
   const address = http.address() as AddressInfo;
+  access.listening(address.port);
   let closing: Promise<void> | undefined;
   return {
     url: serverUrl(host, address.port),

@@ -1,13 +1,16 @@
 /**
  * The real evaluator in a worker thread (see evaluate-worker.ts): an {@link Evaluate} with the same
  * results as `evaluateGenotype` (same code, same backend choice), that leaves the server's event
- * loop free. A worker that dies fails the evaluation in flight (EvaluationFailure: the search goes
- * on) and is replaced for the next one.
+ * loop free. A worker whose backend crashes (a wasm trap or abort), or that errors or exits, fails
+ * the evaluations it had with a BackendAbortError (the environment's failure, not the candidate's:
+ * not an EvaluationFailure, so the run stops instead of failing candidate after candidate), is
+ * terminated, and is never reused: the next evaluation starts a fresh worker.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { InputError } from '../core/errors.js';
+import { BackendAbortError } from '../evaluator/backend-abort.js';
 import {
   EvaluationFailure,
   type EvalProgress,
@@ -22,6 +25,8 @@ type WorkerMessage =
   | { type: 'error'; id: number; name: string; message: string };
 
 interface Pending {
+  /** The worker running it. */
+  readonly worker: Worker;
   resolve(result: EvaluationResult): void;
   reject(err: Error): void;
   onProgress?: (p: EvalProgress) => void;
@@ -44,9 +49,20 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
   let nextId = 0;
   const pending = new Map<number, Pending>();
 
-  const failAll = (reason: string) => {
-    for (const p of pending.values()) p.reject(new EvaluationFailure(reason));
-    pending.clear();
+  /** Rejects the evaluations `w` was running or had queued (all of them when `w` is undefined). */
+  const failAll = (w: Worker | undefined, err: () => Error) => {
+    for (const [id, p] of pending) {
+      if (w !== undefined && p.worker !== w) continue;
+      pending.delete(id);
+      p.reject(err());
+    }
+  };
+
+  /** Never reuses `w` again: the next evaluation starts a fresh worker. */
+  const retire = (w: Worker, err: () => Error) => {
+    if (worker === w) worker = undefined;
+    failAll(w, err);
+    void w.terminate();
   };
 
   const spawn = (): Worker => {
@@ -59,19 +75,34 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
         return;
       }
       pending.delete(m.id);
-      if (pending.size === 0) w.unref();
+      if (![...pending.values()].some((q) => q.worker === w)) w.unref();
       if (m.type === 'done') p.resolve(m.result);
-      else if (m.name === 'EvaluationFailure') p.reject(new EvaluationFailure(m.message));
+      else if (m.name === 'BackendAbortError') {
+        const replaced = `${m.message}; its worker was replaced by a fresh one for the next evaluation`;
+        p.reject(new BackendAbortError(replaced));
+        retire(w, () => new BackendAbortError(replaced));
+      } else if (m.name === 'EvaluationFailure') p.reject(new EvaluationFailure(m.message));
       else if (m.name === 'InputError') p.reject(new InputError(m.message));
       else p.reject(new Error(m.message));
     });
     w.on('error', (err) => {
-      if (worker === w) worker = undefined;
-      failAll(`the evaluation worker failed: ${err.message}`);
+      retire(
+        w,
+        () =>
+          new BackendAbortError(
+            `the evaluation worker failed: ${err.message}; it was replaced by a fresh one for the next evaluation`,
+          ),
+      );
     });
     w.on('exit', (code) => {
       if (worker === w) worker = undefined;
-      if (pending.size > 0) failAll(`the evaluation worker exited with code ${code}`);
+      failAll(
+        w,
+        () =>
+          new BackendAbortError(
+            `the evaluation worker exited with code ${code}; it was replaced by a fresh one for the next evaluation`,
+          ),
+      );
     });
     w.unref();
     return w;
@@ -79,11 +110,11 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
 
   const evaluate: Evaluate = (genotype, config, seed, onProgress, options) =>
     new Promise<EvaluationResult>((resolve, reject) => {
-      worker ??= spawn();
+      const w = (worker ??= spawn());
       const id = nextId++;
-      pending.set(id, { resolve, reject, ...(onProgress ? { onProgress } : {}) });
-      worker.ref(); // keep the process alive while an evaluation is pending
-      worker.postMessage({ id, genotype, config, seed, options } satisfies EvaluateJob);
+      pending.set(id, { worker: w, resolve, reject, ...(onProgress ? { onProgress } : {}) });
+      w.ref(); // keep the process alive while an evaluation is pending
+      w.postMessage({ id, genotype, config, seed, options } satisfies EvaluateJob);
     });
 
   return {
@@ -92,7 +123,7 @@ export function createWorkerEvaluator(script: string): WorkerEvaluator {
       const w = worker;
       worker = undefined;
       if (w) await w.terminate();
-      failAll('the evaluation worker was stopped');
+      failAll(undefined, () => new BackendAbortError('the evaluation worker was stopped'));
     },
   };
 }
