@@ -116,7 +116,7 @@ export interface EvaluateOptions extends Record<string, unknown> {
 /** The evaluation config the options describe (validated with the shared zod schema). */
 export function configFromOptions(o: EvaluateOptions): EvalConfig {
   const fields = configOptions.values(o);
-  const dataset = fields.dataset ?? 'mnist';
+  const { dataset } = configOptions.parse(o);
   const names = splitList(o.attack).map((a) => {
     const r = attackSpecSchema.shape.name.safeParse(a);
     if (!r.success) throw new InputError(`--attack: '${a}': ${formatIssues(r.error)}`);
@@ -170,7 +170,7 @@ export function membersFromOptions(o: EvaluateOptions, seed: number): Architectu
     return names.map((n) => memberSpec(n, width));
   }
   const rng = Rng.fromSeed(`ensemble-random:${seed}`);
-  return Array.from({ length: k ?? 1 }, () => ({ genotype: sampleGenotype(rng, { nodes: 4 }) }));
+  return Array.from({ length: k ?? 1 }, () => ({ genotype: sampleGenotype(rng) }));
 }
 
 function describeMember(m: ArchitectureSpec): Record<string, unknown> {
