@@ -14,6 +14,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { create as createTar, Header as TarHeader, list as listTar } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
 import { parseCifarBatch, readCifarBatch } from '../src/evaluator/datasets/cifar-reader.js';
@@ -302,29 +303,90 @@ describe('download (local http server on 127.0.0.1)', () => {
 });
 
 describe('tar.gz extraction (the CIFAR-10 archive format)', () => {
-  it('extracts the wanted members, flattened, and nothing else', async () => {
-    const src = join(scratch, 'tar-src', 'cifar-10-batches-bin');
-    mkdirSync(src, { recursive: true });
-    const big = Buffer.alloc(3073 * 3 + 17, 7);
-    writeFileSync(join(src, 'data_batch_1.bin'), big);
-    writeFileSync(join(src, 'readme.html'), 'hello');
-    writeFileSync(join(src, 'test_batch.bin'), Buffer.alloc(0));
-    const archive = join(scratch, 'a.tar.gz');
-    execFileSync('tar', ['czf', archive, '-C', join(scratch, 'tar-src'), 'cifar-10-batches-bin']);
-    const out = join(scratch, 'tar-out');
-    const names = await extractTarGz(archive, out, (n) => n.endsWith('.bin'));
-    expect(names.sort()).toEqual(['data_batch_1.bin', 'test_batch.bin']);
-    expect(readFileSync(join(out, 'data_batch_1.bin')).equals(big)).toBe(true);
-    expect(readdirSync(out).sort()).toEqual(['data_batch_1.bin', 'test_batch.bin']);
+  const src = join(scratch, 'tar-src');
+  const archive = join(scratch, 'a.tar.gz');
+  const big = Buffer.alloc(3073 * 3 + 17, 7);
+  /** A folder name past ustar's 100-character name field: node-tar writes a pax header for it. */
+  const longDir = `cifar-10-batches-bin/${'deep-folder-name-'.repeat(8)}`;
+
+  beforeAll(async () => {
+    const batches = join(src, 'cifar-10-batches-bin');
+    mkdirSync(join(src, longDir), { recursive: true });
+    writeFileSync(join(batches, 'data_batch_1.bin'), big);
+    writeFileSync(join(batches, 'readme.html'), 'hello');
+    writeFileSync(join(batches, 'test_batch.bin'), Buffer.alloc(0));
+    writeFileSync(join(src, longDir, 'data_batch_2.bin'), Buffer.from('long name member'));
+    await createTar({ gzip: true, file: archive, cwd: src, portable: true }, [
+      'cifar-10-batches-bin',
+    ]);
   });
 
-  it('a truncated archive is an InputError and leaves no partial member', async () => {
-    const archive = join(scratch, 'a.tar.gz');
+  it('extracts the wanted members, flattened, and nothing else (pax long names included)', async () => {
+    const listed: string[] = [];
+    await listTar({ file: archive, onReadEntry: (e) => void listed.push(e.path) });
+    expect(listed.some((p) => p.length > 100 && p.endsWith('data_batch_2.bin'))).toBe(true);
+    const out = join(scratch, 'tar-out');
+    const names = await extractTarGz(archive, out, (n) => n.endsWith('.bin'));
+    expect(names.sort()).toEqual(['data_batch_1.bin', 'data_batch_2.bin', 'test_batch.bin']);
+    expect(readFileSync(join(out, 'data_batch_1.bin')).equals(big)).toBe(true);
+    expect(readFileSync(join(out, 'data_batch_2.bin'), 'utf8')).toBe('long name member');
+    expect(readFileSync(join(out, 'test_batch.bin')).length).toBe(0);
+    expect(readdirSync(out).sort()).toEqual([
+      'data_batch_1.bin',
+      'data_batch_2.bin',
+      'test_batch.bin',
+    ]);
+  });
+
+  it('reads GNU long-name members (as GNU tar writes them)', async () => {
+    const gnu = join(scratch, 'gnu.tar.gz');
+    execFileSync('tar', ['--format=gnu', '-czf', gnu, '-C', src, 'cifar-10-batches-bin']);
+    const out = join(scratch, 'tar-gnu');
+    const names = await extractTarGz(gnu, out, (n) => n === 'data_batch_2.bin');
+    expect(names).toEqual(['data_batch_2.bin']);
+    expect(readFileSync(join(out, 'data_batch_2.bin'), 'utf8')).toBe('long name member');
+  });
+
+  it('never writes outside the folder: members named with .. or an absolute path are skipped', async () => {
+    const payload = Buffer.from('escaped');
+    const member = (path: string) => {
+      const header = new TarHeader({ path, type: 'File', size: payload.length, mode: 0o644 });
+      header.encode();
+      return [header.block!, payload, Buffer.alloc(512 - payload.length)];
+    };
+    const evil = join(scratch, 'evil.tar.gz');
+    writeFileSync(
+      evil,
+      gzipSync(
+        Buffer.concat([
+          ...member('../escaped.bin'),
+          ...member('/tmp/absolute.bin'),
+          ...member('ok/inside.bin'),
+          Buffer.alloc(1024),
+        ]),
+      ),
+    );
+    const out = join(scratch, 'tar-evil', 'out');
+    const names = await extractTarGz(evil, out, () => true);
+    expect(names).toEqual(['inside.bin']);
+    expect(readdirSync(out)).toEqual(['inside.bin']);
+    expect(readdirSync(join(scratch, 'tar-evil'))).toEqual(['out']);
+  });
+
+  it('a truncated or foreign archive is an InputError naming it and leaves nothing behind', async () => {
     const cut = join(scratch, 'cut.tar.gz');
     const bytes = readFileSync(archive);
     writeFileSync(cut, bytes.subarray(0, Math.floor(bytes.length / 2)));
     const out = join(scratch, 'tar-cut');
-    await expect(extractTarGz(cut, out, () => true)).rejects.toBeInstanceOf(InputError);
-    expect(readdirSync(out).filter((n) => n.endsWith('.part'))).toEqual([]);
+    await expect(extractTarGz(cut, out, () => true)).rejects.toThrow(
+      new InputError(`${cut}: cannot unpack (zlib: unexpected end of file)`),
+    );
+    expect(readdirSync(out)).toEqual([]);
+    const junk = join(scratch, 'junk.tar.gz');
+    writeFileSync(junk, 'not an archive');
+    await expect(extractTarGz(junk, out, () => true)).rejects.toThrow(
+      /junk\.tar\.gz: cannot unpack \(TAR_BAD_ARCHIVE: Unrecognized archive format\)/,
+    );
+    expect(readdirSync(out)).toEqual([]);
   });
 });

@@ -84,7 +84,9 @@ describe('robust-nas search / runs / export', () => {
     );
     const bad = runCommand(['export', 'cli1', '--format', 'xml', '--runs-dir', runs]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--format: expected csv or json/);
+    expect(bad.stderr).toMatch(
+      /option '--format <format>' argument 'xml' is invalid\. Allowed choices are csv, json/,
+    );
   });
 
   it('search --config reads a JSON file and reports invalid fields by name (exit 2)', () => {

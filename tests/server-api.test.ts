@@ -742,7 +742,7 @@ describe('robust-nas serve', () => {
   it('refuses a bad port and a non-loopback host without a token (exit 2, one line)', () => {
     const badPort = runCommand(['serve', '--port', 'http']);
     expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('--port must be an integer');
+    expect(badPort.stderr).toContain("option '--port <port>' argument 'http' is invalid");
     const open = runCommand(['serve', '--host', '0.0.0.0', '--port', '0'], {
       ROBUST_NAS_TOKEN: '',
     });

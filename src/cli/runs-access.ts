@@ -1,0 +1,86 @@
+/**
+ * How the run commands reach runs: the runs folder they name, the storage that reads it, the one
+ * place a SearchRun is constructed, and storage errors turned into input errors (one line, exit 2).
+ */
+import { Option } from 'commander';
+import { InputError } from '../core/errors.js';
+import type { Evaluate } from '../core/evaluation.js';
+import type { SearchConfig } from '../core/search-config.js';
+import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
+import type { SearchRunOptions } from '../runner/search-run.js';
+import {
+  RunCorruptError,
+  RunFormatVersionError,
+  RunLockedError,
+  RunNotFoundError,
+} from '../store/errors.js';
+import { RunStore } from '../store/run-store.js';
+
+const DEFAULT_RUNS_DIR = 'runs';
+
+/** `--runs-dir <dir>`, shared by every command that reads or writes runs. */
+export function runsDirOption(): Option {
+  return new Option(
+    '--runs-dir <dir>',
+    'where runs are saved (default: $ROBUST_NAS_RUNS or ./runs)',
+  );
+}
+
+/** `--max-memory-mb <mb>`: the limit of the estimated memory of the largest network a run builds. */
+export function maxMemoryOption(): Option {
+  return new Option(
+    '--max-memory-mb <mb>',
+    `refuse a real search whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
+  );
+}
+
+export function runsDirOf(opts: { runsDir?: string }): string {
+  return opts.runsDir ?? process.env.ROBUST_NAS_RUNS ?? DEFAULT_RUNS_DIR;
+}
+
+/** The runs in `runsDir`, read-only. */
+export function runStore(runsDir: string): RunStore {
+  return new RunStore(runsDir);
+}
+
+/** How a SearchRun reaches its runs and its evaluator: the one place the CLI builds these options. */
+export function searchRunOptions(
+  runsDir: string,
+  evaluate: Evaluate | undefined,
+  runId?: string,
+): SearchRunOptions {
+  return {
+    runsDir,
+    ...(evaluate ? { evaluate } : {}),
+    ...(runId !== undefined ? { runId } : {}),
+  };
+}
+
+/** The real evaluator for a run that trains networks (it reports its backend on stderr). */
+export async function evaluatorFor(config: SearchConfig): Promise<Evaluate | undefined> {
+  return config.evaluator === 'real'
+    ? loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`))
+    : undefined;
+}
+
+/** Storage errors are problems with what the user pointed at: one line, exit code 2. */
+function asInputError(err: unknown): unknown {
+  if (
+    err instanceof RunNotFoundError ||
+    err instanceof RunCorruptError ||
+    err instanceof RunFormatVersionError ||
+    err instanceof RunLockedError
+  ) {
+    return new InputError(err.message);
+  }
+  return err;
+}
+
+export async function withInputErrors<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw asInputError(err);
+  }
+}
