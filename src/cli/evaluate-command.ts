@@ -11,6 +11,7 @@ import {
   type BaselineArch,
 } from '../evaluator/architecture.js';
 import { describeBackend, initBackend, parseBackendName } from '../evaluator/backend.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { ENSEMBLE_COMBINES, type EnsembleCombine } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
@@ -243,7 +244,10 @@ export function registerEvaluateCommand(program: Command): void {
       'logits',
     )
     .option('--dataset <name>', `data set (${DATASETS.join(', ')})`, 'mnist')
-    .option('--data-dir <dir>', 'folder with mnist/, fashion-mnist/, cifar-10/ (searched first)')
+    .option(
+      '--data-dir <dir>',
+      "folder with mnist/, fashion-mnist/, cifar-10/, or the data set's own folder (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST)",
+    )
     .option('--channels <n>', 'initial channels', '8')
     .option('--layers <n>', 'cells', '5')
     .option('--epochs <n>', 'training epochs (may be fractional)', '1')
@@ -284,6 +288,9 @@ export function registerEvaluateCommand(program: Command): void {
       const seed = integer('seed', o.seed);
       if (seed < 0) throw new InputError('--seed: expected a non-negative integer');
       const config = configFromOptions(o);
+      // A named data folder (--data-dir, else ROBUST_NAS_DATA) must hold the data set: checked now,
+      // before the backend loads, so a typo fails at once instead of training on other data.
+      resolveNamedDataDir(config.dataset, config.dataDir, { label: '--data-dir' });
       const members = membersFromOptions(o, seed);
       const combine = oneOf<EnsembleCombine>(
         'ensemble-combine',

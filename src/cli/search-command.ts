@@ -26,6 +26,7 @@ import {
 import { RunStore, type RunData } from '../store/run-store.js';
 import { runToCsv } from '../store/run-export.js';
 import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
 
@@ -144,7 +145,21 @@ export async function buildSearchConfig(opts: SearchOptions): Promise<SearchConf
     const probe = parseSearchConfig({ ...merged, objectives: undefined }, source);
     merged.objectives = parseObjectiveList(opts.objectives, probe.evaluation.dataset);
   }
-  return parseSearchConfig(merged, source);
+  const config = parseSearchConfig(merged, source);
+  checkNamedDataFolder(config, source);
+  return config;
+}
+
+/**
+ * A data folder the config names (evaluation.dataDir) must hold its data set, and so must
+ * ROBUST_NAS_DATA for a run that trains networks: an InputError (exit 2) before the run starts,
+ * never a search on other data.
+ */
+function checkNamedDataFolder(config: SearchConfig, source: string): void {
+  if (config.evaluator !== 'real' && config.evaluation.dataDir === undefined) return;
+  resolveNamedDataDir(config.evaluation.dataset, config.evaluation.dataDir, {
+    label: `${source}: evaluation.dataDir`,
+  });
 }
 
 /** Progress display fed by events only. */
@@ -316,6 +331,7 @@ export function registerSearchCommands(program: Command): void {
         process.stdout.write(`run ${runId} is already completed\n`);
         return;
       }
+      checkNamedDataFolder(data.config, `run ${runId}`);
       const evaluate = await evaluatorFor(data.config);
       const run = await withInputErrors(() =>
         SearchRun.open(runId, { runsDir, ...(evaluate ? { evaluate } : {}) }),

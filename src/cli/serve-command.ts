@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { InputError } from '../errors.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { startDemo } from '../server/demo.js';
 import { startServer } from '../server/server.js';
 
@@ -35,6 +36,9 @@ export function registerServeCommand(program: Command): void {
     .option('--demo', 'also start a small demo search on the bundled MNIST data')
     .action(async (flags: ServeFlags) => {
       const port = parsePort(flags.port);
+      // The demo trains on MNIST: a ROBUST_NAS_DATA without it is an error now, not at its first
+      // evaluation.
+      if (flags.demo) resolveNamedDataDir('mnist');
       const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
       const server = await startServer({
         host: flags.host,

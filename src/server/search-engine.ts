@@ -3,6 +3,8 @@
  * asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
  * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
  */
+import { InputError } from '../errors.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import type { Evaluate } from '../search/evaluation.js';
 import { searchConfigSchema, type SearchConfig } from '../search/search-config.js';
 import { SearchRun } from '../search/search-run.js';
@@ -59,6 +61,17 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
             message: 'the data folder cannot be chosen through the API (the server uses its own)',
           },
         ]);
+      }
+      if (config.evaluator === 'real') {
+        // The server's own data folder (ROBUST_NAS_DATA), when it names one, must hold the data set.
+        try {
+          resolveNamedDataDir(config.evaluation.dataset);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          throw new RequestValidationError('search config', [
+            { path: 'evaluation.dataset', message: `the server's ${err.message}` },
+          ]);
+        }
       }
       return config;
     },
