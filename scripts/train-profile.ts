@@ -16,7 +16,7 @@ import { inputGradient } from '../src/evaluator/input-gradient.js';
 import { BN_TRAIN_KERNEL } from '../src/evaluator/wasm-kernels/batch-norm-op.js';
 import { Sgd } from '../src/evaluator/sgd.js';
 import { trainStep } from '../src/evaluator/train-step.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { arg, kernelTimes } from './profile-helpers.js';
 
 const batch = Number(arg('batch', '64'));

@@ -7,7 +7,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
-import { InputError } from './errors.js';
+import { InputError } from './core/errors.js';
 import { registerGenotypeCommands } from './cli/genotype-command.js';
 import { registerInfoCommand } from './cli/info-command.js';
 import { registerBenchCommand } from './cli/bench-command.js';

@@ -5,8 +5,8 @@ import { ATTACK_REGISTRY, getAttack } from '../src/evaluator/attacks/index.js';
 import { loadDataset } from '../src/evaluator/datasets/load.js';
 import { sliceBatch, type Batch } from '../src/evaluator/datasets/tensors.js';
 import { accuracyEstimate, countCorrect, robustnessCurve } from '../src/evaluator/metrics.js';
-import { ATTACKS, attackSpecSchema, type AttackName } from '../src/search/evaluation.js';
-import { Rng } from '../src/search/rng.js';
+import { ATTACKS, attackSpecSchema, type AttackName } from '../src/core/evaluation.js';
+import { Rng } from '../src/core/rng.js';
 import { createTinyModel, type TinyModel } from './helpers/tiny-model.js';
 
 let model: TinyModel;

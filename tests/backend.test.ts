@@ -12,7 +12,7 @@ import {
   initBackend,
   parseBackendName,
 } from '../src/evaluator/backend.js';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../src/core/errors.js';
 import { WASM_TRAINING_KERNELS } from '../src/evaluator/wasm-kernels/index.js';
 
 function installed(pkg: string): boolean {

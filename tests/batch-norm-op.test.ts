@@ -14,7 +14,7 @@ import {
   hasFusedBatchNorm,
   plainBatchNormTraining,
 } from '../src/evaluator/wasm-kernels/batch-norm-op.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 interface Case {
   readonly shape: [number, number, number, number];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { complexityOf } from '../src/evaluator/complexity.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { runCommand } from './helpers/cli.js';
 
 /*

@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxesOverlap, layoutCell } from '../dashboard/src/cell-layout.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { CHROMIUM_ARGS, testChromium } from './helpers/chromium.js';
 

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../src/core/errors.js';
 import { parseCifarBatch, readCifarBatch } from '../src/evaluator/datasets/cifar-reader.js';
 import { downloadFile, md5File } from '../src/evaluator/datasets/download.js';
 import { readIdxFile } from '../src/evaluator/datasets/idx-reader.js';

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
+import { InputError } from '../src/core/errors.js';
 import { initBackend } from '../src/evaluator/backend.js';
 import { complexityOf } from '../src/evaluator/complexity.js';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -18,8 +18,8 @@ import {
   type EvalConfigInput,
   type EvalProgress,
   type Scores,
-} from '../src/search/evaluation.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+} from '../src/core/evaluation.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { runCommand } from './helpers/cli.js';
 import { FIXTURE_DATA } from './helpers/datasets.js';
 

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { genotypeHash } from '../src/search/canonical.js';
-import { parseGenotype } from '../src/search/genotype-parse.js';
-import { genotypeProblems } from '../src/search/genotype-validate.js';
-import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { genotypeHash } from '../src/core/canonical.js';
+import { parseGenotype } from '../src/core/genotype-parse.js';
+import { genotypeProblems } from '../src/core/genotype-validate.js';
+import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { runCommand } from './helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robust-nas-genotype-cli-'));

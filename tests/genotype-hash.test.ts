@@ -1,10 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalGenotype, genotypeHash } from '../src/search/canonical.js';
-import { OPERATIONS, type Edge, type Genotype, type OpName } from '../src/search/genotype.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
-import { Rng } from '../src/search/rng.js';
-import { sampleGenotype } from '../src/search/sampling.js';
+import { canonicalGenotype, genotypeHash } from '../src/core/canonical.js';
+import { OPERATIONS, type Edge, type Genotype, type OpName } from '../src/core/genotype.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
+import { Rng } from '../src/core/rng.js';
+import { sampleGenotype } from '../src/core/sampling.js';
 
 const sampled = fc
   .tuple(fc.integer(), fc.integer({ min: 1, max: 6 }))

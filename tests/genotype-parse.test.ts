@@ -1,11 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { OPERATIONS, type Edge, type Genotype, type OpName } from '../src/search/genotype.js';
-import { formatGenotype } from '../src/search/genotype-format.js';
-import { parseGenotype } from '../src/search/genotype-parse.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
-import { Rng } from '../src/search/rng.js';
+import { InputError } from '../src/core/errors.js';
+import { OPERATIONS, type Edge, type Genotype, type OpName } from '../src/core/genotype.js';
+import { formatGenotype } from '../src/core/genotype-format.js';
+import { parseGenotype } from '../src/core/genotype-parse.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
+import { Rng } from '../src/core/rng.js';
 
 /** Any valid genotype: 1-6 nodes per cell, any op (even 'none'), any earlier input, any non-empty concat. */
 function cellArb(nodes: number): fc.Arbitrary<{ edges: Edge[]; concat: number[] }> {

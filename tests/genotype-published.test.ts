@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { genotypeHash } from '../src/search/canonical.js';
-import { genotypeProblems } from '../src/search/genotype-validate.js';
-import { parseGenotype } from '../src/search/genotype-parse.js';
-import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { InputError } from '../src/core/errors.js';
+import { genotypeHash } from '../src/core/canonical.js';
+import { genotypeProblems } from '../src/core/genotype-validate.js';
+import { parseGenotype } from '../src/core/genotype-parse.js';
+import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 const NAMES = [
   'DARTS_V1',

@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { formatGenotype } from '../src/search/genotype-format.js';
-import { resolveGenotype } from '../src/search/genotype-resolve.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { InputError } from '../src/core/errors.js';
+import { formatGenotype } from '../src/core/genotype-format.js';
+import { resolveGenotype } from '../src/cli/genotype-resolve.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'robust-nas-genotype-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

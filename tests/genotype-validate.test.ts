@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { genotypeProblems, validateGenotype } from '../src/search/genotype-validate.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { InputError } from '../src/core/errors.js';
+import { genotypeProblems, validateGenotype } from '../src/core/genotype-validate.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 const darts = getPublishedGenotype('DARTS_V2');
 

@@ -12,7 +12,7 @@ import { initBackend } from '../src/evaluator/backend.js';
 import { inputGradient } from '../src/evaluator/input-gradient.js';
 import { leanGradientsInstalled, withTfjsGradients } from '../src/evaluator/lean-gradients.js';
 import { crossEntropy } from '../src/evaluator/softmax-cross-entropy.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 function tinyDarts() {
   return buildModel(

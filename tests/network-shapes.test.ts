@@ -12,8 +12,8 @@ import { FactorizedReduce } from '../src/evaluator/layers/factorized-reduce.js';
 import { conv2dWithBias } from '../src/evaluator/layers/fused-conv2d.js';
 import { reluConvBn } from '../src/evaluator/layers/relu-conv-bn.js';
 import { OPS } from '../src/evaluator/operations.js';
-import { OPERATIONS } from '../src/search/genotype.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { OPERATIONS } from '../src/core/genotype.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 const ctx: ForwardContext = {
   training: true,
@@ -283,7 +283,7 @@ describe('networks', () => {
   });
 
   it('every published genotype builds at C=4 and 6 cells', async () => {
-    const { PUBLISHED_GENOTYPE_NAMES } = await import('../src/search/published-genotypes.js');
+    const { PUBLISHED_GENOTYPE_NAMES } = await import('../src/core/published-genotypes.js');
     for (const name of PUBLISHED_GENOTYPE_NAMES) {
       const model = buildModel(
         { genotype: getPublishedGenotype(name) },

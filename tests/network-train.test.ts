@@ -19,8 +19,8 @@ import { Sgd } from '../src/evaluator/sgd.js';
 import { SGD_UPDATE_KERNEL } from '../src/evaluator/wasm-kernels/sgd-update.js';
 import { trainStep } from '../src/evaluator/train-step.js';
 import { loadWeights, saveWeights } from '../src/evaluator/weights.js';
-import { InputError } from '../src/errors.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { InputError } from '../src/core/errors.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 const SHAPE: [number, number, number] = [12, 12, 3];
 const dir = mkdtempSync(join(tmpdir(), 'robust-nas-weights-'));

@@ -2,11 +2,11 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EvolutionEngine } from '../src/search/algorithm.js';
 import { crowdingDistance } from '../src/search/nsga2/crowding-distance.js';
-import { hypervolume } from '../src/search/nsga2/hypervolume.js';
-import { nonDominatedSort } from '../src/search/nsga2/non-dominated-sort.js';
+import { hypervolume } from '../src/core/hypervolume.js';
+import { nonDominatedSort } from '../src/core/non-dominated-sort.js';
 import { rankAndCrowdingSurvival } from '../src/search/nsga2/survival.js';
 import { binaryTournament } from '../src/search/nsga2/tournament.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 const acc = [0.9, 0.85, 0.8, 0.88, 0.7];
 const rob = [0.3, 0.45, 0.5, 0.28, 0.2];

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/core/rng.js';
 import { RunStore } from '../src/store/run-store.js';
 import { CLI_PATH, runCommand } from './helpers/cli.js';
 import { comparableRun } from './helpers/run-compare.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 describe('Rng', () => {
   it('gives the same sequence for the same seed', () => {

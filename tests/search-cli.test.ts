@@ -2,7 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SearchRun } from '../src/search/search-run.js';
+import { SearchRun } from '../src/runner/search-run.js';
 import { RunStore } from '../src/store/run-store.js';
 import { runCommand } from './helpers/cli.js';
 import { FIXTURE_DATA } from './helpers/datasets.js';

@@ -9,8 +9,8 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { SearchRun } from '../src/search/search-run.js';
+import { InputError } from '../src/core/errors.js';
+import { SearchRun } from '../src/runner/search-run.js';
 import {
   RunCorruptError,
   RunFormatVersionError,

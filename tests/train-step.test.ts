@@ -4,7 +4,7 @@ import { buildModel } from '../src/evaluator/architecture.js';
 import { initBackend } from '../src/evaluator/backend.js';
 import { Sgd } from '../src/evaluator/sgd.js';
 import { trainStep } from '../src/evaluator/train-step.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 
 beforeAll(async () => {
   await initBackend('cpu');

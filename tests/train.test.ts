@@ -16,9 +16,9 @@ import {
   trainModel,
 } from '../src/evaluator/train.js';
 import { getAttack } from '../src/evaluator/attacks/index.js';
-import { attackSpecSchema, EvaluationFailure, evalConfigSchema } from '../src/search/evaluation.js';
-import { getPublishedGenotype } from '../src/search/published-genotypes.js';
-import { Rng } from '../src/search/rng.js';
+import { attackSpecSchema, EvaluationFailure, evalConfigSchema } from '../src/core/evaluation.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
+import { Rng } from '../src/core/rng.js';
 import { createTinyModel } from './helpers/tiny-model.js';
 
 beforeAll(async () => {

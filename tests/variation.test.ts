@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { InputError } from '../src/errors.js';
-import { genotypeHash } from '../src/search/canonical.js';
+import { InputError } from '../src/core/errors.js';
+import { genotypeHash } from '../src/core/canonical.js';
 import { crossoverGenotypes } from '../src/search/crossover.js';
-import { OPERATIONS, type Edge, type Genotype } from '../src/search/genotype.js';
-import { genotypeProblems } from '../src/search/genotype-validate.js';
+import { OPERATIONS, type Edge, type Genotype } from '../src/core/genotype.js';
+import { genotypeProblems } from '../src/core/genotype-validate.js';
 import { mutateGenotype } from '../src/search/mutation.js';
-import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/search/published-genotypes.js';
-import { Rng } from '../src/search/rng.js';
-import { SAMPLING_OPS, sampleGenotype } from '../src/search/sampling.js';
+import { PUBLISHED_GENOTYPES, getPublishedGenotype } from '../src/core/published-genotypes.js';
+import { Rng } from '../src/core/rng.js';
+import { SAMPLING_OPS, sampleGenotype } from '../src/core/sampling.js';
 
 const seedArb = fc.integer();
 const nodesArb = fc.integer({ min: 1, max: 7 });

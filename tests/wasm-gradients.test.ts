@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { initBackend } from '../src/evaluator/backend.js';
 import { WASM_TRAINING_KERNELS } from '../src/evaluator/wasm-kernels/index.js';
-import { Rng } from '../src/search/rng.js';
+import { Rng } from '../src/core/rng.js';
 
 type Pad = 'same' | 'valid' | number;
 

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { minimize } from '../src/search/algorithm.js';
-import { hypervolume } from '../src/search/nsga2/hypervolume.js';
-import { nonDominatedSort } from '../src/search/nsga2/non-dominated-sort.js';
-import { realOperators } from '../src/search/problems/real-operators.js';
-import { zdt1, zdt2, zdt3, type RealProblem } from '../src/search/problems/zdt.js';
-import { Rng } from '../src/search/rng.js';
+import { hypervolume } from '../src/core/hypervolume.js';
+import { nonDominatedSort } from '../src/core/non-dominated-sort.js';
+import { realOperators } from './helpers/real-operators.js';
+import { zdt1, zdt2, zdt3, type RealProblem } from './helpers/zdt.js';
+import { Rng } from '../src/core/rng.js';
 
 /** pymoo's NSGA-II (population 100, 25 000 evaluations) at reference point (1.1, 1.1). */
 const PYMOO: [RealProblem, number][] = [

@@ -1,6 +1,6 @@
 /** The selected candidate: its scores, its normal and reduction cells as DAGs, and its genotype. */
-import { formatGenotype } from '../../src/search/genotype-format.js';
-import type { EvaluationRecord } from '../../src/search/events.js';
+import { formatGenotype } from '../../src/core/genotype-format.js';
+import type { EvaluationRecord } from '../../src/core/events.js';
 import { drawCell } from './cell-diagram.js';
 import { clear, html } from './dom.js';
 import { compact, score } from './format.js';

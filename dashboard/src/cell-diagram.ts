@@ -4,7 +4,7 @@
  * and the output c_{k} fed by the concatenated nodes. The geometry comes from cell-layout.ts; labels
  * sit on their own arrow with a white halo so that arrows passing behind them do not hide them.
  */
-import type { Edge } from '../../src/search/genotype.js';
+import type { Edge } from '../../src/core/genotype.js';
 import { layoutCell } from './cell-layout.js';
 import { svg } from './dom.js';
 

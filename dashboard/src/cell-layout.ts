@@ -5,7 +5,7 @@
  * same two nodes spread apart; and every op label placed on its own arrow where it meets no node and
  * no other label (greedy search along the arrow, then a second pass).
  */
-import type { Edge } from '../../src/search/genotype.js';
+import type { Edge } from '../../src/core/genotype.js';
 
 export const NODE_W = 64;
 export const NODE_H = 32;

@@ -1,5 +1,5 @@
 /** The current Pareto front as a table, sortable by any column; a click selects the candidate. */
-import type { EvaluationRecord } from '../../src/search/events.js';
+import type { EvaluationRecord } from '../../src/core/events.js';
 import { clear, html } from './dom.js';
 import { compact, score } from './format.js';
 

@@ -2,7 +2,7 @@
  * The dashboard: runs list and start form on the left; the shown run's live scatter, front,
  * hypervolume, progress and the selected candidate on the right.
  */
-import type { EvaluationRecord } from '../../src/search/events.js';
+import type { EvaluationRecord } from '../../src/core/events.js';
 import type { RunOverview } from '../../src/server/run-state.js';
 import { ApiError, controlRun, listRuns, setToken } from './api.js';
 import { CandidatePanel } from './candidate-panel.js';

@@ -3,8 +3,8 @@
  * batches. Pure functions of plain data, so the same code can be checked in tests: a client that
  * joins late or reconnects must reach the same state as one that watched from the start.
  */
-import { nonDominatedSort } from '../../src/search/nsga2/non-dominated-sort.js';
-import type { EvaluationRecord, SearchEvent } from '../../src/search/events.js';
+import { nonDominatedSort } from '../../src/core/non-dominated-sort.js';
+import type { EvaluationRecord, SearchEvent } from '../../src/core/events.js';
 import type { EventBatch } from '../../src/server/live-hub.js';
 import type { RunSnapshot } from '../../src/server/run-state.js';
 

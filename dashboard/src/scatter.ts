@@ -2,7 +2,7 @@
  * Clean against adversarial score of every evaluated candidate, coloured by generation, with the
  * current Pareto front drawn as a step line (the boundary of the region it dominates).
  */
-import type { EvaluationRecord } from '../../src/search/events.js';
+import type { EvaluationRecord } from '../../src/core/events.js';
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
 import { clear, svg } from './dom.js';
 import { attackLabel, score, sequentialColor } from './format.js';

@@ -1,8 +1,8 @@
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { describeBackend, parseBackendName } from '../evaluator/backend.js';
 import { runThroughputBench, type WorkloadName } from '../evaluator/throughput-bench.js';
-import { runSearchOverheadBench } from '../search/search-overhead-bench.js';
+import { runSearchOverheadBench } from './search-overhead-bench.js';
 
 interface BenchOptions {
   json?: boolean;

@@ -4,7 +4,7 @@
  * exactly one JSON object on stdout; the backend and progress bars (on a terminal) go to stderr.
  */
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import {
   BASELINE_ARCHS,
   type ArchitectureSpec,
@@ -24,11 +24,11 @@ import {
   type DatasetName,
   type EvalConfig,
   type EvalProgress,
-} from '../search/evaluation.js';
-import { formatGenotype } from '../search/genotype-format.js';
-import { resolveGenotype } from '../search/genotype-resolve.js';
-import { Rng } from '../search/rng.js';
-import { sampleGenotype } from '../search/sampling.js';
+} from '../core/evaluation.js';
+import { formatGenotype } from '../core/genotype-format.js';
+import { resolveGenotype } from './genotype-resolve.js';
+import { Rng } from '../core/rng.js';
+import { sampleGenotype } from '../core/sampling.js';
 
 interface EvaluateOptions {
   saveWeights?: string;

@@ -3,17 +3,13 @@
  * random genotypes from the DARTS space, and mutate a genotype.
  */
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import {
-  formatGenotype,
-  GENOTYPE_FORMATS,
-  type GenotypeFormat,
-} from '../search/genotype-format.js';
-import { resolveGenotype } from '../search/genotype-resolve.js';
+import { formatGenotype, GENOTYPE_FORMATS, type GenotypeFormat } from '../core/genotype-format.js';
+import { resolveGenotype } from './genotype-resolve.js';
 import { mutateGenotype } from '../search/mutation.js';
-import { nodeCount } from '../search/genotype.js';
-import { PUBLISHED_GENOTYPES, PUBLISHED_GENOTYPE_NAMES } from '../search/published-genotypes.js';
-import { Rng } from '../search/rng.js';
-import { MAX_NODES, sampleGenotype } from '../search/sampling.js';
+import { nodeCount } from '../core/genotype.js';
+import { PUBLISHED_GENOTYPES, PUBLISHED_GENOTYPE_NAMES } from '../core/published-genotypes.js';
+import { Rng } from '../core/rng.js';
+import { MAX_NODES, sampleGenotype } from '../core/sampling.js';
 
 const MAX_COUNT = 100_000;
 

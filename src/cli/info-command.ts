@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
-import { resolveGenotype } from '../search/genotype-resolve.js';
+import { InputError } from '../core/errors.js';
+import { resolveGenotype } from './genotype-resolve.js';
 import {
   type ArchitectureSpec,
   BASELINE_ARCHS,

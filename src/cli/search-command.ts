@@ -6,17 +6,13 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import cliProgress from 'cli-progress';
-import { InputError } from '../errors.js';
-import type { Evaluate } from '../search/evaluation.js';
-import type { SearchEvent } from '../search/events.js';
-import { formatGenotype } from '../search/genotype-format.js';
-import { objectiveLabel, parseObjectiveList } from '../search/objectives.js';
-import {
-  parseSearchConfig,
-  plannedEvaluations,
-  type SearchConfig,
-} from '../search/search-config.js';
-import { SearchRun } from '../search/search-run.js';
+import { InputError } from '../core/errors.js';
+import type { Evaluate } from '../core/evaluation.js';
+import type { SearchEvent } from '../core/events.js';
+import { formatGenotype } from '../core/genotype-format.js';
+import { objectiveLabel, parseObjectiveList } from '../core/objectives.js';
+import { parseSearchConfig, plannedEvaluations, type SearchConfig } from '../core/search-config.js';
+import { SearchRun } from '../runner/search-run.js';
 import {
   RunCorruptError,
   RunFormatVersionError,

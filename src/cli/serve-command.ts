@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { startDemo } from '../server/demo.js';
 import { startServer } from '../server/server.js';

@@ -4,9 +4,9 @@
  * InputError naming the problem.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import type { Genotype } from '../search/genotype.js';
-import { validateGenotype } from '../search/genotype-validate.js';
+import { InputError } from '../core/errors.js';
+import type { Genotype } from '../core/genotype.js';
+import { validateGenotype } from '../core/genotype-validate.js';
 import { DenseNet121 } from './baselines/densenet.js';
 import { ResNet18 } from './baselines/resnet.js';
 import { Vgg16 } from './baselines/vgg.js';

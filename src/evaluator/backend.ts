@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 // tfjs-core's Node entry registers no gradients: make sure they are before anything trains.
 import './gradients.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';

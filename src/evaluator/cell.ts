@@ -4,7 +4,7 @@
  * In a reduction cell the ops reading the two inputs have stride 2.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Genotype } from '../search/genotype.js';
+import type { Genotype } from '../core/genotype.js';
 import { FactorizedReduce } from './layers/factorized-reduce.js';
 import type { ForwardContext, Layer, Shape } from './layers/layer.js';
 import type { ParameterStore } from './layers/parameter-store.js';

@@ -9,7 +9,7 @@
  * randomness; the subsets use `config.dataSeed` (default 0) so all candidates see the same images.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import {
   EvaluationFailure,
   evalConfigSchema,
@@ -20,9 +20,9 @@ import {
   type EvalProgress,
   type Evaluate,
   type Scores,
-} from '../search/evaluation.js';
-import type { Genotype } from '../search/genotype.js';
-import { Rng } from '../search/rng.js';
+} from '../core/evaluation.js';
+import type { Genotype } from '../core/genotype.js';
+import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
 import { getAttack } from './attacks/index.js';
 import { currentBackend, initBackend } from './backend.js';

@@ -2,7 +2,7 @@
  * Loads the real (tfjs) evaluator on first use. Nothing here imports tfjs statically, so a caller
  * that never asks for the real evaluator (a surrogate search, the server's API) never loads it.
  */
-import type { Evaluate } from '../search/evaluation.js';
+import type { Evaluate } from '../core/evaluation.js';
 
 /**
  * Initialises the fastest backend (or the one ROBUST_NAS_BACKEND forces), tells `announce` which

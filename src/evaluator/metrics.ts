@@ -4,7 +4,7 @@
  * src/search/evaluation.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AccuracyEstimate } from '../search/evaluation.js';
+import type { AccuracyEstimate } from '../core/evaluation.js';
 import type { Classifier } from './attacks/types.js';
 
 /** Accuracy `correct / n` with standard error sqrt(p(1-p)/n); n = 0 gives accuracy 0, stderr 0. */

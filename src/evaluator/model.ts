@@ -3,7 +3,7 @@
  * class that implements it on top of a network body built with a ParameterStore.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../search/rng.js';
+import { Rng } from '../core/rng.js';
 import './gradients.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { ParameterStore } from './layers/parameter-store.js';

@@ -4,7 +4,7 @@
  * linear classifier; optionally DARTS's auxiliary head after cell 2*layers//3 (training only).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Genotype } from '../search/genotype.js';
+import type { Genotype } from '../core/genotype.js';
 import { AuxiliaryHead } from './auxiliary-head.js';
 import { Cell } from './cell.js';
 import { BatchNorm } from './layers/batch-norm.js';

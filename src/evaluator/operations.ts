@@ -3,7 +3,7 @@
  * the input shape (channels C in = C out) and the stride (2 on a reduction cell's edges from its
  * two inputs, else 1).
  */
-import type { OpName } from '../search/genotype.js';
+import type { OpName } from '../core/genotype.js';
 import { conv7x1x1x7 } from './layers/conv-7x1-1x7.js';
 import { dilConv } from './layers/dil-conv.js';
 import { FactorizedReduce } from './layers/factorized-reduce.js';

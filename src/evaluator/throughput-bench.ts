@@ -9,8 +9,8 @@
 import { cpus } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../search/rng.js';
-import { getPublishedGenotype } from '../search/published-genotypes.js';
+import { Rng } from '../core/rng.js';
+import { getPublishedGenotype } from '../core/published-genotypes.js';
 import { buildModel } from './architecture.js';
 import { type BackendInfo, type BackendName, initBackend } from './backend.js';
 import { pgdStep } from './attacks/pgd.js';

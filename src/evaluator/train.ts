@@ -9,8 +9,8 @@
  * A loss that becomes NaN or infinite stops training with an EvaluationFailure naming the step.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { EvaluationFailure, type EvalConfig } from '../search/evaluation.js';
-import type { Rng } from '../search/rng.js';
+import { EvaluationFailure, type EvalConfig } from '../core/evaluation.js';
+import type { Rng } from '../core/rng.js';
 import type { ImageSet } from './datasets/image-set.js';
 import { gatherBatch } from './datasets/tensors.js';
 import { inputGradient } from './input-gradient.js';

@@ -8,7 +8,7 @@
  * Every step that draws random numbers takes the Rng explicitly and draws nothing else, so the
  * offspring of a generation are a pure function of (population, RNG state at the generation start).
  */
-import type { Rng } from './rng.js';
+import type { Rng } from '../core/rng.js';
 import { rankAndCrowdingSurvival, type Survival } from './nsga2/survival.js';
 import { binaryTournament, type RankedMember } from './nsga2/tournament.js';
 

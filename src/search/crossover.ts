@@ -4,13 +4,14 @@
  * whole cells (one child takes the normal cell of one parent and the reduction cell of the other).
  * Children are always valid genotypes.
  */
-import { InputError } from '../errors.js';
-import { nodeCount, type CellKind, type Edge, type Genotype } from './genotype.js';
-import { validateGenotype } from './genotype-validate.js';
-import type { Rng } from './rng.js';
+import { InputError } from '../core/errors.js';
+import { nodeCount, type CellKind, type Edge, type Genotype } from '../core/genotype.js';
+import { validateGenotype } from '../core/genotype-validate.js';
+import type { Rng } from '../core/rng.js';
 
-export const CROSSOVER_MODES = ['node-uniform', 'cell-swap', 'random'] as const;
-export type CrossoverMode = (typeof CROSSOVER_MODES)[number];
+import { CROSSOVER_MODES, type CrossoverMode } from '../core/search-config.js';
+
+export { CROSSOVER_MODES, type CrossoverMode };
 
 interface Cell {
   edges: Edge[];

@@ -4,12 +4,12 @@
  * genotype hash.
  */
 import { EvolutionEngine, type Operators } from './algorithm.js';
-import { genotypeHash } from './canonical.js';
+import { genotypeHash } from '../core/canonical.js';
 import { crossoverGenotypes } from './crossover.js';
-import type { Genotype } from './genotype.js';
+import type { Genotype } from '../core/genotype.js';
 import { mutateGenotype } from './mutation.js';
-import { sampleGenotype } from './sampling.js';
-import type { SearchConfig } from './search-config.js';
+import { sampleGenotype } from '../core/sampling.js';
+import type { SearchConfig } from '../core/search-config.js';
 
 export function genotypeOperators(config: SearchConfig): Operators<Genotype> {
   const sampleOptions = { nodes: config.nodes, ...(config.ops ? { ops: config.ops } : {}) };

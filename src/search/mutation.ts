@@ -3,12 +3,12 @@
  * child is always a valid genotype (a node whose two inputs were distinct keeps them distinct) and,
  * whenever any change is possible, builds a different network from its parent (different hash).
  */
-import { InputError } from '../errors.js';
-import { sameGenotype } from './canonical.js';
-import type { CellKind, Edge, Genotype, OpName } from './genotype.js';
-import { validateGenotype } from './genotype-validate.js';
-import type { Rng } from './rng.js';
-import { checkSampleOps } from './sampling.js';
+import { InputError } from '../core/errors.js';
+import { sameGenotype } from '../core/canonical.js';
+import type { CellKind, Edge, Genotype, OpName } from '../core/genotype.js';
+import { validateGenotype } from '../core/genotype-validate.js';
+import type { Rng } from '../core/rng.js';
+import { checkSampleOps } from '../core/sampling.js';
 
 export interface MutateOptions {
   /** The ops an edge may change to (default: DARTS's primitives without 'none'). */

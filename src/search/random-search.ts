@@ -5,9 +5,9 @@
  * it reports are comparable), only the offspring differ.
  */
 import { EvolutionEngine } from './algorithm.js';
-import type { Genotype } from './genotype.js';
+import type { Genotype } from '../core/genotype.js';
 import { genotypeOperators } from './genotype-operators.js';
-import type { SearchConfig } from './search-config.js';
+import type { SearchConfig } from '../core/search-config.js';
 
 /** The 'random' strategy only samples (and deduplicates by hash); it never breeds. */
 export function createRandomSearchEngine(config: SearchConfig): EvolutionEngine<Genotype> {

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import {
   RunCorruptError,
   RunFormatVersionError,

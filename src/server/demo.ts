@@ -4,7 +4,7 @@
  * sized so that the first candidate is scored within a minute on a 2-core CPU. When the real
  * evaluator cannot load, the surrogate stands in (and says so).
  */
-import type { SearchConfigInput } from '../search/search-config.js';
+import type { SearchConfigInput } from '../core/search-config.js';
 import { SMALL_NETWORK } from './small-network.js';
 import type { RunOverview } from './run-state.js';
 import type { RunningServer } from './server.js';

@@ -8,8 +8,8 @@
  */
 import { parentPort } from 'node:worker_threads';
 import { evaluateGenotype } from '../evaluator/evaluate.js';
-import type { EvalConfig, EvaluateOptions } from '../search/evaluation.js';
-import type { Genotype } from '../search/genotype.js';
+import type { EvalConfig, EvaluateOptions } from '../core/evaluation.js';
+import type { Genotype } from '../core/genotype.js';
 
 export interface EvaluateJob {
   readonly id: number;

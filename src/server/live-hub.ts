@@ -19,7 +19,7 @@
  * acknowledge in time, is sent a fresh snapshot instead, so a slow client costs the search nothing.
  */
 import type { Server, Socket } from 'socket.io';
-import type { SearchEvent } from '../search/events.js';
+import type { SearchEvent } from '../core/events.js';
 import type { RunOverview, RunSnapshot, RunState } from './run-state.js';
 import { fieldIssues, subscribeMessageSchema, unsubscribeMessageSchema } from './validation.js';
 

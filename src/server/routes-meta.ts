@@ -2,9 +2,9 @@
  * GET /api/genotypes (the published cell library) and GET /api/health.
  */
 import { Router } from 'express';
-import { formatGenotype } from '../search/genotype-format.js';
-import { genotypeHash } from '../search/canonical.js';
-import { PUBLISHED_GENOTYPES } from '../search/published-genotypes.js';
+import { formatGenotype } from '../core/genotype-format.js';
+import { genotypeHash } from '../core/canonical.js';
+import { PUBLISHED_GENOTYPES } from '../core/published-genotypes.js';
 
 export function genotypesRouter(): Router {
   const router = Router();

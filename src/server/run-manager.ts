@@ -4,10 +4,10 @@
  * A run left 'running' on disk by a process that is gone is shown as 'interrupted' and can be resumed.
  * Runs keep going whether or not any client is watching.
  */
-import type { RunStatus, SearchEvent, SearchEventListener } from '../search/events.js';
+import type { RunStatus, SearchEvent, SearchEventListener } from '../core/events.js';
 import { RunStatusError } from '../store/errors.js';
 import { ConflictError, NotFoundError } from './http-errors.js';
-import type { SearchConfig } from '../search/search-config.js';
+import type { SearchConfig } from '../core/search-config.js';
 import type { RunSummary } from '../store/run-store.js';
 import { RunState, type RunOverview, type StoredRun } from './run-state.js';
 

@@ -10,8 +10,8 @@ import type {
   GenerationSummary,
   RunStatus,
   SearchEvent,
-} from '../search/events.js';
-import type { SearchConfig } from '../search/search-config.js';
+} from '../core/events.js';
+import type { SearchConfig } from '../core/search-config.js';
 import type { RunData, RunSummary } from '../store/run-store.js';
 
 /** A stored run as the store reads it. */

@@ -3,11 +3,11 @@
  * asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
  * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
  */
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
+import type { Evaluate } from '../core/evaluation.js';
+import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
-import type { Evaluate } from '../search/evaluation.js';
-import { searchConfigSchema, type SearchConfig } from '../search/search-config.js';
-import { SearchRun } from '../search/search-run.js';
+import { SearchRun } from '../runner/search-run.js';
 import { RunNotFoundError } from '../store/errors.js';
 import { RunStore, type RunData } from '../store/run-store.js';
 import { HttpError } from './http-errors.js';

@@ -7,13 +7,13 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import {
   EvaluationFailure,
   type EvalProgress,
   type Evaluate,
   type Scores,
-} from '../search/evaluation.js';
+} from '../core/evaluation.js';
 import type { EvaluateJob } from './evaluate-worker.js';
 
 type WorkerMessage =

@@ -1,5 +1,5 @@
 /** Errors about runs on disk. */
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 /** No run with that id in the runs folder. */
 export class RunNotFoundError extends Error {

@@ -1,5 +1,5 @@
 /** A run's evaluations as CSV: one row per evaluation, the genotype as JSON in the last column. */
-import { objectiveLabel } from '../search/objectives.js';
+import { objectiveLabel } from '../core/objectives.js';
 import type { RunData } from './run-store.js';
 
 function cell(v: unknown): string {

@@ -4,59 +4,14 @@
  * (one EvaluationRecord per line, appended and fsynced after every evaluation).
  */
 import { z } from 'zod';
-import type { EvaluationRecord, GenerationSummary, RunStatus } from '../search/events.js';
-import type { RngState } from '../search/rng.js';
-import type { SearchConfig } from '../search/search-config.js';
+import { RUN_STATUSES } from '../core/run-status.js';
+
+export type { Checkpoint, RunFile, StoredEvaluation } from '../core/records.js';
 
 export const RUN_FORMAT = 'robust-nas-run';
 export const RUN_FORMAT_VERSION = 1;
 export const RUN_FILE = 'run.json';
 export const EVALUATIONS_FILE = 'evaluations.jsonl';
-
-export const RUN_STATUSES = [
-  'created',
-  'running',
-  'paused',
-  'stopped',
-  'interrupted',
-  'completed',
-  'failed',
-] as const satisfies readonly RunStatus[];
-
-/** Where a run stands between generations: everything needed to regenerate the current one. */
-export interface Checkpoint {
-  /** The generation in progress (= generations finished). */
-  readonly generation: number;
-  /** RNG state at the start of that generation; its candidates are drawn from it. */
-  readonly rngState: RngState;
-  /** Evaluations stored before the generation started (its candidates get the next indices). */
-  readonly evaluationsAtStart: number;
-  /** Evaluation indices of the population entering the generation. */
-  readonly population: readonly number[];
-  /** Pareto rank of each population member (aligned with `population`), from its survival. */
-  readonly rank?: readonly number[];
-  /** Crowding distance of each population member; null stands for infinity (JSON has none). */
-  readonly crowding?: readonly (number | null)[];
-  /** Hypervolume reference point, fixed once the initial population is evaluated. */
-  readonly reference?: readonly number[];
-}
-
-export interface RunFile {
-  readonly format: typeof RUN_FORMAT;
-  readonly formatVersion: number;
-  readonly id: string;
-  readonly createdAt: string;
-  readonly updatedAt: string;
-  readonly status: RunStatus;
-  /** Process running the search while status is 'running' (the lock). */
-  readonly pid?: number;
-  readonly host?: string;
-  /** Why the run failed or stopped, when known. */
-  readonly message?: string;
-  readonly config: SearchConfig;
-  readonly checkpoint: Checkpoint;
-  readonly generations: readonly GenerationSummary[];
-}
 
 const indexList = z.array(z.number().int().min(0));
 
@@ -116,6 +71,3 @@ export const evaluationRecordSchema = z.object({
   startedAt: z.string(),
   finishedAt: z.string(),
 });
-
-/** An evaluation record as stored (the shared record plus the evaluation seed). */
-export type StoredEvaluation = EvaluationRecord & { readonly seed?: number };

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { searchConfigSchema } from '../search/search-config.js';
+import { searchConfigSchema } from '../core/search-config.js';
 import { RunCorruptError, RunFormatVersionError, RunNotFoundError } from './errors.js';
 import { JournalCorruptError, readJournal, type JournalContents } from './json-lines.js';
 import {

@@ -5,9 +5,9 @@
 import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { ObjectiveSpec } from '../search/objectives.js';
-import type { EvaluationRecord, GenerationSummary, RunStatus } from '../search/events.js';
-import { plannedEvaluations, type SearchConfig } from '../search/search-config.js';
+import type { ObjectiveSpec } from '../core/objectives.js';
+import type { EvaluationRecord, GenerationSummary, RunStatus } from '../core/events.js';
+import { plannedEvaluations, type SearchConfig } from '../core/search-config.js';
 import { RUN_ID_PATTERN, RunNotFoundError, checkRunId } from './errors.js';
 import { RUN_FILE, type RunFile } from './run-format.js';
 import { readRunDir } from './run-reader.js';

@@ -12,8 +12,8 @@
  * Returns, per image, an adversarial example when one was found, else the clean image.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AttackSpec } from '../../search/evaluation.js';
-import type { Rng } from '../../search/rng.js';
+import type { AttackSpec } from '../../core/evaluation.js';
+import type { Rng } from '../../core/rng.js';
 import { lossAndGradient, predict, projectLinf } from './gradient.js';
 import type { Attack, Classifier } from './types.js';
 

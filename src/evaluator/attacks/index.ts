@@ -1,5 +1,5 @@
 /** The attacks by name (AttackName in src/search/evaluation.ts), all with the same call shape. */
-import type { AttackName } from '../../search/evaluation.js';
+import type { AttackName } from '../../core/evaluation.js';
 import { apgdCe } from './apgd-ce.js';
 import { fgsm } from './fgsm.js';
 import { pgd } from './pgd.js';

@@ -5,8 +5,8 @@
  * adversarial example found.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { AttackSpec } from '../../search/evaluation.js';
-import type { Rng } from '../../search/rng.js';
+import type { AttackSpec } from '../../core/evaluation.js';
+import type { Rng } from '../../core/rng.js';
 import { inputGradient, keepFooled, projectLinf, uniformNoise } from './gradient.js';
 import type { Attack, Classifier } from './types.js';
 

@@ -5,8 +5,8 @@
  * per batch; the caller owns (and disposes) the returned tensor. All randomness comes from `rng`.
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import type { AttackSpec } from '../../search/evaluation.js';
-import type { Rng } from '../../search/rng.js';
+import type { AttackSpec } from '../../core/evaluation.js';
+import type { Rng } from '../../core/rng.js';
 
 /** What an attack needs of a network: the part of the Model contract (src/evaluator/model.ts) it uses. */
 export interface Classifier {

@@ -4,7 +4,7 @@
  * outside 0..9 is an InputError naming the file.
  */
 import { readFileSync } from 'node:fs';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 import type { ImageSet } from './image-set.js';
 
 const SIDE = 32;

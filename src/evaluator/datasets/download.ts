@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 import { createProgressBar } from '../progress.js';
 import type { RemoteFile } from './registry.js';
 

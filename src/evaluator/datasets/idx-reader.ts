@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 
 export interface IdxArray {
   readonly dims: readonly number[];

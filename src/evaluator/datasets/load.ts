@@ -5,9 +5,9 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetName } from '../../search/evaluation.js';
-import { InputError } from '../../errors.js';
-import { Rng } from '../../search/rng.js';
+import type { DatasetName } from '../../core/evaluation.js';
+import { InputError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
 import { readCifarBatch } from './cifar-reader.js';
 import { downloadFile } from './download.js';
 import { readIdxFile } from './idx-reader.js';

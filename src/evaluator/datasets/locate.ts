@@ -14,8 +14,8 @@ import { existsSync, statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../errors.js';
-import type { DatasetName } from '../../search/evaluation.js';
+import { InputError } from '../../core/errors.js';
+import type { DatasetName } from '../../core/evaluation.js';
 import { datasetSpec, type CifarDatasetSpec, type IdxDatasetSpec } from './registry.js';
 
 export type DataSource = 'data-dir' | 'env' | 'cache' | 'bundled';

@@ -3,7 +3,7 @@
  * downloaded from, their known md5 checksums, image shape, per-channel statistics (used by the
  * model's input normalisation) and the default attack budget used to tell architectures apart.
  */
-import type { DatasetName } from '../../search/evaluation.js';
+import type { DatasetName } from '../../core/evaluation.js';
 
 export type RealDatasetName = Exclude<DatasetName, 'synthetic'>;
 

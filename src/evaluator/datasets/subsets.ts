@@ -3,8 +3,8 @@
  * valSize images) and the training split (next trainSize images), disjoint; a seeded permutation of
  * the test pool gives the test split. Same (pools, sizes, seed) -> same images in the same order.
  */
-import { InputError } from '../../errors.js';
-import { Rng } from '../../search/rng.js';
+import { InputError } from '../../core/errors.js';
+import { Rng } from '../../core/rng.js';
 import { selectImages, type ImageSet } from './image-set.js';
 import type { LoadedDataset } from './load.js';
 

@@ -3,7 +3,7 @@
  * random prototype (smooth blobs); an image is its class prototype with random contrast, shift by at
  * most one pixel and pixel noise, clamped to [0, 1]. Fully determined by (pool, count).
  */
-import { Rng } from '../../search/rng.js';
+import { Rng } from '../../core/rng.js';
 import type { ImageSet } from './image-set.js';
 import { SYNTHETIC } from './registry.js';
 

@@ -13,7 +13,7 @@ import {
 import { once } from 'node:events';
 import { basename, join } from 'node:path';
 import { createGunzip } from 'node:zlib';
-import { InputError } from '../../errors.js';
+import { InputError } from '../../core/errors.js';
 
 const BLOCK = 512;
 

@@ -4,7 +4,7 @@
  * counts. Parts built inside `uncounted` (the auxiliary head) are trained but not counted.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { Rng } from '../../search/rng.js';
+import { Rng } from '../../core/rng.js';
 
 export interface NamedVariable {
   readonly name: string;

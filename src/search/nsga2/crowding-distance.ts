@@ -5,7 +5,7 @@
  * result is deterministic; exact duplicates of an earlier point get distance 0 (only the first copy is
  * spread), as pymoo's duplicate filtering does. Direction does not matter for this measure.
  */
-import { objectiveCount } from './non-dominated-sort.js';
+import { objectiveCount } from '../../core/non-dominated-sort.js';
 
 export function crowdingDistance(points: readonly (readonly number[])[]): number[] {
   const n = points.length;

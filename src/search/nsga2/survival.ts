@@ -4,7 +4,7 @@
  * (largest first, ties by position so the result is deterministic).
  */
 import { crowdingDistance } from './crowding-distance.js';
-import { nonDominatedSort } from './non-dominated-sort.js';
+import { nonDominatedSort } from '../../core/non-dominated-sort.js';
 
 export interface Survival {
   /** Indices of the survivors, ascending. */

@@ -3,7 +3,7 @@
  * copies of the population (every member fights about equally often, as in pymoo); the lower Pareto
  * rank wins, then the larger crowding distance, then a fair coin.
  */
-import type { Rng } from '../rng.js';
+import type { Rng } from '../../core/rng.js';
 
 export interface RankedMember {
   readonly rank: number;

@@ -1,5 +1,5 @@
 import seedrandom from 'seedrandom';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 
 /** The complete, JSON-serialisable state of an {@link Rng}: restoring it continues the same sequence. */
 export interface RngState {

@@ -3,46 +3,10 @@
  * records on disk); they never reach into the search's internals.
  */
 import type { Genotype } from './genotype.js';
-import type { Scores } from './evaluation.js';
+import type { EvaluationRecord, GenerationSummary } from './records.js';
+import type { RunStatus } from './run-status.js';
 
-export type RunStatus =
-  | 'created'
-  | 'running'
-  | 'paused'
-  | 'stopped' // stopped by the user; resumable
-  | 'interrupted' // the process died or was signalled mid-run; resumable
-  | 'completed'
-  | 'failed';
-
-/** One finished (or failed) evaluation, as stored on disk and sent to clients. */
-export interface EvaluationRecord {
-  /** Position in the run's evaluation sequence, from 0. */
-  readonly index: number;
-  readonly generation: number;
-  readonly genotype: Genotype;
-  /** Canonical genotype hash (see canonical form). */
-  readonly hash: string;
-  readonly status: 'finished' | 'failed';
-  readonly scores?: Scores;
-  /** Objective values in the run's objective order (raw, not sign-flipped); absent when failed. */
-  readonly objectives?: readonly number[];
-  readonly failure?: string;
-  /** True when the scores came from the evaluation cache (same genotype hash and config). */
-  readonly cached: boolean;
-  readonly startedAt: string;
-  readonly finishedAt: string;
-}
-
-export interface GenerationSummary {
-  readonly generation: number;
-  /** Evaluation indices of the surviving population. */
-  readonly population: readonly number[];
-  /** Evaluation indices of the current Pareto front (non-dominated among all evaluated so far). */
-  readonly front: readonly number[];
-  readonly hypervolume: number;
-  /** Evaluations finished so far in the run. */
-  readonly evaluations: number;
-}
+export type { EvaluationRecord, GenerationSummary, RunStatus };
 
 export type SearchEvent =
   | {

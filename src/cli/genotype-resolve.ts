@@ -3,14 +3,14 @@
  * written out (Python or JSON notation), or the path of a file holding one.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { InputError } from '../errors.js';
-import type { Genotype } from './genotype.js';
-import { parseGenotype } from './genotype-parse.js';
+import { InputError } from '../core/errors.js';
+import type { Genotype } from '../core/genotype.js';
+import { parseGenotype } from '../core/genotype-parse.js';
 import {
   PUBLISHED_GENOTYPE_NAMES,
   findPublishedName,
   getPublishedGenotype,
-} from './published-genotypes.js';
+} from '../core/published-genotypes.js';
 
 /** Largest genotype file read (a genotype is a few hundred bytes). */
 const MAX_FILE_BYTES = 1 << 20;

@@ -3,8 +3,8 @@
  * genotype evaluated before under the same config is never trained again.
  */
 import { createHash } from 'node:crypto';
-import type { EvalConfig } from './evaluation.js';
-import type { EvaluationRecord } from './events.js';
+import type { EvalConfig } from '../core/evaluation.js';
+import type { EvaluationRecord } from '../core/events.js';
 
 /** JSON with object keys sorted, so equal configs always serialise alike. */
 export function stableStringify(value: unknown): string {

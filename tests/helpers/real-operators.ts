@@ -3,8 +3,8 @@
  * uniform sampling, simulated binary crossover (SBX, Deb & Agrawal 1995) and polynomial mutation (PM).
  * Used by the ZDT benchmark problems that validate the engine.
  */
-import type { Rng } from '../rng.js';
-import type { Operators } from '../algorithm.js';
+import type { Rng } from '../../src/core/rng.js';
+import type { Operators } from '../../src/search/algorithm.js';
 
 export interface Box {
   readonly lower: readonly number[];

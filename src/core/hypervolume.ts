@@ -3,7 +3,7 @@
  * reference point. 2-D by a sort and sweep (O(n log n)); 3-D and higher by sweeping the last objective
  * and summing the (d-1)-dimensional volume of each slab (exact; O(n^2 log n) in 3-D).
  */
-import { InputError } from '../../errors.js';
+import { InputError } from './errors.js';
 import { directionSigns, objectiveCount, type Direction } from './non-dominated-sort.js';
 
 export function hypervolume(

@@ -10,7 +10,7 @@
  * uninterrupted run with the same seed.
  */
 import { randomBytes } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { RunStatusError } from '../store/errors.js';
 import { RunWriter } from '../store/run-writer.js';
 import { pruneWeights, weightsFile } from '../store/run-weights.js';
@@ -22,31 +22,35 @@ import {
   type StoredEvaluation,
 } from '../store/run-format.js';
 import { effectiveStatus } from '../store/run-store.js';
-import type { EvolutionEngine, Evaluated, Member } from './algorithm.js';
-import { genotypeHash } from './canonical.js';
+import type { EvolutionEngine, Evaluated, Member } from '../search/algorithm.js';
+import { genotypeHash } from '../core/canonical.js';
 import { EvaluationCache, evalConfigHash, type CachedOutcome } from './evaluation-cache.js';
-import { EvaluationFailure, type Evaluate } from './evaluation.js';
+import { EvaluationFailure, type Evaluate } from '../core/evaluation.js';
 import type {
   EvaluationRecord,
   GenerationSummary,
   RunStatus,
   SearchEvent,
   SearchEventListener,
-} from './events.js';
-import type { Genotype } from './genotype.js';
-import { createNsga2Engine } from './genotype-operators.js';
-import { hypervolume } from './nsga2/hypervolume.js';
-import { nonDominatedSort } from './nsga2/non-dominated-sort.js';
+} from '../core/events.js';
+import type { Genotype } from '../core/genotype.js';
+import { createNsga2Engine } from '../search/genotype-operators.js';
+import { hypervolume } from '../core/hypervolume.js';
+import { nonDominatedSort } from '../core/non-dominated-sort.js';
 import {
   objectiveDirections,
   objectiveValues,
   referencePoint,
   toMinimisation,
-} from './objectives.js';
-import { createRandomSearchEngine } from './random-search.js';
-import { Rng } from './rng.js';
-import { parseSearchConfig, type SearchConfig, type SearchConfigInput } from './search-config.js';
-import { createSurrogateEvaluate } from './surrogate.js';
+} from '../core/objectives.js';
+import { createRandomSearchEngine } from '../search/random-search.js';
+import { Rng } from '../core/rng.js';
+import {
+  parseSearchConfig,
+  type SearchConfig,
+  type SearchConfigInput,
+} from '../core/search-config.js';
+import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
 
 export interface SearchRunOptions {
   readonly runsDir: string;

@@ -4,7 +4,7 @@
  * point can only be dominated by points before it, and each point goes to the first front none of whose
  * members dominates it. Same fronts as Deb's O(MN^2) procedure, far fewer comparisons.
  */
-import { InputError } from '../../errors.js';
+import { InputError } from './errors.js';
 
 export type Direction = 'min' | 'max';
 

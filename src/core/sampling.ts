@@ -3,7 +3,7 @@
  * each intermediate node picks two DISTINCT inputs among the earlier states, each with an op other
  * than 'none'; the cell output concatenates all intermediate nodes.
  */
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import { DARTS_PRIMITIVES, type Edge, type Genotype, type OpName, isOpName } from './genotype.js';
 import type { Rng } from './rng.js';
 

@@ -3,11 +3,14 @@
  * directory, so a resumed run continues with exactly the same settings.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
-import { CROSSOVER_MODES } from './crossover.js';
+import { InputError } from './errors.js';
 import { evalConfigSchema, DATASETS, type DatasetName } from './evaluation.js';
 import { OPERATIONS } from './genotype.js';
 import { DEFAULT_SEARCH_EPS, objectiveSpecSchema, type ObjectiveSpec } from './objectives.js';
+
+/** How two parent genotypes are recombined (see src/search/crossover.ts). */
+export const CROSSOVER_MODES = ['node-uniform', 'cell-swap', 'random'] as const;
+export type CrossoverMode = (typeof CROSSOVER_MODES)[number];
 
 export const SEARCH_STRATEGIES = ['nsga2', 'random'] as const;
 export const EVALUATOR_KINDS = ['real', 'surrogate'] as const;

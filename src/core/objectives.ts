@@ -3,9 +3,9 @@
  * maximised or minimised, and the reference point used for the hypervolume.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import { ATTACKS, type DatasetName, type Scores } from './evaluation.js';
-import type { Direction } from './nsga2/non-dominated-sort.js';
+import type { Direction } from './non-dominated-sort.js';
 
 export const OBJECTIVE_METRICS = [
   'clean',

@@ -5,7 +5,7 @@
  * 5 in NASNet/AmoebaNet/ENAS); the normal and the reduction cell may differ in node count.
  */
 import { z } from 'zod';
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import { OPERATIONS, type CellKind, type Edge, type Genotype, isOpName } from './genotype.js';
 
 const CELLS: readonly CellKind[] = ['normal', 'reduce'];

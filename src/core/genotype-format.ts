@@ -4,7 +4,7 @@
  * (`{"normal":[["sep_conv_3x3",0],...],"normal_concat":[2,3,4,5],...}`), both on one line.
  * {@link parseGenotype} reads either back to an equal genotype.
  */
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import type { Edge, Genotype } from './genotype.js';
 
 export const GENOTYPE_FORMATS = ['python', 'json'] as const;

@@ -6,16 +6,16 @@
  * lower the "robust" one, pooling and skips do the opposite, depth helps both a little, and a small
  * perturbation seeded by the genotype hash separates genotypes with the same op counts.
  */
-import { canonicalGenotype, genotypeHash } from './canonical.js';
+import { canonicalGenotype, genotypeHash } from '../core/canonical.js';
 import {
   harmonicRobustnessScore,
   type AttackScore,
   type EvalConfig,
   type Evaluate,
   type Scores,
-} from './evaluation.js';
-import { nodeCount, type Edge, type Genotype, type OpName } from './genotype.js';
-import { Rng } from './rng.js';
+} from '../core/evaluation.js';
+import { nodeCount, type Edge, type Genotype, type OpName } from '../core/genotype.js';
+import { Rng } from '../core/rng.js';
 
 /** Relative capacity of each op (0 = none/parameter-free). */
 const CAPACITY: Record<OpName, number> = {

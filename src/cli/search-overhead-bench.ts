@@ -9,13 +9,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunFile } from '../store/run-format.js';
 import { RunWriter } from '../store/run-writer.js';
-import { genotypeHash } from './canonical.js';
-import { crowdingDistance } from './nsga2/crowding-distance.js';
-import { nonDominatedSort } from './nsga2/non-dominated-sort.js';
-import { Rng } from './rng.js';
-import { sampleGenotype } from './sampling.js';
-import { parseSearchConfig } from './search-config.js';
-import { surrogateScores } from './surrogate.js';
+import { genotypeHash } from '../core/canonical.js';
+import { crowdingDistance } from '../search/nsga2/crowding-distance.js';
+import { nonDominatedSort } from '../core/non-dominated-sort.js';
+import { Rng } from '../core/rng.js';
+import { sampleGenotype } from '../core/sampling.js';
+import { parseSearchConfig } from '../core/search-config.js';
+import { surrogateScores } from '../evaluator/surrogate.js';
 
 export interface SearchOverheadBench {
   readonly sortAndCrowding: {

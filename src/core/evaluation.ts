@@ -99,9 +99,11 @@ export interface Scores {
   readonly surrogate?: boolean;
 }
 
+export type EvaluationProgressPhase = 'data' | 'train' | 'attack';
+
 /** Progress of one evaluation, reported by an evaluator while it works. */
 export interface EvalProgress {
-  readonly phase: 'data' | 'train' | 'attack';
+  readonly phase: EvaluationProgressPhase;
   readonly done: number;
   readonly total: number;
 }

@@ -3,7 +3,7 @@
  * including the authors' whitespace) and parsed from that text, so that every published genotype is
  * used exactly as its authors wrote it.
  */
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import type { Genotype } from './genotype.js';
 import { parseGenotype } from './genotype-parse.js';
 import { nearestName } from './genotype-validate.js';

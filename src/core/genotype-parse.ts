@@ -5,7 +5,7 @@
  * (`{"normal": [["sep_conv_3x3", 0], ...], "normal_concat": [...], ...}`). The notation is detected
  * automatically. A hand-written tokenizer and recursive-descent parser: nothing is ever evaluated.
  */
-import { InputError } from '../errors.js';
+import { InputError } from './errors.js';
 import type { Genotype } from './genotype.js';
 import { validateGenotype } from './genotype-validate.js';
 

@@ -1,0 +1,78 @@
+/**
+ * What a run stores, as plain data: its evaluation records, generation summaries, the checkpoint a
+ * resumed run continues from, and the run file that holds them (see src/store/ for the formats on
+ * disk). Shared by the runner that writes them, storage, the server and the dashboard that read them.
+ */
+import type { Genotype } from './genotype.js';
+import type { Scores } from './evaluation.js';
+import type { RngState } from './rng.js';
+import type { RunStatus } from './run-status.js';
+import type { SearchConfig } from './search-config.js';
+
+/** One finished (or failed) evaluation, as stored on disk and sent to clients. */
+export interface EvaluationRecord {
+  /** Position in the run's evaluation sequence, from 0. */
+  readonly index: number;
+  readonly generation: number;
+  readonly genotype: Genotype;
+  /** Canonical genotype hash (see canonical form). */
+  readonly hash: string;
+  readonly status: 'finished' | 'failed';
+  readonly scores?: Scores;
+  /** Objective values in the run's objective order (raw, not sign-flipped); absent when failed. */
+  readonly objectives?: readonly number[];
+  readonly failure?: string;
+  /** True when the scores came from the evaluation cache (same genotype hash and config). */
+  readonly cached: boolean;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+}
+
+export interface GenerationSummary {
+  readonly generation: number;
+  /** Evaluation indices of the surviving population. */
+  readonly population: readonly number[];
+  /** Evaluation indices of the current Pareto front (non-dominated among all evaluated so far). */
+  readonly front: readonly number[];
+  readonly hypervolume: number;
+  /** Evaluations finished so far in the run. */
+  readonly evaluations: number;
+}
+
+/** An evaluation record as stored (the shared record plus the evaluation seed). */
+export type StoredEvaluation = EvaluationRecord & { readonly seed?: number };
+
+/** Where a run stands between generations: everything needed to regenerate the current one. */
+export interface Checkpoint {
+  /** The generation in progress (= generations finished). */
+  readonly generation: number;
+  /** RNG state at the start of that generation; its candidates are drawn from it. */
+  readonly rngState: RngState;
+  /** Evaluations stored before the generation started (its candidates get the next indices). */
+  readonly evaluationsAtStart: number;
+  /** Evaluation indices of the population entering the generation. */
+  readonly population: readonly number[];
+  /** Pareto rank of each population member (aligned with `population`), from its survival. */
+  readonly rank?: readonly number[];
+  /** Crowding distance of each population member; null stands for infinity (JSON has none). */
+  readonly crowding?: readonly (number | null)[];
+  /** Hypervolume reference point, fixed once the initial population is evaluated. */
+  readonly reference?: readonly number[];
+}
+
+export interface RunFile {
+  readonly format: 'robust-nas-run';
+  readonly formatVersion: number;
+  readonly id: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly status: RunStatus;
+  /** Process running the search while status is 'running' (the lock). */
+  readonly pid?: number;
+  readonly host?: string;
+  /** Why the run failed or stopped, when known. */
+  readonly message?: string;
+  readonly config: SearchConfig;
+  readonly checkpoint: Checkpoint;
+  readonly generations: readonly GenerationSummary[];
+}
