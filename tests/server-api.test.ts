@@ -162,6 +162,26 @@ describe('POST /api/runs validation', () => {
     });
   }
 
+  it("rejects a real run when the server's ROBUST_NAS_DATA does not hold its data set", async () => {
+    const saved = process.env.ROBUST_NAS_DATA;
+    process.env.ROBUST_NAS_DATA = '/nonexistent/robust-nas-data';
+    try {
+      const r = await request(server, 'POST', '/api/runs', { ...SMALL, evaluator: 'real' });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.issues).toEqual([
+        {
+          path: 'evaluation.dataset',
+          message: expect.stringMatching(
+            /^the server's ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist: looked for MNIST's /,
+          ),
+        },
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.ROBUST_NAS_DATA;
+      else process.env.ROBUST_NAS_DATA = saved;
+    }
+  });
+
   it('rejects a body that is not an object', async () => {
     const r = await request(server, 'POST', '/api/runs', [1, 2, 3]);
     expect(r.status).toBe(400);
@@ -749,5 +769,18 @@ describe('robust-nas serve', () => {
     expect(open.code).toBe(2);
     expect(open.stderr.trim().split('\n')).toHaveLength(1);
     expect(open.stderr).toContain('needs an access token');
+  });
+
+  it('--demo refuses to start when ROBUST_NAS_DATA does not hold MNIST (exit 2, one line)', () => {
+    const r = runCommand(['serve', '--demo', '--port', '0'], {
+      ROBUST_NAS_DATA: '/nonexistent/robust-nas-data',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^robust-nas: error: ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist: looked for MNIST's /,
+      ),
+    ]);
   });
 });

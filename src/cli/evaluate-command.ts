@@ -13,6 +13,7 @@ import {
   type BaselineArch,
 } from '../evaluator/architecture.js';
 import { describeBackend, initBackend, parseBackendName } from '../evaluator/backend.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { ENSEMBLE_COMBINES } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
@@ -48,7 +49,8 @@ const configOptions = new SchemaOptions(evalConfigSchema.shape, {
   dataset: { arg: 'name', description: 'data set' },
   dataDir: {
     arg: 'dir',
-    description: 'folder with mnist/, fashion-mnist/, cifar-10/ (searched first)',
+    description:
+      "folder with mnist/, fashion-mnist/, cifar-10/, or the data set's own folder (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST)",
   },
   channels: { arg: 'n', description: 'initial channels' },
   layers: { arg: 'n', description: 'cells' },
@@ -237,7 +239,10 @@ export function registerEvaluateCommand(program: Command): void {
       const members = membersFromOptions(o, seed);
       // Checks of the config against this machine (data folder, memory estimate) go here: each
       // throws an InputError (exit 2) before the backend starts. A network too big for the backend
-      // would crash it (DARTS networks; the baselines' sizes are fixed by their width).
+      // would crash it (DARTS networks; the baselines' sizes are fixed by their width). A named
+      // data folder (--data-dir, else ROBUST_NAS_DATA) must hold the data set, so a typo fails at
+      // once instead of training on other data.
+      resolveNamedDataDir(config.dataset, config.dataDir, { label: '--data-dir' });
       checkEvaluationMemory(
         members.flatMap((m) => ('genotype' in m ? [m.genotype] : [])),
         config,

@@ -4,6 +4,7 @@ import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.j
 import { SearchRun } from '../runner/search-run.js';
 import { driveRun } from './drive-run.js';
 import {
+  checkNamedDataFolder,
   evaluatorFor,
   maxMemoryOption,
   runStore,
@@ -29,6 +30,7 @@ export function registerResumeCommand(program: Command): void {
           return;
         }
         checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
+        checkNamedDataFolder(data.config, `run ${runId}`);
         const evaluate = await evaluatorFor(data.config);
         const run = await withInputErrors(() =>
           SearchRun.open(runId, searchRunOptions(runsDir, evaluate)),

@@ -6,6 +6,7 @@ import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import type { Evaluate } from '../core/evaluation.js';
 import type { SearchConfig } from '../core/search-config.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
 import type { SearchRunOptions } from '../runner/search-run.js';
@@ -62,6 +63,18 @@ export async function evaluatorFor(config: SearchConfig): Promise<Evaluate | und
   return config.evaluator === 'real'
     ? loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`))
     : undefined;
+}
+
+/**
+ * A data folder the config names (evaluation.dataDir) must hold its data set, and so must
+ * ROBUST_NAS_DATA for a run that trains networks: an InputError (exit 2) before the run starts,
+ * never a search on other data.
+ */
+export function checkNamedDataFolder(config: SearchConfig, source: string): void {
+  if (config.evaluator !== 'real' && config.evaluation.dataDir === undefined) return;
+  resolveNamedDataDir(config.evaluation.dataset, config.evaluation.dataDir, {
+    label: `${source}: evaluation.dataDir`,
+  });
 }
 
 /** Storage errors are problems with what the user pointed at: one line, exit code 2. */

@@ -13,6 +13,7 @@ import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.j
 import { SearchRun } from '../runner/search-run.js';
 import { driveRun } from './drive-run.js';
 import {
+  checkNamedDataFolder,
   evaluatorFor,
   maxMemoryOption,
   runsDirOf,
@@ -118,6 +119,7 @@ export function registerSearchCommand(program: Command): void {
       const config = await buildSearchConfig(opts);
       // Before anything is created: a network too big for the backend would crash it.
       checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
+      checkNamedDataFolder(config, opts.config ? `config file ${opts.config}` : 'search options');
       const evaluate = await evaluatorFor(config);
       const run = await withInputErrors(() =>
         SearchRun.create(config, searchRunOptions(runsDirOf(opts), evaluate, opts.runId)),

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { ALLOWED_HOSTS_ENV_VAR, allowedHostsFrom } from '../server/access.js';
 import { z } from 'zod';
@@ -74,6 +75,7 @@ export function registerServeCommand(program: Command): void {
     .option('--demo', 'also start a small demo search on the bundled MNIST data')
     .action(async (flags: ServeFlags) => {
       keepWritingWithoutReader();
+      if (flags.demo) resolveNamedDataDir('mnist');
       const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
       const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
       const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);

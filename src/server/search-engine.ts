@@ -3,8 +3,10 @@
  * asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
  * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
  */
+import { InputError } from '../core/errors.js';
 import type { Evaluate } from '../core/evaluation.js';
 import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
 import { RunNotFoundError } from '../store/errors.js';
 import { RunStore, type RunData } from '../store/run-store.js';
@@ -59,6 +61,17 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
             message: 'the data folder cannot be chosen through the API (the server uses its own)',
           },
         ]);
+      }
+      if (config.evaluator === 'real') {
+        // The server's own data folder (ROBUST_NAS_DATA), when it names one, must hold the data set.
+        try {
+          resolveNamedDataDir(config.evaluation.dataset);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          throw new RequestValidationError('search config', [
+            { path: 'evaluation.dataset', message: `the server's ${err.message}` },
+          ]);
+        }
       }
       return config;
     },
