@@ -216,21 +216,25 @@ describe('dashboard in headless Chromium', () => {
     expect(csv.trimEnd().split('\n')).toHaveLength(PLANNED + 1);
 
     // The page ends in exactly the server's state.
-    const state = (await server.manager.state(runId))!.snapshot();
+    const state = (await server.manager.projection(runId))!.snapshot();
     const shown = await page.evaluate(() => {
       const m = window.robustNas.model()!;
-      return { seq: m.seq, evaluations: m.evaluations.map((e) => e.index), front: m.front };
+      return {
+        seq: m.seq,
+        evaluations: m.view.evaluations.map((e) => e.index),
+        front: m.view.run.generations.at(-1)?.front,
+      };
     });
     expect(shown).toEqual({
       seq: state.seq,
-      evaluations: state.evaluations.map((e) => e.index),
-      front: state.front,
+      evaluations: state.view.evaluations.map((e) => e.index),
+      front: state.view.run.generations.at(-1)?.front,
     });
     // ... and the front it draws is the search's final front.
     const drawnFront = await page
       .locator('#scatter circle.dot.on-front')
       .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
-    expect(drawnFront.sort((a, b) => a - b)).toEqual([...state.front].sort((a, b) => a - b));
+    expect(drawnFront.sort((a, b) => a - b)).toEqual(state.view.run.generations.at(-1)?.front);
 
     const draws = (await page.evaluate(() => window.robustNas.draws)) as Draw[];
     const mine = draws.filter((d) => d.runId === runId);

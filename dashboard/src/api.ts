@@ -1,6 +1,11 @@
 /** The dashboard's calls to the REST API. */
-import type { RunOverview } from '../../src/server/run-state.js';
-import type { FieldIssue } from '../../src/server/validation.js';
+import type { RunOverview } from '../../src/core/run-view.js';
+
+/** One field-level problem of a 400 answer: a dotted path ('' for the whole value) and a message. */
+export interface FieldIssue {
+  readonly path: string;
+  readonly message: string;
+}
 
 const TOKEN_KEY = 'robust-nas-token';
 

@@ -24,8 +24,6 @@ export interface ServeOptions {
   readonly dashboardDir?: string;
   /** Largest JSON body (default 100kb). */
   readonly bodyLimit?: string;
-  /** How often runs that another process is running are re-read from disk (default 2000 ms). */
-  readonly pollMs?: number;
 }
 
 export interface RunningServer {
@@ -49,7 +47,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const host = options.host ?? '127.0.0.1';
   const token = requiredToken(host, options.token);
   const engine = options.engine ?? createSearchEngine({ runsDir: options.runsDir });
-  const manager = new RunManager(engine, options.pollMs);
+  const manager = new RunManager(engine);
   const live: { hub?: LiveHub } = {};
   const app = createApp({
     manager,
