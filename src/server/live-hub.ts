@@ -104,7 +104,7 @@ interface Client {
 
 interface EngineConnection {
   writeBuffer?: { data?: unknown }[];
-  transport?: { socket?: { bufferedAmount?: number } };
+  transport?: { socket?: { bufferedAmount?: number; terminate?: () => void } };
 }
 
 /** Bytes socket.io has accepted for this client but not yet handed to the kernel. */
@@ -340,6 +340,10 @@ export class LiveHub {
     client.overviews.clear();
     for (const runId of [...client.subs.keys()]) this.drop(client, runId);
     client.socket.disconnect(true);
+    // A WebSocket close waits for the peer's answer (30 s) while holding what it could not send;
+    // a client that does not read will not answer, so the connection is dropped at once.
+    const conn = client.socket.conn as unknown as EngineConnection;
+    conn.transport?.socket?.terminate?.();
   }
 
   private flush(sub: Subscription): void {
