@@ -106,10 +106,7 @@ class TestClient {
     return this.socket.timeout(5000).emitWithAck('subscribe', message) as Promise<SubscribeAck>;
   }
 
-  async until(
-    predicate: (m: RunSnapshot) => boolean,
-    timeoutMs = 60_000,
-  ): Promise<RunSnapshot> {
+  async until(predicate: (m: RunSnapshot) => boolean, timeoutMs = 60_000): Promise<RunSnapshot> {
     const deadline = Date.now() + timeoutMs;
     while (!this.model || !predicate(this.model)) {
       if (Date.now() > deadline) throw new Error('timed out waiting for the client state');

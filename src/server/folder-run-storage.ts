@@ -16,16 +16,11 @@ import { dirname, join } from 'node:path';
 import type { RunFile, StoredEvaluation } from '../core/records.js';
 import type { RunStatus } from '../core/run-status.js';
 import type { RunSummary } from '../core/run-view.js';
-import { RunNotFoundError, checkRunId } from '../store/errors.js';
+import { RunNotFoundError } from '../store/errors.js';
 import { parseJournal } from '../store/json-lines.js';
-import { EVALUATIONS_FILE, RUN_FILE, evaluationRecordSchema } from '../store/run-format.js';
+import { EVALUATIONS_FILE, evaluationRecordSchema } from '../store/run-format.js';
 import { readRunDir, readRunFile } from '../store/run-reader.js';
-import type {
-  RunSession,
-  RunStorage,
-  StoredChange,
-  StoredRun,
-} from '../store/run-storage.js';
+import type { RunSession, RunStorage, StoredChange, StoredRun } from '../store/run-storage.js';
 import { RunStore, effectiveStatus, processAlive } from '../store/run-store.js';
 import { pruneWeights, weightsFile } from '../store/run-weights.js';
 import { RunWriter } from '../store/run-writer.js';

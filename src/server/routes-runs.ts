@@ -26,10 +26,11 @@ function runId(req: Request): string {
 
 /** The run as `robust-nas export` reads it, for the same CSV. */
 function exportCsv(view: RunView): string {
-  const { generations: _planned, evaluations: _count, ...summary } = runSummary(
-    view.run,
-    view.evaluations.length,
-  );
+  const {
+    generations: _planned,
+    evaluations: _count,
+    ...summary
+  } = runSummary(view.run, view.evaluations.length);
   return runToCsv({
     ...summary,
     objectives: [...summary.objectives],

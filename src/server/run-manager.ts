@@ -9,12 +9,7 @@
  */
 import type { SequencedChange } from '../core/live-feed.js';
 import type { RunStatus, SearchEventListener } from '../core/events.js';
-import {
-  canTransition,
-  isResumable,
-  refusal,
-  type RunAction,
-} from '../core/run-status.js';
+import { canTransition, isResumable, refusal, type RunAction } from '../core/run-status.js';
 import type { RunOverview } from '../core/run-view.js';
 import type { SearchConfig } from '../core/search-config.js';
 import { RunNotFoundError, RunStatusError } from '../store/errors.js';
