@@ -11,10 +11,17 @@ import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import type { RunFile, StoredEvaluation } from '../src/core/records.js';
 import { Rng } from '../src/core/rng.js';
 import type { RunStatus } from '../src/core/run-status.js';
-import { runHeader, runOverview, viewOf, type RunChange } from '../src/core/run-view.js';
+import {
+  applyChange,
+  runHeader,
+  runOverview,
+  viewOf,
+  type RunChange,
+} from '../src/core/run-view.js';
 import { parseSearchConfig, type SearchConfig } from '../src/core/search-config.js';
 import { HttpError } from '../src/server/http-errors.js';
 import { RunManager, type LiveSearchRun, type RunEngine } from '../src/server/run-manager.js';
+import { RunProjection, storedRunChanges } from '../src/server/run-state.js';
 import type { RunSession } from '../src/store/run-storage.js';
 import { MemoryRunStorage } from './helpers/memory-run-storage.js';
 
@@ -213,5 +220,39 @@ describe('the server projection of storage', () => {
     expect(stopped).toMatchObject({ status: 'stopped', resumable: true });
     await expect(manager.stop('dies')).rejects.toThrow(/already stopped/);
     await manager.close();
+  });
+});
+
+describe('storage changes as view changes', () => {
+  it('orders a catch-up so no generation summary precedes its evaluations, and drops repeats', () => {
+    const file: RunFile = {
+      ...runFile('order'),
+      status: 'running',
+      checkpoint: { ...runFile('order').checkpoint, generation: 1, evaluationsAtStart: 3 },
+      generations: [
+        { generation: 0, population: [0, 1, 2], front: [2], hypervolume: 0.3, evaluations: 3 },
+      ],
+    };
+    const evaluations = [0, 1, 2, 3].map((i) => ({ ...record(i, 0.5), generation: i < 3 ? 0 : 1 }));
+    const changes = storedRunChanges({ file, status: 'running', evaluations });
+    expect(changes.map((c) => (c.type === 'evaluation' ? c.evaluation.index : c.type))).toEqual([
+      0,
+      1,
+      2,
+      'run',
+      3,
+    ]);
+    const projection = new RunProjection({
+      file: runFile('order'),
+      status: 'created',
+      evaluations: [],
+    });
+    for (const c of changes) projection.apply(c);
+    const seq = projection.seq;
+    for (const c of changes) projection.apply(c); // storage may report a fact twice
+    expect(projection.seq).toBe(seq);
+    expect(projection.view).toEqual(
+      changes.reduce((v, c) => applyChange(v, c, 0), viewOf(runHeader(runFile('order')), [])),
+    );
   });
 });
