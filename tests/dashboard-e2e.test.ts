@@ -272,8 +272,11 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#run-form select[name="objectives"]').selectOption('clean-adv-params');
     await page.locator('#run-form button[type="submit"]').click();
     await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
-    const newId = await page.locator('#runs li.current').getAttribute('data-run-id');
-    expect(newId).not.toBe(runId);
+    // The new run may be listed (from the live feed's overview) before the form's answer arrives
+    // and switches to it.
+    const current = () => page.locator('#runs li.current').getAttribute('data-run-id');
+    await expect.poll(current, { timeout: 30_000 }).not.toBe(runId);
+    const newId = await current();
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
     await expect.poll(dotCount, { timeout: 30_000 }).toBe(8);
     const run = await api('GET', `/api/runs/${newId}`);
