@@ -209,21 +209,25 @@ describe('dashboard in headless Chromium', () => {
     expect(csv.trimEnd().split('\n')).toHaveLength(PLANNED + 1);
 
     // The page ends in exactly the server's state.
-    const state = (await server.manager.state(runId))!.snapshot();
+    const state = (await server.manager.projection(runId))!.snapshot();
     const shown = await page.evaluate(() => {
       const m = window.robustNas.model()!;
-      return { seq: m.seq, evaluations: m.evaluations.map((e) => e.index), front: m.front };
+      return {
+        seq: m.seq,
+        evaluations: m.view.evaluations.map((e) => e.index),
+        front: m.view.run.generations.at(-1)?.front,
+      };
     });
     expect(shown).toEqual({
       seq: state.seq,
-      evaluations: state.evaluations.map((e) => e.index),
-      front: state.front,
+      evaluations: state.view.evaluations.map((e) => e.index),
+      front: state.view.run.generations.at(-1)?.front,
     });
     // ... and the front it draws is the search's final front.
     const drawnFront = await page
       .locator('#scatter circle.dot.on-front')
       .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
-    expect(drawnFront.sort((a, b) => a - b)).toEqual([...state.front].sort((a, b) => a - b));
+    expect(drawnFront.sort((a, b) => a - b)).toEqual(state.view.run.generations.at(-1)?.front);
 
     const draws = (await page.evaluate(() => window.robustNas.draws)) as Draw[];
     const mine = draws.filter((d) => d.runId === runId);
@@ -261,8 +265,11 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#run-form select[name="objectives"]').selectOption('clean-adv-params');
     await page.locator('#run-form button[type="submit"]').click();
     await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
-    const newId = await page.locator('#runs li.current').getAttribute('data-run-id');
-    expect(newId).not.toBe(runId);
+    // The new run may be listed (from the live feed's overview) before the form's answer arrives
+    // and switches to it.
+    const current = () => page.locator('#runs li.current').getAttribute('data-run-id');
+    await expect.poll(current, { timeout: 30_000 }).not.toBe(runId);
+    const newId = await current();
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
     await expect.poll(dotCount, { timeout: 30_000 }).toBe(8);
     const run = await api('GET', `/api/runs/${newId}`);

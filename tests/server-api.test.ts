@@ -22,7 +22,7 @@ import type { EvaluationRecord } from '../src/core/events.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { runToCsv } from '../src/store/run-export.js';
 import { RunStore } from '../src/store/run-store.js';
-import type { RunOverview } from '../src/server/run-state.js';
+import type { RunOverview } from '../src/core/run-view.js';
 
 interface Reply {
   status: number;
@@ -581,7 +581,7 @@ describe('runs found on disk', () => {
 describe('a run that another process is running', () => {
   it('is listed as running and followed live from disk until it completes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-nas-external-'));
-    const watcher = await startServer({ port: 0, runsDir: dir, pollMs: 50 });
+    const watcher = await startServer({ port: 0, runsDir: dir });
     try {
       // Run a search outside the server's run manager, as `robust-nas search` would.
       const run = await SearchRun.create({ ...SMALL, surrogateDelayMs: 30 } as SearchConfigInput, {
