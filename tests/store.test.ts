@@ -6,7 +6,7 @@ import {
   writeFileSync,
   appendFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
@@ -136,7 +136,7 @@ describe('RunStore', () => {
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it("reports a 'running' run whose process is gone as 'interrupted', a live one as running", async () => {
+  it("reports a 'running' run nobody holds as 'interrupted', one whose lock holder lives as running", async () => {
     const dir = join(root, 'interrupted');
     const id = await completedRun(dir);
     const file = join(dir, id, 'run.json');
@@ -144,8 +144,14 @@ describe('RunStore', () => {
     // A pid that cannot exist (above the kernel's pid_max).
     writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: 2 ** 30 }));
     expect((await new RunStore(dir).read(id)).status).toBe('interrupted');
-    // process.ppid is alive and is not us: the run is locked.
+    // The pid in run.json is not the lock: without a live lock holder the run is interrupted.
     writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: process.ppid }));
+    expect((await new RunStore(dir).read(id)).status).toBe('interrupted');
+    // process.ppid is alive and is not us: as the lock's holder it makes the run running, locked.
+    writeFileSync(
+      join(dir, id, 'run.lock'),
+      JSON.stringify({ pid: process.ppid, host: hostname(), token: 'feed', since: raw.createdAt }),
+    );
     expect((await new RunStore(dir).read(id)).status).toBe('running');
     await expect(SearchRun.open(id, { runsDir: dir })).rejects.toBeInstanceOf(RunLockedError);
   });
