@@ -285,8 +285,11 @@ describe('watching writes of another process', () => {
       const changes: StoredChange[] = [];
       let done: () => void = () => {};
       const finished = new Promise<void>((r) => (done = r));
+      const heardAt = new Map<number, number>();
       storage.watch('w', (c) => {
         changes.push(c);
+        const at = performance.timeOrigin + performance.now();
+        if (c.type === 'evaluations') for (const e of c.evaluations) heardAt.set(e.index, at);
         if (c.type === 'run' && c.file.status === 'completed') done();
       });
       const t0 = performance.now();
@@ -294,6 +297,7 @@ describe('watching writes of another process', () => {
         records: recordsFile,
         gapMs: 5,
         updateEvery: 7,
+        stamp: true,
       });
       await child.next((m) => m.done === true, 60_000);
       const wroteAt = performance.now();
@@ -319,8 +323,17 @@ describe('watching writes of another process', () => {
         40,
       );
       await storage.close();
+      // From the child's append resolving to the parent's listener call, per record.
+      const latency = child.messages
+        .filter((m) => typeof m.appended === 'number')
+        .map((m) => heardAt.get(m.appended as number)! - (m.at as number))
+        .sort((a, b) => a - b);
+      expect(latency).toHaveLength(40);
+      expect(latency.at(-1)!).toBeLessThan(watchMode === 'fs' ? 2_000 : 3_000);
       console.log(
-        `watch (${watchMode}): 40 records + ${runs.length} run changes from a child in ${(wroteAt - t0).toFixed(0)} ms; last change seen ${lag.toFixed(1)} ms after the child finished`,
+        `watch (${watchMode}): 40 records + ${runs.length} run changes from a child in ${(wroteAt - t0).toFixed(0)} ms; ` +
+          `latency append -> listener: median ${latency[20]!.toFixed(1)} ms, max ${latency.at(-1)!.toFixed(1)} ms; ` +
+          `last change seen ${lag.toFixed(1)} ms after the child finished`,
       );
     },
   );

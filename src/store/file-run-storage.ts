@@ -41,7 +41,7 @@ import type { RunFile, StoredEvaluation } from '../core/records.js';
 import type { RunStatus } from '../core/run-status.js';
 import { runHeader, runSummary, type RunSummary } from '../core/run-view.js';
 import { fsyncFile, syncDir, writeFileAtomic } from './atomic-write.js';
-import { RUN_ID_PATTERN, RunCorruptError, checkRunId } from './errors.js';
+import { RUN_ID_PATTERN, RunCorruptError, RunNotFoundError, checkRunId } from './errors.js';
 import { JournalCorruptError, parseJournalBytes, readFrom } from './json-lines.js';
 import { EVALUATIONS_FILE, RUN_FILE, evaluationRecordSchema } from './run-format.js';
 import {
@@ -95,6 +95,8 @@ export class FileRunStorage implements RunStorage {
   readonly judge: LockJudge;
   private readonly watchers = new Map<string, Set<RunWatcher>>();
   private readonly journals = new Map<string, JournalIndex>();
+  /** Runs held by a session of this object: what its watchers have been told (for baselines). */
+  private readonly held = new Map<string, { count: number; text: string }>();
 
   constructor(
     readonly runsDir: string,
@@ -256,6 +258,8 @@ export class FileRunStorage implements RunStorage {
     }
     const lock = await RunLock.acquire(dir, runId, this.judge);
     const made: string[] = [];
+    // Watchers started from now on learn of the run from this session: all of it is news.
+    this.held.set(runId, { count: 0, text: '' });
     try {
       // Another process may have created the run between our check and our lock.
       await refuseUnlessEmpty(dir, runId, [LOCK_FILE]);
@@ -277,6 +281,7 @@ export class FileRunStorage implements RunStorage {
     } catch (err) {
       // Undo our own half-made run (never anything we did not create), then let go.
       await Promise.all(made.map((n) => rm(join(dir, n), { force: true }).catch(() => {})));
+      this.held.delete(runId);
       await lock.release().catch(() => {});
       if (madeDir) await rmdir(dir).catch(() => {});
       throw err;
@@ -289,7 +294,14 @@ export class FileRunStorage implements RunStorage {
     await readRunFile(dir, runId);
     const lock = await RunLock.acquire(dir, runId, this.judge);
     try {
-      const file = await readRunFile(dir, runId);
+      let text: string;
+      try {
+        text = await readFile(join(dir, RUN_FILE), 'utf8');
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw new RunNotFoundError(runId);
+        throw err;
+      }
+      const file = parseRunFile(runId, text);
       const journal = await readRunJournal(dir, runId);
       const evaluations = checkRecords(runId, journal.values);
       checkReferences(runId, file, evaluations.length);
@@ -305,6 +317,7 @@ export class FileRunStorage implements RunStorage {
         });
       }
       const db = new Low<RunFile>(runFileAdapter(join(dir, RUN_FILE)), file);
+      this.held.set(runId, { count: evaluations.length, text });
       return new FileRunSession(this, dir, lock, db, evaluations, {
         validBytes: journal.validBytes,
         torn: journal.torn,
@@ -346,11 +359,25 @@ export class FileRunStorage implements RunStorage {
     end: number,
   ): void {
     this.noteAppended(dir, start, end, record.index);
+    const held = this.held.get(runId);
+    if (held) held.count = record.index + 1;
     for (const w of this.watchers.get(runId) ?? []) w.evaluationsWritten([record]);
+  }
+
+  /** @internal What the watchers of a run held here have been told, if a session holds it. */
+  heldState(runId: string): { readonly count: number; readonly text: string } | undefined {
+    return this.held.get(runId);
+  }
+
+  /** @internal Called by a session when it lets go of the run. */
+  released(runId: string): void {
+    this.held.delete(runId);
   }
 
   /** @internal Called after run.json was written (or the session let go of a running run). */
   notifyRun(runId: string, file: RunFile, text: string, status: RunStatus): void {
+    const held = this.held.get(runId);
+    if (held) held.text = text;
     for (const w of this.watchers.get(runId) ?? []) w.runWritten(file, text, status);
   }
 }
@@ -569,6 +596,7 @@ class FileRunSession implements RunSession {
         await this.lock.release();
       }
       const file = this.db.data;
+      this.storage.released(this.runId);
       if (file.status === 'running') {
         // Nobody holds the run any more: it now reads as interrupted.
         this.storage.notifyRun(this.runId, file, runFileText(file), 'interrupted');
@@ -632,6 +660,13 @@ class RunWatcher {
     if (from !== undefined) {
       this.nextIndex = Math.max(0, Math.floor(from));
       this.reportRunFirst = true;
+    } else {
+      // A run held by a session of this object: start from what its watchers have been told.
+      const held = this.storage.heldState(this.runId);
+      if (held) {
+        this.nextIndex = held.count;
+        this.runText = held.text;
+      }
     }
     if (this.options.watchMode !== 'poll') {
       try {
@@ -776,17 +811,26 @@ class RunWatcher {
         from,
       );
       this.journalSig = jsig;
-      if (this.nextIndex === undefined) this.nextIndex = total;
+      // The baseline: what is stored now, or, while a session of this object writes the run, what
+      // it has told its watchers (a line on disk whose notice is still coming is not in it).
+      if (this.nextIndex === undefined)
+        this.nextIndex = this.storage.heldState(this.runId)?.count ?? total;
       else this.evaluationsWritten(evaluations);
     }
     const status = await this.storage.statusOf(this.dir, file);
     if (this.stopped || version !== this.runVersion) return; // this process wrote meanwhile
-    const baseline = this.runText === undefined && !this.reportRunFirst;
+    if (this.runText === undefined && !this.reportRunFirst) {
+      // The baseline (as for evaluations above): nothing to report.
+      this.runText = this.storage.heldState(this.runId)?.text ?? text;
+      this.runFile = file;
+      this.lastStatus = status;
+      return;
+    }
     const changed = text !== this.runText || status !== this.lastStatus || this.reportRunFirst;
     this.runText = text;
     this.runFile = file;
     this.lastStatus = status;
     this.reportRunFirst = false;
-    if (changed && !baseline) this.emit({ type: 'run', file, status });
+    if (changed) this.emit({ type: 'run', file, status });
   }
 }

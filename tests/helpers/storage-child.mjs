@@ -9,7 +9,8 @@
  *        (a JSON file), holds the run args.holdMs, then closes.
  * hold:  opens the run, marks it running and holds it until killed.
  * write: opens the run, appends every record of args.records (args.gapMs apart), updates run.json
- *        after every args.updateEvery records, marks it completed and closes.
+ *        after every args.updateEvery records, marks it completed and closes; with args.stamp,
+ *        prints when each append resolved.
  */
 import { readFileSync } from 'node:fs';
 
@@ -60,6 +61,8 @@ try {
     await session.update({ status: 'running' });
     for (let i = 0; i < records.length; i++) {
       await session.append(records[i]);
+      if (args.stamp)
+        say({ appended: records[i].index, at: performance.timeOrigin + performance.now() });
       if ((i + 1) % (args.updateEvery ?? 5) === 0) {
         await session.update({ message: `stored ${i + 1}` });
       }
