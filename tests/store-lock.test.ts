@@ -11,7 +11,6 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { RunLockedError } from '../src/store/errors.js';
 import { LOCK_FILE } from '../src/store/run-lock.js';
-import { SearchRun } from '../src/runner/search-run.js';
 import { CLI_PATH } from './helpers/cli.js';
 import { makeRecords, makeRunFile } from './helpers/run-records.js';
 import { startChild, type StorageChild } from './helpers/storage-child.js';
@@ -34,7 +33,7 @@ function kill(child: StorageChild) {
 }
 
 describe('the run lock between processes', () => {
-  it('of N processes opening a run at the same instant exactly one wins, every time (14 trials)', async () => {
+  it('of N processes opening a run at the same instant exactly one wins, every time, also when taking over a dead holder (14 trials)', async () => {
     const runsDir = join(root, 'race');
     const storage = await newRun(runsDir, 'r');
     const trials = 14;
@@ -48,6 +47,14 @@ describe('the run lock between processes', () => {
       );
       try {
         await Promise.all(children.map((c) => c.next((m) => m.ready === true)));
+        if (t % 2 === 1) {
+          // Every other trial races to take over the lock of a holder that died (a pid that
+          // cannot exist): only one of them may remove it and take the run.
+          writeFileSync(
+            join(runsDir, 'r', LOCK_FILE),
+            JSON.stringify({ pid: 2 ** 30, host: hostname(), token: `dead${t}`, since: '' }),
+          );
+        }
         // The starting shot, to every racer at once: they open within a millisecond or two.
         for (const c of children) c.process.stdin!.write('go\n');
         const results = await Promise.all(children.map((c) => c.next((m) => 'result' in m)));
@@ -172,15 +179,12 @@ describe('the run lock between processes', () => {
     const runsDir = join(root, 'cli');
     for (let t = 0; t < 4; t++) {
       const runId = `c${t}`;
-      const run = await SearchRun.create(
-        { evaluator: 'surrogate', population: 4, generations: 4, seed: t, surrogateDelayMs: 150 },
-        { runsDir, runId },
+      // A paused run that has not started: each resume has 16 evaluations of 150 ms to run.
+      const created = await new FileRunStorage(runsDir).create(
+        makeRunFile(runId, { population: 4, generations: 4, seed: t, surrogateDelayMs: 150 }),
       );
-      run.on((e) => {
-        if (e.type === 'evaluation-finished' && e.evaluation.index === 1) run.pause();
-      });
-      await run.run();
-      expect(run.status()).toBe('paused');
+      await created.update({ status: 'paused' });
+      await created.close();
       const procs = [0, 1].map(() => {
         const child = spawn(process.execPath, [CLI_PATH, 'resume', runId, '--runs-dir', runsDir], {
           stdio: ['ignore', 'pipe', 'pipe'],
@@ -203,6 +207,30 @@ describe('the run lock between processes', () => {
       const stored = await new FileRunStorage(runsDir).read(runId);
       expect(stored.status).toBe('completed');
       expect(stored.evaluations.map((e) => e.index)).toEqual([...Array(16).keys()]);
+    }
+  });
+});
+
+describe('the run lock within one process', () => {
+  it('of 8 storage objects opening a run at once exactly one wins (40 trials, half over a dead lock)', async () => {
+    const runsDir = join(root, 'inproc');
+    await newRun(runsDir, 'p');
+    for (let t = 0; t < 40; t++) {
+      if (t % 2 === 1) {
+        writeFileSync(
+          join(runsDir, 'p', LOCK_FILE),
+          JSON.stringify({ pid: 2 ** 30, host: hostname(), token: `dead${t}`, since: '' }),
+        );
+      }
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: 8 }, () => new FileRunStorage(runsDir).open('p')),
+      );
+      const won = outcomes.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+      const refused = outcomes.flatMap((o) => (o.status === 'rejected' ? [o.reason] : []));
+      expect(won).toHaveLength(1);
+      for (const e of refused) expect(e).toBeInstanceOf(RunLockedError);
+      await won[0]!.close();
+      expect(readdirSync(join(runsDir, 'p')).sort()).toEqual(['evaluations.jsonl', 'run.json']);
     }
   });
 });

@@ -236,6 +236,10 @@ export class RunLock {
     const lockPath = join(dir, LOCK_FILE);
     const tmp = join(dir, `${LOCK_FILE}.${owner.token}.tmp`);
     const text = `${JSON.stringify(owner)}\n`;
+    // Held from the first link on: another session of this process that reads our lock (or
+    // takeover guard) between the link and the end of this function must see it alive.
+    heldHere.add(owner.token);
+    let lock: RunLock | undefined;
     try {
       for (let attempt = 0; ; attempt++) {
         if (attempt >= 50) {
@@ -250,11 +254,14 @@ export class RunLock {
         if (judge.alive(state)) throw lockedError(runId, state.owner);
         await takeOver(dir, runId, state, owner, tmp, text, judge);
       }
-    } finally {
       await rm(tmp, { force: true });
+      lock = new RunLock(dir, runId, owner, (await stat(lockPath)).ino, judge);
+    } finally {
+      if (!lock) {
+        heldHere.delete(owner.token);
+        await rm(tmp, { force: true });
+      }
     }
-    const s = await stat(lockPath);
-    const lock = new RunLock(dir, runId, owner, s.ino, judge);
     await cleanLockLeftovers(dir);
     return lock;
   }
