@@ -19,7 +19,9 @@
  *   zombie, has the recorded start time (no pid reuse) and the boot id is the same (no reboot); in
  *   this very process, while the token is held here. On another host (a shared folder) it lives
  *   while it refreshes the lock's mtime (heartbeat every `heartbeatMs`) and is dead after
- *   `staleMs` without one. A live owner: RunLockedError naming its pid and host.
+ *   `staleMs` without one (the hosts' clocks must agree to well within `staleMs`; the default 30 s
+ *   also covers a holder whose event loop a long training step blocks). A live owner:
+ *   RunLockedError naming its pid and host.
  * - A dead owner's lock is removed only by the process that holds the takeover guard named after
  *   the dead token, `run.lock.takeover.<token>`, itself taken with link(); the guard holder reads
  *   the lock again and removes it only if it still holds that dead token, then everyone retries the
