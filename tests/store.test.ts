@@ -24,8 +24,8 @@ import { RunStore } from '../src/store/run-store.js';
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Where SearchRun keeps its runs (the one place that names the runner's storage option). */
-const inDir = (runsDir: string) => ({ runsDir });
+/** Where SearchRun keeps its runs: the runs folder, and the storage on it for a runner that takes one. */
+const inDir = (runsDir: string) => ({ runsDir, storage: new FileRunStorage(runsDir) });
 
 let counter = 0;
 async function completedRun(runsDir: string, generations = 2) {
