@@ -1,12 +1,18 @@
 /**
- * A RunStorage held in memory, for tests of what reads and watches storage (the server's
- * projection). Watchers hear every write at once, as the interface promises for writes through
- * the same storage object. Records and run files are kept as given (plain data).
+ * RunStorage in memory, with the file backend's semantics (the shared conformance suite in
+ * tests/store-conformance.test.ts runs against both): one writing session per run (RunLockedError
+ * naming this process otherwise), a 'running' run nobody holds reads as 'interrupted', watchers hear
+ * every write at once, each evaluation once. For unit tests of the server and the runner, and as the
+ * proof that the interface leaves room for another backend.
  */
-import type { RunFile, StoredEvaluation } from '../../src/core/records.js';
-import { runHeader, runSummary, type RunSummary } from '../../src/core/run-view.js';
+import { hostname } from 'node:os';
 import { InputError } from '../../src/core/errors.js';
+import type { RunFile, StoredEvaluation } from '../../src/core/records.js';
+import type { RunStatus } from '../../src/core/run-status.js';
+import { runHeader, runSummary, type RunSummary } from '../../src/core/run-view.js';
 import { RunLockedError, RunNotFoundError, checkRunId } from '../../src/store/errors.js';
+import { evaluationRecordSchema } from '../../src/store/run-format.js';
+import { checkReferences, parseRunFile } from '../../src/store/run-reader.js';
 import type {
   RunFilePatch,
   RunSession,
@@ -15,124 +21,236 @@ import type {
   StoredRun,
 } from '../../src/store/run-storage.js';
 
-interface Entry {
+interface MemoryRun {
   file: RunFile;
   readonly evaluations: StoredEvaluation[];
   readonly weights: Map<number, Uint8Array>;
-  locked: boolean;
-  readonly watchers: Set<(change: StoredChange) => void>;
+  holder: MemorySession | undefined;
 }
 
+type Listener = (change: StoredChange) => void;
+
+const clone = <T>(v: T): T => structuredClone(v);
+
 export class MemoryRunStorage implements RunStorage {
-  private readonly runs = new Map<string, Entry>();
+  private readonly runs = new Map<string, MemoryRun>();
+  private readonly watchers = new Map<string, Set<Listener>>();
+
+  private get(runId: string): MemoryRun {
+    const run = this.runs.get(checkRunId(runId));
+    if (!run) throw new RunNotFoundError(runId);
+    return run;
+  }
+
+  private status(run: MemoryRun): RunStatus {
+    return run.file.status === 'running' && !run.holder ? 'interrupted' : run.file.status;
+  }
 
   async list(): Promise<RunSummary[]> {
     return [...this.runs.values()]
-      .map((e) => runSummary(runHeader(e.file, this.status(e)), e.evaluations.length))
+      .map((r) => runSummary(runHeader(clone(r.file), this.status(r)), r.evaluations.length))
       .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
   async read(runId: string): Promise<StoredRun> {
-    const e = this.entry(runId);
-    return { file: e.file, status: this.status(e), evaluations: [...e.evaluations] };
+    return this.readAfter(runId, 0);
   }
 
   async readAfter(runId: string, from: number): Promise<StoredRun> {
-    const e = this.entry(runId);
-    return { file: e.file, status: this.status(e), evaluations: e.evaluations.slice(from) };
+    const run = this.get(runId);
+    return {
+      file: clone(run.file),
+      status: this.status(run),
+      evaluations: clone(run.evaluations.slice(Math.max(0, from))),
+    };
   }
 
   async create(file: RunFile): Promise<RunSession> {
-    checkRunId(file.id);
-    if (this.runs.has(file.id)) throw new InputError(`run ${file.id} already exists`);
-    const entry: Entry = {
-      file,
+    const runId = checkRunId(file.id);
+    try {
+      parseRunFile(runId, JSON.stringify(file));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new InputError(`cannot create run ${runId}: its run file is invalid (${detail})`);
+    }
+    if (this.runs.has(runId)) {
+      throw new InputError(`cannot create run ${runId}: it already exists`);
+    }
+    const run: MemoryRun = {
+      file: clone(file),
       evaluations: [],
       weights: new Map(),
-      locked: false,
-      watchers: new Set(),
+      holder: undefined,
     };
-    this.runs.set(file.id, entry);
-    return this.session(entry);
+    this.runs.set(runId, run);
+    const session = new MemorySession(this, run);
+    run.holder = session;
+    this.notify(runId, { type: 'run', file: clone(run.file), status: run.file.status });
+    return session;
   }
 
   async open(runId: string): Promise<RunSession> {
-    return this.session(this.entry(runId));
+    const run = this.get(runId);
+    if (run.holder) throw new RunLockedError(runId, process.pid, hostname());
+    const session = new MemorySession(this, run);
+    run.holder = session;
+    return session;
   }
 
-  watch(runId: string, listener: (change: StoredChange) => void): () => void {
-    const e = this.entry(runId);
-    e.watchers.add(listener);
-    return () => e.watchers.delete(listener);
+  watch(runId: string, listener: Listener, from?: number): () => void {
+    checkRunId(runId);
+    /** Index of the next evaluation to report; undefined until the run exists. */
+    let next = from ?? this.runs.get(runId)?.evaluations.length;
+    let stopped = false;
+    const deliver = (change: StoredChange) => {
+      try {
+        listener(change);
+      } catch {
+        // A listener's error must not stop the watch.
+      }
+    };
+    const filtered: Listener = (change) => {
+      if (stopped) return;
+      if (change.type === 'evaluations') {
+        const fresh: StoredEvaluation[] = [];
+        let at = next ?? change.evaluations[0]?.index ?? 0;
+        for (const e of change.evaluations) {
+          if (e.index < at) continue;
+          if (e.index !== at) break; // a gap: the catch-up below reports it
+          fresh.push(e);
+          at++;
+        }
+        next = at;
+        if (fresh.length > 0) deliver({ type: 'evaluations', evaluations: fresh });
+        return;
+      }
+      deliver(change);
+    };
+    let set = this.watchers.get(runId);
+    if (!set) this.watchers.set(runId, (set = new Set()));
+    set.add(filtered);
+    if (from !== undefined) {
+      // Catch up with what the caller has not read, asynchronously as the file backend does.
+      queueMicrotask(() => {
+        const run = this.runs.get(runId);
+        if (stopped || !run) return;
+        deliver({ type: 'run', file: clone(run.file), status: this.status(run) });
+        const missed = clone(run.evaluations.slice(next ?? 0));
+        if (missed.length > 0) filtered({ type: 'evaluations', evaluations: missed });
+      });
+    }
+    return () => {
+      stopped = true;
+      set.delete(filtered);
+    };
   }
 
   weightsPath(runId: string, index: number): string {
-    return `memory:${checkRunId(runId)}/${index}.weights`;
+    return `memory:${checkRunId(runId)}/weights/${index}.weights`;
+  }
+
+  /** The kept weights of evaluation `index` (memory only: there is no file to read). */
+  weights(runId: string, index: number): Uint8Array | undefined {
+    return this.get(runId).weights.get(index);
   }
 
   async close(): Promise<void> {
-    for (const e of this.runs.values()) e.watchers.clear();
+    this.watchers.clear();
   }
 
-  private entry(runId: string): Entry {
-    const e = this.runs.get(checkRunId(runId));
-    if (!e) throw new RunNotFoundError(runId);
-    return e;
+  /** @internal */
+  notify(runId: string, change: StoredChange): void {
+    for (const l of [...(this.watchers.get(runId) ?? [])]) l(change);
+  }
+}
+
+class MemorySession implements RunSession {
+  readonly runId: string;
+  private closed = false;
+
+  constructor(
+    private readonly storage: MemoryRunStorage,
+    private readonly run: MemoryRun,
+  ) {
+    this.runId = run.file.id;
   }
 
-  /** A 'running' run nobody holds is reported as interrupted, as the interface says. */
-  private status(e: Entry) {
-    return e.file.status === 'running' && !e.locked ? 'interrupted' : e.file.status;
+  get file(): RunFile {
+    return this.run.file;
   }
 
-  private notify(e: Entry, change: StoredChange): void {
-    for (const w of [...e.watchers]) w(change);
+  get evaluations(): readonly StoredEvaluation[] {
+    return this.run.evaluations;
   }
 
-  private session(e: Entry): RunSession {
-    if (e.locked) throw new RunLockedError(e.file.id, process.pid);
-    e.locked = true;
-    let open = true;
-    const check = () => {
-      if (!open) throw new Error(`run ${e.file.id}: session closed`);
-    };
-    return {
-      runId: e.file.id,
-      get file() {
-        return e.file;
-      },
-      evaluations: e.evaluations,
-      append: async (record: StoredEvaluation) => {
-        check();
-        if (record.index !== e.evaluations.length) {
-          throw new Error(
-            `evaluation ${record.index} appended where ${e.evaluations.length} is next`,
-          );
-        }
-        e.evaluations.push(record);
-        this.notify(e, { type: 'evaluations', evaluations: [record] });
-      },
-      update: async (patch: RunFilePatch) => {
-        check();
-        e.file = { ...e.file, ...patch, updatedAt: new Date().toISOString() };
-        this.notify(e, { type: 'run', file: e.file, status: this.status(e) });
-      },
-      putWeights: async (index: number, bytes: Uint8Array) => {
-        check();
-        e.weights.set(index, bytes);
-      },
-      pruneWeights: async (keep: readonly number[]) => {
-        check();
-        for (const i of [...e.weights.keys()]) if (!keep.includes(i)) e.weights.delete(i);
-      },
-      close: async () => {
-        if (!open) return;
-        open = false;
-        e.locked = false;
-        if (e.file.status === 'running') {
-          this.notify(e, { type: 'run', file: e.file, status: this.status(e) });
-        }
-      },
-    };
+  private assertOpen(): void {
+    if (this.closed) throw new Error(`run ${this.runId}: the session is closed`);
+  }
+
+  async append(record: StoredEvaluation): Promise<void> {
+    this.assertOpen();
+    const next = this.run.evaluations.length;
+    if (record.index !== next) {
+      throw new Error(
+        `run ${this.runId}: evaluation ${record.index} cannot be stored, the next index is ${next}`,
+      );
+    }
+    const checked = evaluationRecordSchema.safeParse(record);
+    if (!checked.success) {
+      const i = checked.error.issues[0]!;
+      throw new Error(
+        `run ${this.runId}: evaluation ${record.index} cannot be stored (${i.path.join('.')}: ${i.message})`,
+      );
+    }
+    const stored = clone(record);
+    this.run.evaluations.push(stored);
+    this.storage.notify(this.runId, { type: 'evaluations', evaluations: [clone(stored)] });
+  }
+
+  async update(patch: RunFilePatch): Promise<void> {
+    this.assertOpen();
+    const text = JSON.stringify({
+      ...this.run.file,
+      ...patch,
+      updatedAt: new Date().toISOString(),
+    });
+    let file: RunFile;
+    try {
+      file = parseRunFile(this.runId, text);
+      checkReferences(this.runId, file, this.run.evaluations.length);
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new Error(`run ${this.runId}: the run file update is invalid (${detail})`);
+    }
+    this.run.file = JSON.parse(text) as RunFile;
+    this.storage.notify(this.runId, {
+      type: 'run',
+      file: clone(this.run.file),
+      status: file.status,
+    });
+  }
+
+  async putWeights(index: number, bytes: Uint8Array): Promise<void> {
+    this.assertOpen();
+    this.run.weights.set(index, new Uint8Array(bytes));
+  }
+
+  async pruneWeights(keep: readonly number[]): Promise<void> {
+    this.assertOpen();
+    const kept = new Set(keep);
+    for (const i of [...this.run.weights.keys()]) if (!kept.has(i)) this.run.weights.delete(i);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.run.holder === this) this.run.holder = undefined;
+    if (this.run.file.status === 'running') {
+      this.storage.notify(this.runId, {
+        type: 'run',
+        file: clone(this.run.file),
+        status: 'interrupted',
+      });
+    }
   }
 }
