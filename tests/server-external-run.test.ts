@@ -12,7 +12,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
 import { runHeader } from '../src/core/run-view.js';
-import { FolderRunStorage } from '../src/server/folder-run-storage.js';
+import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { CLI_PATH } from './helpers/cli.js';
 
@@ -120,7 +120,7 @@ describe('a run executed by another process', () => {
     expect(final.live).toBe(false);
 
     // Equal to the stored run.
-    const stored = await new FolderRunStorage(runsDir).read(runId);
+    const stored = await new FileRunStorage(runsDir).read(runId);
     expect(stored.status).toBe('completed');
     expect(final.view.run).toEqual(runHeader(stored.file, stored.status));
     expect(final.view.evaluations).toEqual(stored.evaluations);

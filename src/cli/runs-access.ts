@@ -16,6 +16,7 @@ import {
   RunLockedError,
   RunNotFoundError,
 } from '../store/errors.js';
+import { FileRunStorage } from '../store/file-run-storage.js';
 import { RunStore } from '../store/run-store.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
@@ -52,7 +53,7 @@ export function searchRunOptions(
   runId?: string,
 ): SearchRunOptions {
   return {
-    runsDir,
+    storage: new FileRunStorage(runsDir),
     ...(evaluate ? { evaluate } : {}),
     ...(runId !== undefined ? { runId } : {}),
   };

@@ -232,6 +232,9 @@ export class SearchRun {
     await this.exclusively(async () => {
       if (this.session === null) await this.refresh();
       if (this.current === 'completed') return;
+      // Run by another process as far as storage knows: taking the lock names the holder
+      // (RunLockedError), or finds it gone (then the run was interrupted and continues here).
+      if (this.current === 'running') await this.openSession();
       const finished = this.file.checkpoint.generation >= this.config.generations;
       if (!finished) this.check(this.current === 'created' ? 'start' : 'resume');
       await this.openSession();
@@ -308,6 +311,8 @@ export class SearchRun {
     const session = await this.storage.open(this.id);
     this.session = session;
     this.file = session.file;
+    // Holding the lock, a run stored as 'running' is one whose process is gone.
+    this.current = session.file.status === 'running' ? 'interrupted' : session.file.status;
     this.adoptEvaluations(session.evaluations);
     return session;
   }
