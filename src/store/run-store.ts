@@ -2,15 +2,11 @@
  * The runs folder as a read-only catalogue: every run on disk with its status (a 'running' run whose
  * process is gone is reported 'interrupted'), and one run in full. Never writes anything.
  */
-import { hostname } from 'node:os';
 import type { ObjectiveSpec } from '../core/objectives.js';
 import type { EvaluationRecord, GenerationSummary, RunStatus } from '../core/events.js';
 import { plannedEvaluations, type SearchConfig } from '../core/search-config.js';
 import { FileRunStorage, unreadableSummary } from './file-run-storage.js';
-import { processAlive } from './run-lock.js';
 import type { RunFile } from './run-format.js';
-
-export { processAlive };
 
 export interface RunSummary {
   readonly id: string;
@@ -44,22 +40,12 @@ export interface RunData extends Omit<RunSummary, 'evaluations' | 'generations'>
   readonly reference?: readonly number[];
 }
 
-/**
- * The status a run file alone suggests ('running' becomes 'interrupted' when the pid it records is
- * gone). Storage reports the status from the lock instead (FileRunStorage.statusOf); this stays for
- * the search loop, which calls it on a run it has just locked.
- */
-export function effectiveStatus(file: RunFile): RunStatus {
-  if (file.status !== 'running') return file.status;
-  if (file.host !== undefined && file.host !== hostname()) return 'running';
-  return file.pid !== undefined && processAlive(file.pid) ? 'running' : 'interrupted';
-}
-
-export function summarise(file: RunFile, evaluations: number): RunSummary {
+/** A run's summary, with the status storage reports for it (see FileRunStorage.statusOf). */
+export function summarise(file: RunFile, status: RunStatus, evaluations: number): RunSummary {
   return {
     id: file.id,
     ...(file.config.name !== undefined ? { name: file.config.name } : {}),
-    status: effectiveStatus(file),
+    status,
     createdAt: file.createdAt,
     updatedAt: file.updatedAt,
     generation: file.checkpoint.generation,
@@ -91,7 +77,7 @@ export class RunStore {
     const entries = await this.storage.readAll();
     const out: RunSummary[] = entries.map((e) =>
       'run' in e
-        ? { ...summarise(e.run.file, e.run.evaluations.length), status: e.run.status }
+        ? summarise(e.run.file, e.run.status, e.run.evaluations.length)
         : { ...unreadableSummary(e), objectives: [] },
     );
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
@@ -100,7 +86,7 @@ export class RunStore {
   /** One run in full. InputError for an invalid id, RunNotFoundError for an unknown one. */
   async read(runId: string): Promise<RunData> {
     const { file, status, evaluations } = await this.storage.read(runId);
-    const summary = { ...summarise(file, evaluations.length), status };
+    const summary = summarise(file, status, evaluations.length);
     return {
       ...summary,
       config: file.config,
