@@ -362,7 +362,8 @@ export class SearchRun {
   }
 
   private async setStatus(status: RunStatus, patch: RunFilePatch = {}): Promise<void> {
-    await this.write({ ...patch, status });
+    // pid and host: the lock of run files from before run.lock, dropped at their first status change.
+    await this.write({ ...patch, status, pid: undefined, host: undefined });
     this.current = status;
     this.emit({
       type: 'run-status',
