@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../src/core/live-feed.js';
 import { runHeader } from '../src/core/run-view.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
@@ -41,7 +47,8 @@ function watch(runId: string) {
     seen.counts.push(s.view.evaluations.length);
     ack();
   });
-  socket.on('events', (batch: ChangeBatch, ack: () => void) => {
+  socket.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+    const batch = decodeBatch(message);
     ack();
     if (!seen.state) return;
     const next = applyBatch(seen.state, batch);
