@@ -33,7 +33,7 @@ import { makeSplits } from './datasets/subsets.js';
 import type { ImageSet } from './datasets/image-set.js';
 import { sliceBatch } from './datasets/tensors.js';
 import { EnsembleModel, type EnsembleCombine } from './ensemble.js';
-import { accuracyEstimate, countCorrect, robustnessCurve } from './metrics.js';
+import { accuracyEstimate, countCorrect, countRobust, robustnessCurve } from './metrics.js';
 import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
 import { encodeWeights, loadWeights } from './weights.js';
@@ -278,7 +278,7 @@ async function attackOverBatches(
     try {
       const adv = attack(model, x, y, spec, rng);
       try {
-        correct += countCorrect(model, adv, y);
+        correct += countRobust(model, x, adv, y);
       } finally {
         adv.dispose();
       }

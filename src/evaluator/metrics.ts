@@ -25,6 +25,28 @@ export function countCorrect(model: Classifier, x: tf.Tensor4D, y: tf.Tensor1D):
   });
 }
 
+/**
+ * Images classified correctly both clean and under attack, as RobustBench counts robust accuracy:
+ * an image the network gets wrong clean is never robust, even when the attack happens to push it
+ * into the right class. So robust accuracy never exceeds clean accuracy.
+ */
+export function countRobust(
+  model: Classifier,
+  x: tf.Tensor4D,
+  adversarial: tf.Tensor4D,
+  y: tf.Tensor1D,
+): number {
+  return tf.tidy(() => {
+    const labels = tf.cast(y, 'int32');
+    const clean = tf.equal(tf.argMax(model.apply(x, { training: false }).logits, 1), labels);
+    const attacked = tf.equal(
+      tf.argMax(model.apply(adversarial, { training: false }).logits, 1),
+      labels,
+    );
+    return tf.sum(tf.cast(tf.logicalAnd(clean, attacked), 'int32')).dataSync()[0] as number;
+  });
+}
+
 export interface CurvePoint {
   readonly eps: number;
   readonly accuracy: number;
