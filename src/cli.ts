@@ -14,6 +14,7 @@ import { registerBenchCommand } from './cli/bench-command.js';
 import { registerEvaluateCommand } from './cli/evaluate-command.js';
 import { registerSearchCommands } from './cli/search-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
+import { registerWorkerCommand } from './cli/worker-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('robust-nas')
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerEvaluateCommand(program);
   registerSearchCommands(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -4,14 +4,19 @@
  * with --json) and the run folders (RunStore).
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import cliProgress from 'cli-progress';
 import { InputError } from '../core/errors.js';
-import type { Evaluate } from '../core/evaluation.js';
+import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import type { SearchEvent } from '../core/events.js';
 import { formatGenotype } from '../core/genotype-format.js';
 import { objectiveLabel, parseObjectiveList } from '../core/objectives.js';
-import { parseSearchConfig, plannedEvaluations, type SearchConfig } from '../core/search-config.js';
+import {
+  parseSearchConfig,
+  plannedEvaluations,
+  searchConfigObject,
+  type SearchConfig,
+} from '../core/search-config.js';
 import { SearchRun } from '../runner/search-run.js';
 import {
   RunCorruptError,
@@ -21,7 +26,13 @@ import {
 } from '../store/errors.js';
 import { RunStore, type RunData } from '../store/run-store.js';
 import { runToCsv } from '../store/run-export.js';
-import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+import {
+  openRunEvaluator,
+  placementOf,
+  type Placement,
+  type RunEvaluator,
+} from '../queue/placement.js';
+import { zodArg } from './worker-command.js';
 import {
   checkSearchMemory,
   MAX_MEMORY_ENV_VAR,
@@ -75,10 +86,37 @@ function numberOption(name: string) {
   };
 }
 
-async function evaluatorFor(config: SearchConfig): Promise<Evaluate | undefined> {
-  return config.evaluator === 'real'
-    ? loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`))
-    : undefined;
+/** The run's evaluator, placed as the command line says, else as its config says. */
+async function evaluatorFor(
+  config: SearchConfig,
+  flags: Placement,
+): Promise<RunEvaluator | undefined> {
+  const evaluator = await openRunEvaluator(config, placementOf(config, flags), {
+    report: (line) => process.stderr.write(`robust-nas: ${line}\n`),
+  });
+  if (
+    evaluator &&
+    (flags.workers !== undefined || flags.queue !== undefined || config.workers || config.queue)
+  ) {
+    process.stderr.write(`robust-nas: ${evaluator.description}\n`);
+  }
+  return evaluator;
+}
+
+/** `--workers` and `--queue`: where evaluations run (they override the config's). */
+function addPlacementOptions(command: Command): Command {
+  return command
+    .addOption(
+      new Option('--workers <n>', 'evaluate in a local pool of n worker threads').argParser(
+        zodArg('--workers', searchConfigObject.shape.workers.unwrap()),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--queue <url>',
+        'send evaluations as jobs to the queue on this Redis (redis:// or rediss://); run `robust-nas worker` on any machine to take them',
+      ).argParser(zodArg('--queue', redisUrlSchema)),
+    );
 }
 
 interface SearchOptions {
@@ -96,12 +134,16 @@ interface SearchOptions {
   runId?: string;
   maxMemoryMb?: string;
   json?: boolean;
+  workers?: number;
+  queue?: RedisTarget;
 }
 
 interface ResumeOptions {
   runsDir?: string;
   maxMemoryMb?: string;
   json?: boolean;
+  workers?: number;
+  queue?: RedisTarget;
 }
 
 const MAX_MEMORY_HELP = `refuse a real search whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`;
@@ -269,7 +311,7 @@ function pad(cells: string[][]): string {
 }
 
 export function registerSearchCommands(program: Command): void {
-  program
+  const search = program
     .command('search')
     .description(
       'Start a search (NSGA-II or random) over DARTS genotypes; saved after every evaluation.',
@@ -299,43 +341,58 @@ export function registerSearchCommands(program: Command): void {
     .option('--runs-dir <dir>', 'where runs are saved (default: $ROBUST_NAS_RUNS or ./runs)')
     .option('--run-id <id>', 'id for the new run (default: date, time and random digits)')
     .option('--max-memory-mb <mb>', MAX_MEMORY_HELP)
-    .option('--json', 'print every event as a JSON line')
-    .action(async (opts: SearchOptions) => {
-      const config = await buildSearchConfig(opts);
-      checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
-      const evaluate = await evaluatorFor(config);
+    .option('--json', 'print every event as a JSON line');
+  addPlacementOptions(search).action(async (opts: SearchOptions) => {
+    const config = await buildSearchConfig(opts);
+    checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
+    const evaluator = await evaluatorFor(config, opts);
+    try {
       const run = await withInputErrors(() =>
         SearchRun.create(config, {
           runsDir: runsDirOf(opts),
-          ...(evaluate ? { evaluate } : {}),
+          ...(evaluator
+            ? { evaluate: evaluator.evaluate, concurrency: evaluator.concurrency }
+            : {}),
           ...(opts.runId !== undefined ? { runId: opts.runId } : {}),
         }),
       );
       if (!opts.json) process.stdout.write(`run ${run.id} in ${runsDirOf(opts)}\n`);
       await drive(run, opts.json === true);
-    });
+    } finally {
+      await evaluator?.close();
+    }
+  });
 
-  program
+  const resume = program
     .command('resume <runId>')
     .description('Continue a paused, stopped or interrupted run from its last checkpoint.')
     .option('--runs-dir <dir>', 'where runs are saved (default: $ROBUST_NAS_RUNS or ./runs)')
     .option('--max-memory-mb <mb>', MAX_MEMORY_HELP)
-    .option('--json', 'print every event as a JSON line')
-    .action(async (runId: string, opts: ResumeOptions) => {
-      const runsDir = runsDirOf(opts);
-      const store = new RunStore(runsDir);
-      const data = await withInputErrors(() => store.read(runId));
-      if (data.status === 'completed') {
-        process.stdout.write(`run ${runId} is already completed\n`);
-        return;
-      }
-      checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
-      const evaluate = await evaluatorFor(data.config);
+    .option('--json', 'print every event as a JSON line');
+  addPlacementOptions(resume).action(async (runId: string, opts: ResumeOptions) => {
+    const runsDir = runsDirOf(opts);
+    const store = new RunStore(runsDir);
+    const data = await withInputErrors(() => store.read(runId));
+    if (data.status === 'completed') {
+      process.stdout.write(`run ${runId} is already completed\n`);
+      return;
+    }
+    checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
+    const evaluator = await evaluatorFor(data.config, opts);
+    try {
       const run = await withInputErrors(() =>
-        SearchRun.open(runId, { runsDir, ...(evaluate ? { evaluate } : {}) }),
+        SearchRun.open(runId, {
+          runsDir,
+          ...(evaluator
+            ? { evaluate: evaluator.evaluate, concurrency: evaluator.concurrency }
+            : {}),
+        }),
       );
       await drive(run, opts.json === true);
-    });
+    } finally {
+      await evaluator?.close();
+    }
+  });
 
   const runs = program.command('runs').description('List and inspect saved runs.');
   runs
