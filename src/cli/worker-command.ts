@@ -10,7 +10,7 @@ import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { DEFAULT_QUEUE_NAME } from '../queue/job.js';
-import { startQueueWorker } from '../queue/queue-worker.js';
+import { startQueueWorker, type QueueWorker } from '../queue/queue-worker.js';
 
 /** One zod schema per option: the option's parser runs it and exits 2 with its message. */
 export const workerOptionSchemas = {
@@ -106,18 +106,7 @@ export function registerWorkerCommand(program: Command): void {
       const complain = (line: string) => process.stderr.write(`robust-nas worker: ${line}\n`);
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
       const name = flags.name ?? `${hostname()}:${process.pid}`;
-      const worker = await startQueueWorker({
-        url: flags.redis,
-        queueName: flags.queueName,
-        concurrency: flags.concurrency,
-        lockDurationMs: flags.lockDuration * 1000,
-        name,
-        report: complain,
-        log: (line) => say(`robust-nas worker ${name}: ${line}`),
-      });
-      say(
-        `robust-nas worker ${worker.name}: taking jobs from queue ${flags.queueName} on ${flags.redis.masked} (${flags.concurrency} at once)`,
-      );
+      let worker: QueueWorker | undefined;
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -125,9 +114,13 @@ export function registerWorkerCommand(program: Command): void {
           process.exit(1);
         }
         stopping = true;
+        if (!worker) {
+          say(`robust-nas worker ${name}: ${signal} before it connected: stopping`);
+          process.exit(0);
+        }
         const n = worker.current().length;
         say(
-          `robust-nas worker ${worker.name}: ${signal}: ${n > 0 ? `handing ${n} job${n === 1 ? '' : 's'} back to the queue and ` : ''}stopping`,
+          `robust-nas worker ${name}: ${signal}: ${n > 0 ? `handing ${n} job${n === 1 ? '' : 's'} back to the queue and ` : ''}stopping`,
         );
         worker.close('hand-back').then(
           () => process.exit(0),
@@ -139,5 +132,17 @@ export function registerWorkerCommand(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
+      worker = await startQueueWorker({
+        url: flags.redis,
+        queueName: flags.queueName,
+        concurrency: flags.concurrency,
+        lockDurationMs: flags.lockDuration * 1000,
+        name,
+        report: complain,
+        log: (line) => say(`robust-nas worker ${name}: ${line}`),
+      });
+      say(
+        `robust-nas worker ${name}: taking jobs from queue ${flags.queueName} on ${flags.redis.masked} (${flags.concurrency} at once)`,
+      );
     });
 }

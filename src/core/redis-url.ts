@@ -24,11 +24,15 @@ export interface RedisTarget {
 export const DEFAULT_REDIS_PORT = 6379;
 
 /**
- * `text` with the password of every URL in it replaced by ****, also in URLs too broken to parse
- * (`redis://user:secret@host:99999` -> `redis://user:****@host:99999`).
+ * `text` with the credentials of every URL in it masked, also in URLs too broken to parse: the
+ * password after `user:` (`redis://user:secret@host` -> `redis://user:****@host`), or the whole
+ * user part when it has no colon (some clients take it for the password).
  */
 export function maskRedisUrl(text: string): string {
-  return text.replace(/(\w+:\/\/[^\s/@:]*:)[^\s/@]*@/g, '$1****@');
+  return text.replace(/\/\/([^\s/@]*)@/g, (_match, userinfo: string) => {
+    const colon = userinfo.indexOf(':');
+    return colon >= 0 ? `//${userinfo.slice(0, colon)}:****@` : '//****@';
+  });
 }
 
 function problem(text: string): string | RedisTarget {
@@ -36,6 +40,10 @@ function problem(text: string): string | RedisTarget {
   try {
     url = new URL(text);
   } catch {
+    const port = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?(?:\[[^\]]*\]|[^:/]*):(\d+)(?:\/|$)/i.exec(
+      text,
+    );
+    if (port && Number(port[1]) > 65535) return `port ${port[1]} is out of range (1-65535)`;
     return 'not a URL (expected redis://[:password@]host[:port][/db] or rediss://...)';
   }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
