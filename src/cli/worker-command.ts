@@ -106,7 +106,7 @@ export function registerWorkerCommand(program: Command): void {
       const complain = (line: string) => process.stderr.write(`robust-nas worker: ${line}\n`);
       for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
       const name = flags.name ?? `${hostname()}:${process.pid}`;
-      let worker: QueueWorker | undefined;
+      const started: { worker?: QueueWorker } = {};
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) {
@@ -114,6 +114,7 @@ export function registerWorkerCommand(program: Command): void {
           process.exit(1);
         }
         stopping = true;
+        const worker = started.worker;
         if (!worker) {
           say(`robust-nas worker ${name}: ${signal} before it connected: stopping`);
           process.exit(0);
@@ -132,7 +133,7 @@ export function registerWorkerCommand(program: Command): void {
       };
       process.on('SIGTERM', () => stop('SIGTERM'));
       process.on('SIGINT', () => stop('SIGINT'));
-      worker = await startQueueWorker({
+      started.worker = await startQueueWorker({
         url: flags.redis,
         queueName: flags.queueName,
         concurrency: flags.concurrency,
