@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `robust-nas` command. Each command group lives in src/cli/<group>-command.ts and registers
- * itself on the program; this file only wires them and turns errors into exit codes:
+ * The `robust-nas` command. Each command lives in src/cli/<command>-command.ts and registers itself
+ * on the program (options built from the zod schemas by src/cli/zod-options.ts); this file only wires them and turns errors into exit codes:
  * 0 success, 2 bad arguments or input (one line naming the problem), 1 anything else.
  */
 import { realpathSync } from 'node:fs';
@@ -12,7 +12,10 @@ import { registerGenotypeCommands } from './cli/genotype-command.js';
 import { registerInfoCommand } from './cli/info-command.js';
 import { registerBenchCommand } from './cli/bench-command.js';
 import { registerEvaluateCommand } from './cli/evaluate-command.js';
-import { registerSearchCommands } from './cli/search-command.js';
+import { registerSearchCommand } from './cli/search-command.js';
+import { registerResumeCommand } from './cli/resume-command.js';
+import { registerRunsCommand } from './cli/runs-command.js';
+import { registerExportCommand } from './cli/export-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 
@@ -29,7 +32,10 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerBenchCommand(program);
   registerEvaluateCommand(program);
-  registerSearchCommands(program);
+  registerSearchCommand(program);
+  registerResumeCommand(program);
+  registerRunsCommand(program);
+  registerExportCommand(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
   return program;

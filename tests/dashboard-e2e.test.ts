@@ -1,12 +1,12 @@
 /**
- * End to end in Debian's headless Chromium (playwright-core): the real server runs a real surrogate
+ * End to end in headless Chromium (playwright-core; the browser: CHROMIUM_PATH, else the one the
+ * devDependency @sparticuz/chromium carries, see tests/helpers/chromium.ts): the real server runs a real surrogate
  * search with a delay per evaluation; the dashboard shows points appearing and the front changing,
  * draws a clicked candidate's cells, shows the API's field errors in the form, pauses and resumes the
  * run, and records when it drew each point so the event-to-screen latency can be reported.
  * Screenshots go to test-output/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -15,8 +15,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxesOverlap, layoutCell } from '../dashboard/src/cell-layout.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
+import { CHROMIUM_ARGS, testChromium } from './helpers/chromium.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'test-output');
 
@@ -60,19 +60,12 @@ beforeAll(async () => {
   await mkdir(OUT, { recursive: true });
   runsDir = await mkdtemp(join(tmpdir(), 'robust-nas-e2e-'));
   server = await startServer({ port: 0, runsDir });
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  const browserInfo = await testChromium();
+  console.log(`dashboard e2e: Chromium from ${browserInfo.description}`);
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--disable-quic',
-    ],
+    executablePath: browserInfo.executablePath,
+    env: browserInfo.env,
+    args: [...CHROMIUM_ARGS],
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
   page.on('pageerror', (err) => pageErrors.push(err.message));
@@ -216,21 +209,25 @@ describe('dashboard in headless Chromium', () => {
     expect(csv.trimEnd().split('\n')).toHaveLength(PLANNED + 1);
 
     // The page ends in exactly the server's state.
-    const state = (await server.manager.state(runId))!.snapshot();
+    const state = (await server.manager.projection(runId))!.snapshot();
     const shown = await page.evaluate(() => {
       const m = window.robustNas.model()!;
-      return { seq: m.seq, evaluations: m.evaluations.map((e) => e.index), front: m.front };
+      return {
+        seq: m.seq,
+        evaluations: m.view.evaluations.map((e) => e.index),
+        front: m.view.run.generations.at(-1)?.front,
+      };
     });
     expect(shown).toEqual({
       seq: state.seq,
-      evaluations: state.evaluations.map((e) => e.index),
-      front: state.front,
+      evaluations: state.view.evaluations.map((e) => e.index),
+      front: state.view.run.generations.at(-1)?.front,
     });
     // ... and the front it draws is the search's final front.
     const drawnFront = await page
       .locator('#scatter circle.dot.on-front')
       .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-index'))));
-    expect(drawnFront.sort((a, b) => a - b)).toEqual([...state.front].sort((a, b) => a - b));
+    expect(drawnFront.sort((a, b) => a - b)).toEqual(state.view.run.generations.at(-1)?.front);
 
     const draws = (await page.evaluate(() => window.robustNas.draws)) as Draw[];
     const mine = draws.filter((d) => d.runId === runId);
@@ -268,8 +265,11 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#run-form select[name="objectives"]').selectOption('clean-adv-params');
     await page.locator('#run-form button[type="submit"]').click();
     await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
-    const newId = await page.locator('#runs li.current').getAttribute('data-run-id');
-    expect(newId).not.toBe(runId);
+    // The new run may be listed (from the live feed's overview) before the form's answer arrives
+    // and switches to it.
+    const current = () => page.locator('#runs li.current').getAttribute('data-run-id');
+    await expect.poll(current, { timeout: 30_000 }).not.toBe(runId);
+    const newId = await current();
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
     await expect.poll(dotCount, { timeout: 30_000 }).toBe(8);
     const run = await api('GET', `/api/runs/${newId}`);

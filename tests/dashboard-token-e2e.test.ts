@@ -80,7 +80,7 @@ describe('the dashboard with a token', () => {
 
     await page.click('#pause');
     await page.waitForSelector('#run-status.status-paused');
-    expect((await server.manager.state(runId))?.status).toBe('paused');
+    expect((await server.manager.projection(runId))?.status).toBe('paused');
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export')]);
     const file = await download.path();

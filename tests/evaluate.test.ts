@@ -21,6 +21,7 @@ import {
 } from '../src/core/evaluation.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { runCommand } from './helpers/cli.js';
+import { FIXTURE_DATA } from './helpers/datasets.js';
 
 const DARTS_V2 = getPublishedGenotype('DARTS_V2');
 const PDARTS = getPublishedGenotype('PDARTS');
@@ -253,6 +254,78 @@ describe('robust-nas evaluate', () => {
       const lines = r.stderr.trim().split('\n');
       expect(lines.at(-1)).toMatch(message);
       expect(lines.filter((l) => l.includes('error'))).toHaveLength(1);
+    }
+  });
+
+  const small = [
+    '--genotype',
+    'DARTS_V2',
+    '--channels',
+    '4',
+    '--layers',
+    '2',
+    '--epochs',
+    '1',
+    '--train-size',
+    '200',
+    '--val-size',
+    '50',
+    '--test-size',
+    '100',
+    '--batch-size',
+    '32',
+    '--steps',
+    '3',
+    '--seed',
+    '1',
+    '--backend',
+    'wasm',
+    '--json',
+  ];
+
+  it("--data-dir names a data root or the data set's own folder: that real data is used", () => {
+    const cifarFolder = join(FIXTURE_DATA, 'cifar-10', 'cifar-10-batches-bin');
+    const fashionFolder = join(FIXTURE_DATA, 'fashion-mnist');
+    for (const [dataset, dataDir, folder] of [
+      ['cifar10', FIXTURE_DATA, cifarFolder],
+      ['fashion-mnist', fashionFolder, fashionFolder],
+    ] as const) {
+      const r = runCommand(['evaluate', '--dataset', dataset, '--data-dir', dataDir, ...small]);
+      expect(r.code, r.stderr).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.data).toMatchObject({ dataset, source: 'data-dir', folder, scoredImages: 100 });
+      expect(out.clean.n).toBe(100);
+      expect(out.adversarial[0].eps).toBeCloseTo(dataset === 'cifar10' ? 2 / 255 : 0.1, 12);
+    }
+  });
+
+  it('a named data folder that is not there or lacks the data set: exit 2, one line naming it and the files', () => {
+    const noData = '/nonexistent/robust-nas-data';
+    for (const [args, env, message] of [
+      [
+        ['--data-dir', noData],
+        {},
+        /^robust-nas: error: --data-dir \/nonexistent\/robust-nas-data does not exist: looked for MNIST's train-images-idx3-ubyte\.gz, train-labels-idx1-ubyte\.gz, t10k-images-idx3-ubyte\.gz, t10k-labels-idx1-ubyte\.gz in \/nonexistent\/robust-nas-data\/mnist or \/nonexistent\/robust-nas-data$/,
+      ],
+      // The fixture root holds Fashion-MNIST and CIFAR-10 but no MNIST: no bundled fallback.
+      [['--data-dir', FIXTURE_DATA], {}, /--data-dir .*fixtures\/datasets holds no MNIST/],
+      [
+        ['--dataset', 'cifar10', '--data-dir', join(FIXTURE_DATA, 'fashion-mnist')],
+        {},
+        /holds no CIFAR-10: looked for CIFAR-10's test_batch\.bin, one of data_batch_1\.bin/,
+      ],
+      [
+        [],
+        { ROBUST_NAS_DATA: noData },
+        /^robust-nas: error: ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist/,
+      ],
+    ] as const) {
+      const r = runCommand(['evaluate', ...small, ...args], env);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+      expect(r.stdout).toBe('');
     }
   });
 });

@@ -108,9 +108,22 @@ describe('robust-nas genotype', () => {
       /normal cell, node 2 \(edge 1\): unknown op 'sep_conv_3x4' \(did you mean 'sep_conv_3x3'\?\)/,
     );
     expectInputError(['genotype', 'sample'], /required option '--seed <seed>' not specified/);
-    expectInputError(['genotype', 'sample', '--seed', 'x'], /argument 'x' is invalid/);
-    expectInputError(['genotype', 'sample', '--seed', '1', '--count', '0'], /--count must be/);
-    expectInputError(['genotype', 'sample', '--seed', '1', '--nodes', '99'], /--nodes must be/);
+    expectInputError(
+      ['genotype', 'sample', '--seed', 'x'],
+      /option '--seed <seed>' argument 'x' is invalid\. Invalid input: expected a number/,
+    );
+    expectInputError(
+      ['genotype', 'sample', '--seed', '1.5'],
+      /argument '1\.5' is invalid\. Invalid input: expected int/,
+    );
+    expectInputError(
+      ['genotype', 'sample', '--seed', '1', '--count', '0'],
+      /option '--count <n>' argument '0' is invalid\. Too small: expected number to be >=1/,
+    );
+    expectInputError(
+      ['genotype', 'sample', '--seed', '1', '--nodes', '99'],
+      /option '--nodes <n>' argument '99' is invalid\. Too big: expected number to be <=32/,
+    );
     expectInputError(
       ['genotype', 'show', 'PDARTS', '--format', 'yaml'],
       /argument 'yaml' is invalid/,

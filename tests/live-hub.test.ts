@@ -1,29 +1,32 @@
 /**
  * The live socket.io feed with real socket.io-client connections to a real server running a real
- * surrogate search (with a delay per evaluation, so events arrive over time): snapshot then events,
- * a late joiner, a reconnect, a client that never acknowledges, and a search nobody watches. Each
- * client folds what it receives with the dashboard's own reducer (dashboard/src/run-model.ts).
+ * surrogate search (with a delay per evaluation, so changes arrive over time): snapshot then change
+ * batches, a late joiner, a reconnect, a client that never acknowledges, and a search nobody
+ * watches. Each client folds what it receives with core's reducer (`applyBatch`), as the dashboard
+ * does.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
+import type { RunFile } from '../src/core/records.js';
+import { Rng } from '../src/core/rng.js';
 import {
-  applyBatch,
   currentFront,
-  modelFromSnapshot,
-  type RunModel,
-} from '../dashboard/src/run-model.js';
-import type { EventBatch, SubscribeAck } from '../src/server/live-hub.js';
-import type { RunSnapshot } from '../src/server/run-state.js';
+  generationFront,
+  generationProgress,
+  hypervolumeHistory,
+} from '../src/core/run-view.js';
+import type { SubscribeAck } from '../src/server/live-hub.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Server as SocketServer } from 'socket.io';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { parseSearchConfig } from '../src/core/search-config.js';
 import { LiveHub } from '../src/server/live-hub.js';
-import { RunState } from '../src/server/run-state.js';
+import { RunProjection } from '../src/server/run-state.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 
 const CONFIG = {
@@ -57,7 +60,7 @@ afterAll(async () => {
 /** A client that behaves like the dashboard: snapshot, then batches, re-subscribing on reconnect. */
 class TestClient {
   readonly socket: Socket;
-  model: RunModel | undefined;
+  model: RunSnapshot | undefined;
   runId: string | undefined;
   readonly received: ('snapshot' | 'events')[] = [];
   gaps = 0;
@@ -76,11 +79,11 @@ class TestClient {
     });
     this.socket.on('snapshot', (s: RunSnapshot, ack: () => void) => {
       this.received.push('snapshot');
-      this.model = modelFromSnapshot(s);
+      this.model = s;
       if (acknowledge) ack();
       this.notify();
     });
-    this.socket.on('events', (batch: EventBatch, ack: () => void) => {
+    this.socket.on('events', (batch: ChangeBatch, ack: () => void) => {
       this.received.push('events');
       if (!acknowledge) return; // a stuck client: never acknowledges
       ack();
@@ -103,7 +106,7 @@ class TestClient {
     return this.socket.timeout(5000).emitWithAck('subscribe', message) as Promise<SubscribeAck>;
   }
 
-  async until(predicate: (m: RunModel) => boolean, timeoutMs = 60_000): Promise<RunModel> {
+  async until(predicate: (m: RunSnapshot) => boolean, timeoutMs = 60_000): Promise<RunSnapshot> {
     const deadline = Date.now() + timeoutMs;
     while (!this.model || !predicate(this.model)) {
       if (Date.now() > deadline) throw new Error('timed out waiting for the client state');
@@ -138,26 +141,35 @@ async function startRun(config: object = CONFIG): Promise<string> {
   return ((await res.json()) as { run: { id: string } }).run.id;
 }
 
-/** The parts of a model every client must agree on. */
-function essence(m: RunModel) {
+/** The parts of a run's state every client must agree on (all derived with core's functions). */
+function essence(m: RunSnapshot) {
+  const p = generationProgress(m.view);
   return {
     runId: m.runId,
     epoch: m.epoch,
     seq: m.seq,
-    status: m.run.status,
-    evaluations: m.evaluations.map((e) => [e.index, e.generation, e.hash, e.status, e.objectives]),
-    front: m.front,
-    hypervolume: m.hypervolume,
-    progress: { generation: m.progress.generation, done: m.progress.done, total: m.progress.total },
+    live: m.live,
+    status: m.view.run.status,
+    evaluations: m.view.evaluations.map((e) => [
+      e.index,
+      e.generation,
+      e.hash,
+      e.status,
+      e.objectives,
+    ]),
+    front: generationFront(m.view)?.summary.front ?? [],
+    current: currentFront(m.view),
+    hypervolume: hypervolumeHistory(m.view),
+    progress: { generation: p.generation, done: p.done, total: p.total, running: p.running },
   };
 }
 
 async function serverEssence(runId: string) {
-  const state = await server.manager.state(runId);
-  return essence(modelFromSnapshot(state!.snapshot()));
+  const projection = await server.manager.projection(runId);
+  return essence(projection!.snapshot());
 }
 
-const completed = (m: RunModel) => m.run.status === 'completed';
+const completed = (m: RunSnapshot) => m.view.run.status === 'completed' && !m.live;
 
 describe('live feed', () => {
   it('sends a snapshot first, then gap-free event batches, ending in the server state', async () => {
@@ -170,11 +182,11 @@ describe('live feed', () => {
     expect(client.received.filter((r) => r === 'snapshot')).toHaveLength(1);
     expect(client.received.filter((r) => r === 'events').length).toBeGreaterThan(3);
     expect(client.gaps).toBe(0);
-    expect(final.evaluations).toHaveLength(PLANNED);
-    expect(final.hypervolume.map((h) => h.generation)).toEqual([0, 1, 2, 3]);
+    expect(final.view.evaluations).toHaveLength(PLANNED);
+    expect(hypervolumeHistory(final.view).map((h) => h.generation)).toEqual([0, 1, 2, 3]);
     expect(essence(final)).toEqual(await serverEssence(id));
-    // The dashboard's live front is the search's own front at the end of a generation.
-    expect(currentFront(final)).toEqual([...final.front].sort((a, b) => a - b));
+    // The live front (core's currentFront) is the search's own front at the end of a generation.
+    expect(currentFront(final.view)).toEqual(generationFront(final.view)!.summary.front);
   });
 
   it('a late joiner and a reconnecting client end in the same state as one connected throughout', async () => {
@@ -185,7 +197,7 @@ describe('live feed', () => {
     await reconnecting.subscribe(id);
 
     // Drop the connection mid-run, miss some events, come back and ask for what was missed.
-    await reconnecting.until((m) => m.evaluations.length >= 4);
+    await reconnecting.until((m) => m.view.evaluations.length >= 4);
     reconnecting.socket.disconnect();
     const missedFrom = reconnecting.model!.seq;
     await throughout.until((m) => m.seq > missedFrom + 5);
@@ -216,7 +228,7 @@ describe('live feed', () => {
     await stuck.subscribe(id);
     await healthy.subscribe(id);
     const final = await healthy.until(completed);
-    expect(final.evaluations).toHaveLength(PLANNED);
+    expect(final.view.evaluations).toHaveLength(PLANNED);
     expect(essence(final)).toEqual(await serverEssence(id));
     // The stuck client was sent at most one batch at a time: a snapshot, then on each missed
     // acknowledgement a fresh snapshot, never a growing backlog.
@@ -228,12 +240,12 @@ describe('live feed', () => {
     const watcher = await connected(new TestClient());
     const id = await startRun();
     await watcher.subscribe(id);
-    await watcher.until((m) => m.evaluations.length >= 2);
+    await watcher.until((m) => m.view.evaluations.length >= 2);
     watcher.socket.disconnect();
     await server.manager.settled(id);
-    const state = await server.manager.state(id);
-    expect(state!.status).toBe('completed');
-    expect(state!.evaluations()).toHaveLength(PLANNED);
+    const projection = await server.manager.projection(id);
+    expect(projection!.status).toBe('completed');
+    expect(projection!.view.evaluations).toHaveLength(PLANNED);
     expect(server.hub.subscriptionCount()).toBeGreaterThanOrEqual(0);
   });
 
@@ -252,29 +264,32 @@ describe('live feed', () => {
   });
 
   it('coalesces a burst while a client has a batch unacknowledged', async () => {
-    // A run state fed by hand, so the burst is exactly known.
+    // A projection fed by hand, so the burst is exactly known.
     const genotype = getPublishedGenotype('DARTS_V2');
     const config = parseSearchConfig({ population: 2, generations: 1, evaluation: {} });
-    const state = new RunState({
+    const now = new Date().toISOString();
+    const file: RunFile = {
+      format: 'robust-nas-run',
+      formatVersion: 1,
       id: 'burst',
+      createdAt: now,
+      updatedAt: now,
       status: 'running',
-      createdAt: new Date().toISOString(),
-      updatedAt: new Date().toISOString(),
-      generation: 0,
-      generations: [],
-      generationsPlanned: 1,
-      plannedEvaluations: 2,
-      objectives: config.objectives,
-      strategy: 'nsga2',
-      evaluator: 'real',
       config,
-      evaluations: [],
-    });
+      checkpoint: {
+        generation: 0,
+        rngState: Rng.fromSeed(1).state(),
+        evaluationsAtStart: 0,
+        population: [],
+      },
+      generations: [],
+    };
+    const projection = new RunProjection({ file, status: 'running', evaluations: [] });
     const http = createServer();
     const ioServer = new SocketServer(http);
     const hub = new LiveHub(ioServer, {
-      state: async (id) => (id === 'burst' ? state : undefined),
-      onChange: () => () => {},
+      projection: async (id) => (id === 'burst' ? projection : undefined),
+      onChange: (listener) => projection.onChange((item) => listener(projection, item)),
     });
     await new Promise<void>((r) => http.listen(0, '127.0.0.1', () => r()));
     const client = io(`http://127.0.0.1:${(http.address() as AddressInfo).port}`, {
@@ -282,48 +297,34 @@ describe('live feed', () => {
       forceNew: true,
     });
     try {
-      let model: RunModel | undefined;
-      const batches: EventBatch[] = [];
+      let model: RunSnapshot | undefined;
+      const batches: ChangeBatch[] = [];
       let releaseFirst: (() => void) | undefined;
       client.on('snapshot', (snap: RunSnapshot, ack: () => void) => {
-        model = modelFromSnapshot(snap);
+        model = snap;
         ack();
       });
-      client.on('events', (batch: EventBatch, ack: () => void) => {
+      client.on('events', (batch: ChangeBatch, ack: () => void) => {
         batches.push(batch);
         const next = applyBatch(model!, batch);
         expect(next).not.toBe('resync');
-        model = next as RunModel;
+        model = next as RunSnapshot;
         // Hold the first batch's acknowledgement until the burst has been produced.
         if (batches.length === 1) releaseFirst = ack;
         else ack();
       });
       await client.timeout(5000).emitWithAck('subscribe', { runId: 'burst' });
       while (!model) await new Promise((r) => setTimeout(r, 10));
-      const started = {
-        type: 'evaluation-started',
-        runId: 'burst',
-        index: 0,
-        generation: 0,
-        inGeneration: { done: 0, total: 2 },
-        genotype,
-        hash: 'h0',
-      } as const;
-      state.apply(started);
-      while (batches.length < 1) await new Promise((r) => setTimeout(r, 10));
-      for (let k = 1; k <= 500; k++) {
-        state.apply({
-          type: 'evaluation-progress',
-          runId: 'burst',
-          index: 0,
-          phase: 'train',
-          done: k,
-          total: 500,
+      const activity = (phase: 'started' | 'train', done: number, total: number) =>
+        projection.apply({
+          type: 'activity',
+          activity: { index: 0, generation: 0, phase, done, total },
         });
-      }
-      state.apply({
-        type: 'evaluation-finished',
-        runId: 'burst',
+      activity('started', 0, 1);
+      while (batches.length < 1) await new Promise((r) => setTimeout(r, 10));
+      for (let k = 1; k <= 500; k++) activity('train', k, 500);
+      projection.apply({
+        type: 'evaluation',
         evaluation: {
           index: 0,
           generation: 0,
@@ -332,20 +333,21 @@ describe('live feed', () => {
           status: 'failed',
           failure: 'test',
           cached: false,
-          startedAt: new Date().toISOString(),
+          startedAt: now,
           finishedAt: new Date().toISOString(),
         },
       });
       releaseFirst!();
-      while (!model || model.seq < state.seq) await new Promise((r) => setTimeout(r, 10));
-      // 502 events reached the client as 2 batches; the 500 progress reports as the last one only.
+      while (!model || model.seq < projection.seq) await new Promise((r) => setTimeout(r, 10));
+      // 502 changes reached the client as 2 batches; the 500 progress reports as the last one only.
       expect(batches).toHaveLength(2);
-      const second = batches[1]!.events.map((e) => e.event.type);
-      expect(second).toEqual(['evaluation-progress', 'evaluation-finished']);
-      expect(batches[1]!.events[0]!.event).toMatchObject({ done: 500 });
+      const second = batches[1]!.changes.map((c) => c.change.type);
+      expect(second).toEqual(['activity', 'evaluation']);
+      expect(batches[1]!.changes[0]!.change).toMatchObject({ activity: { done: 500 } });
       expect(model.seq).toBe(502);
-      expect(model.evaluations.map((e) => e.index)).toEqual([0]);
-      expect(model.progress.done).toBe(1);
+      expect(model.view.evaluations.map((e) => e.index)).toEqual([0]);
+      expect(generationProgress(model.view)).toMatchObject({ done: 1, running: [] });
+      expect(model.view).toEqual(projection.view);
     } finally {
       client.close();
       hub.close();

@@ -141,6 +141,12 @@ describe('the run view reducer', () => {
     expect(runOverview(v, true).resumable).toBe(false);
   });
 
+  it('shows the last generation as the current one once every generation is done', () => {
+    const records = [0, 1, 2, 3, 4, 5].map((i) => record(i, [0.5 + i / 100, 50]));
+    const done = viewOf(header({ status: 'completed', generation: 2 }), records);
+    expect(generationProgress(done)).toMatchObject({ generation: 1, done: 3, total: 3 });
+  });
+
   it('applies batches in order, ignores duplicates and asks for a resync after a gap', () => {
     const snap: RunSnapshot = {
       runId: 'run-1',

@@ -1,9 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SearchRun } from '../src/runner/search-run.js';
 import { RunStore } from '../src/store/run-store.js';
 import { runCommand } from './helpers/cli.js';
+import { FIXTURE_DATA } from './helpers/datasets.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-cli-'));
 const runs = join(root, 'runs');
@@ -84,7 +86,9 @@ describe('robust-nas search / runs / export', () => {
     );
     const bad = runCommand(['export', 'cli1', '--format', 'xml', '--runs-dir', runs]);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--format: expected csv or json/);
+    expect(bad.stderr).toMatch(
+      /option '--format <format>' argument 'xml' is invalid\. Allowed choices are csv, json/,
+    );
   });
 
   it('search --config reads a JSON file and reports invalid fields by name (exit 2)', () => {
@@ -152,5 +156,67 @@ describe('robust-nas search / runs / export', () => {
     );
     const list = runCommand(['runs', 'list', '--runs-dir', runs]);
     expect(list.stdout).toMatch(/cfg\s+unreadable/);
+  });
+
+  it('a data folder that is named but does not hold the data set stops search and resume (exit 2)', async () => {
+    const noData = '/nonexistent/robust-nas-data';
+    const oneLine = (r: { code: number; stderr: string }, message: RegExp): void => {
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(message);
+    };
+    const badRuns = join(root, 'runs-bad-data');
+    const config = join(root, 'bad-data.json');
+    writeFileSync(
+      config,
+      JSON.stringify({ population: 2, generations: 1, evaluation: { dataDir: noData } }),
+    );
+    oneLine(
+      runCommand(['search', '--config', config, '--runs-dir', badRuns]),
+      /config file .*bad-data\.json: evaluation\.dataDir \/nonexistent\/robust-nas-data does not exist: looked for MNIST's train-images-idx3-ubyte\.gz, .* in \/nonexistent\/robust-nas-data\/mnist or \/nonexistent\/robust-nas-data$/,
+    );
+    // A real search with ROBUST_NAS_DATA naming nothing.
+    oneLine(
+      runCommand(
+        ['search', '--dataset', 'fashion-mnist', '--population', '2', '--runs-dir', badRuns],
+        { ROBUST_NAS_DATA: noData },
+      ),
+      /ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist: looked for Fashion-MNIST's/,
+    );
+    expect(existsSync(badRuns)).toBe(false);
+    // A surrogate search reads no data, so ROBUST_NAS_DATA does not concern it; a named folder
+    // that holds the data set is accepted.
+    const data = join(root, 'fashion-copy');
+    cpSync(join(FIXTURE_DATA, 'fashion-mnist'), data, { recursive: true });
+    writeFileSync(
+      config,
+      JSON.stringify({
+        evaluator: 'surrogate',
+        population: 2,
+        generations: 1,
+        evaluation: { dataset: 'fashion-mnist', dataDir: data },
+      }),
+    );
+    const ok = runCommand(['search', '--config', config, '--runs-dir', badRuns], {
+      ROBUST_NAS_DATA: noData,
+    });
+    expect(ok.code, ok.stderr).toBe(0);
+    // The run's data folder has gone by the time it is resumed.
+    const run = await SearchRun.create(
+      {
+        evaluator: 'surrogate',
+        population: 2,
+        generations: 1,
+        evaluation: { dataset: 'fashion-mnist', dataDir: data },
+      },
+      { runsDir: badRuns, runId: 'gone' },
+    );
+    await run.close();
+    rmSync(data, { recursive: true });
+    oneLine(
+      runCommand(['resume', 'gone', '--runs-dir', badRuns]),
+      /^robust-nas: error: run gone: evaluation\.dataDir .*fashion-copy does not exist/,
+    );
   });
 });

@@ -301,13 +301,10 @@ describe('trained weights of a run', () => {
     const written: string[] = [];
     const frontsSeen: (readonly number[])[] = [];
     const evaluate: Evaluate = async (g, config, _seed, _progress, options) => {
-      const file = options?.saveWeightsTo;
-      if (file) {
-        mkdirSync(dirname(file), { recursive: true });
-        writeFileSync(file, genotypeHash(g));
-        written.push(file);
-      }
-      return { scores: { ...surrogateScores(g, config), backend: 'test' } };
+      const scores = { ...surrogateScores(g, config), backend: 'test' };
+      if (!options?.keepWeights) return { scores };
+      written.push(genotypeHash(g));
+      return { scores, weights: new TextEncoder().encode(genotypeHash(g)) };
     };
     const run = await SearchRun.create(
       { ...SMALL, evaluator: 'real' },

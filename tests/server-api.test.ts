@@ -22,7 +22,7 @@ import type { EvaluationRecord } from '../src/core/events.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { runToCsv } from '../src/store/run-export.js';
 import { RunStore } from '../src/store/run-store.js';
-import type { RunOverview } from '../src/server/run-state.js';
+import type { RunOverview } from '../src/core/run-view.js';
 
 interface Reply {
   status: number;
@@ -161,6 +161,26 @@ describe('POST /api/runs validation', () => {
       for (const issue of r.body.issues) expect(issue.message.length).toBeGreaterThan(0);
     });
   }
+
+  it("rejects a real run when the server's ROBUST_NAS_DATA does not hold its data set", async () => {
+    const saved = process.env.ROBUST_NAS_DATA;
+    process.env.ROBUST_NAS_DATA = '/nonexistent/robust-nas-data';
+    try {
+      const r = await request(server, 'POST', '/api/runs', { ...SMALL, evaluator: 'real' });
+      expect(r.status, r.text).toBe(400);
+      expect(r.body.issues).toEqual([
+        {
+          path: 'evaluation.dataset',
+          message: expect.stringMatching(
+            /^the server's ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist: looked for MNIST's /,
+          ),
+        },
+      ]);
+    } finally {
+      if (saved === undefined) delete process.env.ROBUST_NAS_DATA;
+      else process.env.ROBUST_NAS_DATA = saved;
+    }
+  });
 
   it('rejects a body that is not an object', async () => {
     const r = await request(server, 'POST', '/api/runs', [1, 2, 3]);
@@ -561,7 +581,7 @@ describe('runs found on disk', () => {
 describe('a run that another process is running', () => {
   it('is listed as running and followed live from disk until it completes', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-nas-external-'));
-    const watcher = await startServer({ port: 0, runsDir: dir, pollMs: 50 });
+    const watcher = await startServer({ port: 0, runsDir: dir });
     try {
       // Run a search outside the server's run manager, as `robust-nas search` would.
       const run = await SearchRun.create({ ...SMALL, surrogateDelayMs: 30 } as SearchConfigInput, {
@@ -742,12 +762,25 @@ describe('robust-nas serve', () => {
   it('refuses a bad port and a non-loopback host without a token (exit 2, one line)', () => {
     const badPort = runCommand(['serve', '--port', 'http']);
     expect(badPort.code).toBe(2);
-    expect(badPort.stderr).toContain('--port must be an integer');
+    expect(badPort.stderr).toContain("option '--port <port>' argument 'http' is invalid");
     const open = runCommand(['serve', '--host', '0.0.0.0', '--port', '0'], {
       ROBUST_NAS_TOKEN: '',
     });
     expect(open.code).toBe(2);
     expect(open.stderr.trim().split('\n')).toHaveLength(1);
     expect(open.stderr).toContain('needs an access token');
+  });
+
+  it('--demo refuses to start when ROBUST_NAS_DATA does not hold MNIST (exit 2, one line)', () => {
+    const r = runCommand(['serve', '--demo', '--port', '0'], {
+      ROBUST_NAS_DATA: '/nonexistent/robust-nas-data',
+    });
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(
+        /^robust-nas: error: ROBUST_NAS_DATA \/nonexistent\/robust-nas-data does not exist: looked for MNIST's /,
+      ),
+    ]);
   });
 });

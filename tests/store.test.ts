@@ -6,7 +6,7 @@ import {
   writeFileSync,
   appendFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
@@ -18,17 +18,21 @@ import {
   RunNotFoundError,
 } from '../src/store/errors.js';
 import { parseJournal } from '../src/store/json-lines.js';
+import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { RunStore } from '../src/store/run-store.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-store-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** Where SearchRun keeps its runs: the runs folder, and the storage on it for a runner that takes one. */
+const inDir = (runsDir: string) => ({ runsDir, storage: new FileRunStorage(runsDir) });
 
 let counter = 0;
 async function completedRun(runsDir: string, generations = 2) {
   const runId = `run${counter++}`;
   const run = await SearchRun.create(
     { evaluator: 'surrogate', population: 4, generations, seed: 3 },
-    { runsDir, runId },
+    { ...inDir(runsDir), runId },
   );
   await run.run();
   return runId;
@@ -105,7 +109,7 @@ describe('RunStore', () => {
     const list = await store.list();
     expect(list.find((r) => r.id === good)!.error).toBeUndefined();
     expect(list.find((r) => r.id === bad)!.error).toMatch(/corrupt/);
-    await expect(SearchRun.open(bad, { runsDir: dir })).rejects.toBeInstanceOf(RunCorruptError);
+    await expect(new FileRunStorage(dir).open(bad)).rejects.toBeInstanceOf(RunCorruptError);
     expect(readFileSync(file, 'utf8')).toBe(broken);
   });
 
@@ -118,7 +122,7 @@ describe('RunStore', () => {
     writeFileSync(file, lines.join('\n'));
     const before = readFileSync(file, 'utf8');
     await expect(new RunStore(dir).read(id)).rejects.toThrow(/evaluations\.jsonl line 3/);
-    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toBeInstanceOf(RunCorruptError);
+    await expect(new FileRunStorage(dir).open(id)).rejects.toBeInstanceOf(RunCorruptError);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
@@ -132,11 +136,11 @@ describe('RunStore', () => {
     writeFileSync(file, JSON.stringify(raw));
     const before = readFileSync(file, 'utf8');
     await expect(new RunStore(dir).read(id)).rejects.toBeInstanceOf(RunFormatVersionError);
-    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toThrow(/format version 99/);
+    await expect(new FileRunStorage(dir).open(id)).rejects.toThrow(/format version 99/);
     expect(readFileSync(file, 'utf8')).toBe(before);
   });
 
-  it("reports a 'running' run whose process is gone as 'interrupted', a live one as running", async () => {
+  it("reports a 'running' run nobody holds as 'interrupted', one whose lock holder lives as running", async () => {
     const dir = join(root, 'interrupted');
     const id = await completedRun(dir);
     const file = join(dir, id, 'run.json');
@@ -144,10 +148,16 @@ describe('RunStore', () => {
     // A pid that cannot exist (above the kernel's pid_max).
     writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: 2 ** 30 }));
     expect((await new RunStore(dir).read(id)).status).toBe('interrupted');
-    // process.ppid is alive and is not us: the run is locked.
+    // The pid in run.json is not the lock: without a live lock holder the run is interrupted.
     writeFileSync(file, JSON.stringify({ ...raw, status: 'running', pid: process.ppid }));
+    expect((await new RunStore(dir).read(id)).status).toBe('interrupted');
+    // process.ppid is alive and is not us: as the lock's holder it makes the run running, locked.
+    writeFileSync(
+      join(dir, id, 'run.lock'),
+      JSON.stringify({ pid: process.ppid, host: hostname(), token: 'feed', since: raw.createdAt }),
+    );
     expect((await new RunStore(dir).read(id)).status).toBe('running');
-    await expect(SearchRun.open(id, { runsDir: dir })).rejects.toBeInstanceOf(RunLockedError);
+    await expect(new FileRunStorage(dir).open(id)).rejects.toBeInstanceOf(RunLockedError);
   });
 
   it('a resumed run cuts a torn last journal line and continues', async () => {
@@ -155,7 +165,7 @@ describe('RunStore', () => {
     const runId = 'torn';
     const run = await SearchRun.create(
       { evaluator: 'surrogate', population: 4, generations: 3, seed: 5 },
-      { runsDir: dir, runId },
+      { ...inDir(dir), runId },
     );
     run.on((e) => {
       if (e.type === 'evaluation-finished' && e.evaluation.index === 5) run.pause();
@@ -164,7 +174,7 @@ describe('RunStore', () => {
     expect(run.status()).toBe('paused');
     appendFileSync(join(dir, runId, 'evaluations.jsonl'), '{"index":6,"generat');
     expect((await new RunStore(dir).read(runId)).evaluations).toHaveLength(6);
-    const resumed = await SearchRun.open(runId, { runsDir: dir });
+    const resumed = await SearchRun.open(runId, inDir(dir));
     await resumed.run();
     const data = await new RunStore(dir).read(runId);
     expect(data.status).toBe('completed');

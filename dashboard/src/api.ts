@@ -4,8 +4,10 @@
  * (sessionStorage) and sends it as `Authorization: Bearer`; a 401 asks again. Changing calls say
  * `Content-Type: application/json` even without a body (the server answers 415 otherwise).
  */
-import type { RunOverview } from '../../src/server/run-state.js';
-import type { FieldIssue } from '../../src/server/validation.js';
+import type { FieldIssue } from '../../src/core/issues.js';
+import type { RunOverview } from '../../src/core/run-view.js';
+
+export type { FieldIssue };
 
 const TOKEN_KEY = 'robust-nas-token';
 

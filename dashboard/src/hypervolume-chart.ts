@@ -1,7 +1,8 @@
 /** Hypervolume of the front against the number of evaluations, one point per generation. */
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
 import { clear, svg } from './dom.js';
-import type { RunModel } from './run-model.js';
+import { hypervolumeHistory, type RunView } from '../../src/core/run-view.js';
+import { plannedEvaluations } from '../../src/core/search-config.js';
 
 const FRAME: Frame = { width: 420, height: 220, left: 68, right: 14, top: 12, bottom: 40 };
 
@@ -18,12 +19,12 @@ export class HypervolumeChart {
     container.append(this.root);
   }
 
-  update(model: RunModel | undefined): void {
+  update(view: RunView | undefined): void {
     clear(this.root);
     const g = svg('g');
     this.root.append(g);
-    const points = model?.hypervolume ?? [];
-    const planned = model?.run.plannedEvaluations ?? 0;
+    const points = view ? hypervolumeHistory(view) : [];
+    const planned = view ? plannedEvaluations(view.run.config) : 0;
     const x = linearScale(
       [0, Math.max(planned, ...points.map((p) => p.evaluations), 1)],
       [FRAME.left, FRAME.width - FRAME.right],

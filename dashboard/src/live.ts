@@ -1,19 +1,22 @@
 /**
- * The dashboard's socket.io connection: subscribes to the shown run, keeps its {@link RunModel}
- * up to date from the snapshot and event batches, and on a reconnect asks only for what it missed.
+ * The dashboard's socket.io connection: subscribes to the shown run, keeps its copy of the run
+ * (core's RunSnapshot) up to date by applying the server's change batches with core's
+ * `applyBatch`, and on a reconnect asks only for what it missed.
  */
 import { io, type Socket } from 'socket.io-client';
-import type { EventBatch, SubscribeAck } from '../../src/server/live-hub.js';
-import type { RunOverview, RunSnapshot } from '../../src/server/run-state.js';
+import { applyBatch, type ChangeBatch, type RunSnapshot } from '../../src/core/live-feed.js';
+import type { RunOverview } from '../../src/core/run-view.js';
 import { getToken } from './api.js';
-import { applyBatch, modelFromSnapshot, type RunModel } from './run-model.js';
 
 /** 'unauthorized': the server wants its access token (ask for it, then call reconnect()). */
 export type ConnectionStatus =
   'connecting' | 'connected' | 'reconnecting' | 'offline' | 'unauthorized';
 
+/** The server's answer to `subscribe`. */
+type SubscribeAck = { ok: true; epoch: string; seq: number } | { ok: false; error: string };
+
 export interface LiveHandlers {
-  onModel(model: RunModel): void;
+  onState(state: RunSnapshot): void;
   onOverview(run: RunOverview): void;
   onStatus(status: ConnectionStatus): void;
 }
@@ -21,7 +24,7 @@ export interface LiveHandlers {
 export class LiveConnection {
   private readonly socket: Socket;
   private runId: string | undefined;
-  private model: RunModel | undefined;
+  private state: RunSnapshot | undefined;
 
   constructor(private readonly handlers: LiveHandlers) {
     this.socket = io({
@@ -49,22 +52,22 @@ export class LiveConnection {
     this.socket.io.on('reconnect_failed', () => handlers.onStatus('offline'));
     this.socket.on('snapshot', (snapshot: RunSnapshot, ack?: () => void) => {
       if (snapshot.runId === this.runId) {
-        this.model = modelFromSnapshot(snapshot);
-        handlers.onModel(this.model);
+        this.state = snapshot;
+        handlers.onState(snapshot);
       }
       ack?.();
     });
-    this.socket.on('events', (batch: EventBatch, ack?: () => void) => {
+    this.socket.on('events', (batch: ChangeBatch, ack?: () => void) => {
       ack?.();
-      if (!this.model || batch.runId !== this.runId) return;
-      const next = applyBatch(this.model, batch);
+      if (!this.state || batch.runId !== this.runId) return;
+      const next = applyBatch(this.state, batch);
       if (next === 'resync') {
         this.sendSubscribe(false);
         return;
       }
-      if (next !== this.model) {
-        this.model = next;
-        handlers.onModel(next);
+      if (next !== this.state) {
+        this.state = next;
+        handlers.onState(next);
       }
     });
     this.socket.on('run-overview', (run: RunOverview) => handlers.onOverview(run));
@@ -80,19 +83,19 @@ export class LiveConnection {
     if (runId === this.runId) return;
     if (this.runId) this.socket.emit('unsubscribe', { runId: this.runId });
     this.runId = runId;
-    this.model = undefined;
+    this.state = undefined;
     if (runId) this.sendSubscribe(false);
   }
 
-  current(): RunModel | undefined {
-    return this.model;
+  current(): RunSnapshot | undefined {
+    return this.state;
   }
 
   private sendSubscribe(resume: boolean): void {
-    const m = this.model;
+    const s = this.state;
     const message =
-      resume && m && m.runId === this.runId
-        ? { runId: this.runId, epoch: m.epoch, lastSeq: m.seq }
+      resume && s && s.runId === this.runId
+        ? { runId: this.runId, epoch: s.epoch, lastSeq: s.seq }
         : { runId: this.runId };
     this.socket.emit('subscribe', message, (ack: SubscribeAck) => {
       if (!ack.ok) console.warn(`subscribe failed: ${ack.error}`);

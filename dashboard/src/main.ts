@@ -1,9 +1,20 @@
 /**
  * The dashboard: runs list and start form on the left; the shown run's live scatter, front,
- * hypervolume, progress and the selected candidate on the right.
+ * hypervolume, progress and the selected candidate on the right. The shown run is core's
+ * RunSnapshot, kept by the live connection; everything drawn is derived from its view with core's
+ * functions (front, progress, hypervolume, overview, which controls the status machine allows).
  */
-import type { EvaluationRecord } from '../../src/core/events.js';
-import type { RunOverview } from '../../src/server/run-state.js';
+import type { RunSnapshot } from '../../src/core/live-feed.js';
+import type { EvaluationRecord } from '../../src/core/records.js';
+import { canTransition } from '../../src/core/run-status.js';
+import {
+  currentFront,
+  generationProgress,
+  isSurrogateView,
+  runOverview,
+  type RunOverview,
+  type RunView,
+} from '../../src/core/run-view.js';
 import { ApiError, controlRun, downloadCsv, getToken, listRuns, setToken } from './api.js';
 import { CandidatePanel } from './candidate-panel.js';
 import { drawCell } from './cell-diagram.js';
@@ -13,7 +24,6 @@ import { FrontTable } from './front-table.js';
 import { HypervolumeChart } from './hypervolume-chart.js';
 import { LiveConnection, type ConnectionStatus } from './live.js';
 import { RunForm } from './run-form.js';
-import { currentFront, isSurrogateRun, type RunModel } from './run-model.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
 
@@ -31,7 +41,8 @@ declare global {
   interface Window {
     robustNas: {
       draws: DrawRecord[];
-      model: () => RunModel | undefined;
+      /** The shown run as the page holds it. */
+      model: () => RunSnapshot | undefined;
       renders: number;
       /** Times the live connection came back after a drop. */
       reconnects: number;
@@ -46,7 +57,7 @@ declare global {
 const runs = new Map<string, RunOverview>();
 let currentRun: string | undefined;
 let selected: number | undefined;
-let model: RunModel | undefined;
+let model: RunSnapshot | undefined;
 let renderPending = false;
 
 window.robustNas = {
@@ -70,9 +81,9 @@ new RunForm((run) => {
 });
 
 const live = new LiveConnection({
-  onModel(m) {
-    model = m;
-    runs.set(m.runId, { ...m.run });
+  onState(s) {
+    model = s;
+    runs.set(s.runId, runOverview(s.view, s.live));
     scheduleRender();
   },
   onOverview(run) {
@@ -140,11 +151,12 @@ function render(): void {
   const sorted = [...runs.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1));
   runsList.update(sorted, currentRun);
   const m = model && model.runId === currentRun ? model : undefined;
-  const run = currentRun ? (m?.run ?? runs.get(currentRun)) : undefined;
-  renderHeader(run, m);
-  const front = frontOf(m);
-  const fresh = scatter.update(m, selected, front);
-  const byIndex = new Map((m?.evaluations ?? []).map((e) => [e.index, e]));
+  const view = m?.view;
+  const run = currentRun ? (m ? runOverview(m.view, m.live) : runs.get(currentRun)) : undefined;
+  renderHeader(run, view);
+  const front = frontOf(view);
+  const fresh = scatter.update(view, selected, front);
+  const byIndex = new Map((view?.evaluations ?? []).map((e) => [e.index, e]));
   if (m && fresh.length > 0) {
     const drawnAt = performance.timeOrigin + performance.now();
     for (const index of fresh) {
@@ -158,44 +170,44 @@ function render(): void {
         });
     }
   }
-  hvChart.update(m);
+  hvChart.update(view);
   const frontRows = front.map((i) => byIndex.get(i)).filter((e): e is EvaluationRecord => !!e);
-  const surrogate = isSurrogateRun(m);
+  const surrogate = view !== undefined && isSurrogateView(view);
   frontTable.update(frontRows, selected, surrogate);
   byId('front-count').textContent = m ? `${frontRows.length} candidates` : '';
   const chosen = selected === undefined ? undefined : byIndex.get(selected);
   candidate.show(chosen, chosen ? front.includes(chosen.index) : false);
 }
 
-let frontCache: { evaluations: RunModel['evaluations'] | undefined; front: number[] } = {
+let frontCache: { evaluations: RunView['evaluations'] | undefined; front: number[] } = {
   evaluations: undefined,
   front: [],
 };
 
 /** The current front of the shown run, recomputed only when its evaluations change. */
-function frontOf(m: RunModel | undefined): number[] {
-  if (!m) return [];
-  if (frontCache.evaluations !== m.evaluations) {
-    frontCache = { evaluations: m.evaluations, front: currentFront(m) };
+function frontOf(view: RunView | undefined): number[] {
+  if (!view) return [];
+  if (frontCache.evaluations !== view.evaluations) {
+    frontCache = { evaluations: view.evaluations, front: currentFront(view) };
   }
   return frontCache.front;
 }
 
-/** Statuses of a run that is not executing in which Stop marks it stopped (it stays resumable). */
-const IDLE_STOPPABLE: readonly string[] = ['paused', 'interrupted', 'created'];
-
-function renderHeader(run: RunOverview | undefined, m: RunModel | undefined): void {
+function renderHeader(run: RunOverview | undefined, view: RunView | undefined): void {
   byId('run-title').textContent = run ? run.id : 'No run selected';
   const status = byId('run-status');
   status.textContent = run ? run.status : '';
   status.className = run ? `badge status-${run.status}` : 'badge';
-  byId('surrogate-banner').hidden = !isSurrogateRun(m) && run?.evaluator !== 'surrogate';
-  // A run another process is running (live false) is controlled there, not here.
-  const runningHere = run?.status === 'running' && run.live;
-  byId<HTMLButtonElement>('pause').disabled = !runningHere;
+  byId('surrogate-banner').hidden =
+    !(view && isSurrogateView(view)) && run?.evaluator !== 'surrogate';
+  // What the status machine allows; a run another process executes (running, not live here) is
+  // controlled there.
+  const elsewhere = run !== undefined && run.status === 'running' && !run.live;
+  const allows = (action: 'pause' | 'stop') =>
+    run !== undefined && !elsewhere && canTransition(run.status, action);
+  byId<HTMLButtonElement>('pause').disabled = !allows('pause');
   byId<HTMLButtonElement>('resume').disabled = !run?.resumable;
-  byId<HTMLButtonElement>('stop').disabled =
-    !run || !(runningHere || IDLE_STOPPABLE.includes(run.status));
+  byId<HTMLButtonElement>('stop').disabled = !allows('stop');
   const exportLink = byId<HTMLAnchorElement>('export');
   if (run) exportLink.href = `/api/runs/${encodeURIComponent(run.id)}/export.csv`;
   exportLink.classList.toggle('disabled', !run);
@@ -204,30 +216,28 @@ function renderHeader(run: RunOverview | undefined, m: RunModel | undefined): vo
   const bar = byId('generation-bar');
   const text = byId('progress-text');
   const eta = byId('eta');
-  if (!m) {
+  if (!view || !run) {
     byId('working').textContent = '';
     bar.style.width = '0%';
     text.textContent = run ? 'loading…' : '';
     eta.textContent = '';
     return;
   }
-  const p = m.progress;
-  const working = Object.entries(m.working)
-    .map(([index, w]) => `#${index} ${w.phase}${w.total > 1 ? ` ${w.done}/${w.total}` : ''}`)
+  const p = generationProgress(view);
+  const working = Object.values(view.working)
+    .map((w) => `#${w.index} ${w.phase}${w.total > 1 ? ` ${w.done}/${w.total}` : ''}`)
     .join(', ');
-  byId('working').textContent =
-    m.run.status === 'running' && working ? `evaluating ${working}` : '';
+  byId('working').textContent = run.status === 'running' && working ? `evaluating ${working}` : '';
   const total = Math.max(p.total, 1);
   bar.style.width = `${Math.min(100, (p.done / total) * 100).toFixed(1)}%`;
-  const generations = m.run.generations;
-  text.textContent = `generation ${p.generation + 1} of ${generations}: ${p.done}/${p.total} evaluated · run ${m.run.evaluations}/${m.run.plannedEvaluations}`;
-  if (m.run.status === 'running' && p.startedAt !== undefined && p.done > 0) {
+  text.textContent = `generation ${p.generation + 1} of ${run.generations}: ${p.done}/${p.total} evaluated · run ${run.evaluations}/${run.plannedEvaluations}`;
+  if (run.status === 'running' && p.startedAt !== undefined && p.done > 0) {
     const perEval = (Date.now() - p.startedAt) / 1000 / p.done;
     const left = Math.max(0, p.total - p.done);
-    const runLeft = Math.max(0, m.run.plannedEvaluations - m.run.evaluations);
+    const runLeft = Math.max(0, run.plannedEvaluations - run.evaluations);
     eta.textContent = `ETA generation ${duration(perEval * left)}, run ${duration(perEval * runLeft)}`;
   } else {
-    eta.textContent = m.run.status === 'running' ? 'ETA after the first evaluation' : '';
+    eta.textContent = run.status === 'running' ? 'ETA after the first evaluation' : '';
   }
 }
 
@@ -295,6 +305,6 @@ async function loadRuns(): Promise<void> {
 
 void loadRuns();
 setInterval(() => {
-  if (model?.run.status === 'running') scheduleRender(); // keep the ETA ticking
+  if (model?.view.run.status === 'running') scheduleRender(); // keep the ETA ticking
 }, 1000);
 byId('app').append(html('span', { hidden: true, id: 'ready' }));

@@ -3,8 +3,8 @@
  * field-level errors next to the fields, so the validation is exactly the server's.
  */
 import { ApiError, startRun } from './api.js';
-import type { RunOverview } from '../../src/server/run-state.js';
-import { SMALL_NETWORK } from '../../src/server/small-network.js';
+import type { RunOverview } from '../../src/core/run-view.js';
+import { SMALL_NETWORK } from '../../src/core/small-network.js';
 import { byId, clear, html } from './dom.js';
 
 type Preset = 'clean-adv' | 'clean-adv-params' | 'hrs-params' | 'adv-macs';

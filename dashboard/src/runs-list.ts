@@ -1,5 +1,5 @@
 /** The list of runs with status and progress; a click shows the run. */
-import type { RunOverview } from '../../src/server/run-state.js';
+import type { RunOverview } from '../../src/core/run-view.js';
 import { clear, html } from './dom.js';
 
 export class RunsList {

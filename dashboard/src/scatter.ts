@@ -6,7 +6,7 @@ import type { EvaluationRecord } from '../../src/core/events.js';
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
 import { clear, svg } from './dom.js';
 import { attackLabel, score, sequentialColor } from './format.js';
-import { isSurrogateRun, type RunModel } from './run-model.js';
+import { isSurrogateView, type RunView } from '../../src/core/run-view.js';
 
 const FRAME: Frame = { width: 640, height: 500, left: 58, right: 18, top: 16, bottom: 44 };
 
@@ -28,18 +28,12 @@ export function scatterPoints(records: readonly EvaluationRecord[]): ScatterPoin
   return out;
 }
 
-/** The 2-D non-dominated points (both maximised), sorted by x ascending (so y descending). */
-export function staircase(points: readonly ScatterPoint[]): ScatterPoint[] {
-  const sorted = [...points].sort((a, b) => b.x - a.x || b.y - a.y);
-  const out: ScatterPoint[] = [];
-  let bestY = -Infinity;
-  for (const p of sorted) {
-    if (p.y > bestY) {
-      out.push(p);
-      bestY = p.y;
-    }
-  }
-  return out.reverse();
+/**
+ * The front's points in drawing order for its step line: by x ascending, then y descending. The
+ * front itself is core's (`currentFront`), on the run's objectives; this only orders it.
+ */
+export function stepOrder(points: readonly ScatterPoint[]): ScatterPoint[] {
+  return [...points].sort((a, b) => a.x - b.x || b.y - a.y);
 }
 
 export interface AttackInfo {
@@ -72,20 +66,20 @@ export class ScatterPlot {
 
   /** Redraws; returns the indices of points drawn for the first time. */
   update(
-    model: RunModel | undefined,
+    view: RunView | undefined,
     selected: number | undefined,
     front: readonly number[],
   ): number[] {
     clear(this.root);
     const g = svg('g');
     this.root.append(g);
-    if (!model) {
+    if (!view) {
       this.drawn.clear();
       return [];
     }
-    const points = scatterPoints(model.evaluations);
-    const surrogate = isSurrogateRun(model);
-    const attack = firstAttack(model.config);
+    const points = scatterPoints(view.evaluations);
+    const surrogate = isSurrogateView(view);
+    const attack = firstAttack(view.run.config);
     const what = surrogate ? 'surrogate score' : 'accuracy';
     const x = linearScale(
       paddedDomain(
@@ -118,7 +112,7 @@ export class ScatterPlot {
 
     const frontSet = new Set(front);
     const frontPoints = points.filter((p) => frontSet.has(p.index));
-    const steps = staircase(frontPoints);
+    const steps = stepOrder(frontPoints);
     if (steps.length > 0) {
       const first = steps[0] as ScatterPoint;
       let d = `M ${x(x.domain[0])} ${y(first.y)} L ${x(first.x)} ${y(first.y)}`;

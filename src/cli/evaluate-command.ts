@@ -3,169 +3,146 @@
  * clean accuracy, accuracy under each attack and eps, HRS, params, MACs and timings. `--json` prints
  * exactly one JSON object on stdout; the backend and progress bars (on a terminal) go to stderr.
  */
-import type { Command } from 'commander';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import { InputError } from '../core/errors.js';
+import { formatIssues } from '../core/issues.js';
 import {
   BASELINE_ARCHS,
   type ArchitectureSpec,
   type BaselineArch,
 } from '../evaluator/architecture.js';
 import { describeBackend, initBackend, parseBackendName } from '../evaluator/backend.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { datasetSpec } from '../evaluator/datasets/registry.js';
-import { ENSEMBLE_COMBINES, type EnsembleCombine } from '../evaluator/ensemble.js';
+import { ENSEMBLE_COMBINES } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
-import { writeWeightsFile } from '../evaluator/weights.js';
 import {
   checkEvaluationMemory,
   MAX_MEMORY_ENV_VAR,
   memoryLimitMB,
 } from '../evaluator/memory-estimate.js';
-import { createProgressBar, type ProgressBar } from '../evaluator/progress.js';
+import { writeWeightsFile } from '../evaluator/weights.js';
 import {
   ATTACKS,
-  DATASETS,
+  attackSpecSchema,
   evalConfigSchema,
-  type AttackName,
-  type DatasetName,
   type EvalConfig,
-  type EvalProgress,
 } from '../core/evaluation.js';
 import { formatGenotype } from '../core/genotype-format.js';
 import { resolveGenotype } from './genotype-resolve.js';
 import { Rng } from '../core/rng.js';
 import { sampleGenotype } from '../core/sampling.js';
+import { PhaseBars } from './progress.js';
+import { fractionText, listArgParser, SchemaOptions, splitList } from './zod-options.js';
 
-interface EvaluateOptions {
-  saveWeights?: string;
-  loadWeights?: string;
+/** The options of `evaluate` that are not fields of the evaluation config. */
+const evaluateOnlySchema = z.object({
+  seed: z.number().int().min(0).default(0),
+  width: z.number().positive().optional(),
+  ensembleRandom: z.number().int().min(1).max(64).optional(),
+  ensembleCombine: z.enum(ENSEMBLE_COMBINES).default('logits'),
+});
+
+/** The evaluation config's scalar fields as options (types, bounds and defaults: evalConfigSchema). */
+const configOptions = new SchemaOptions(evalConfigSchema.shape, {
+  dataset: { arg: 'name', description: 'data set' },
+  dataDir: {
+    arg: 'dir',
+    description:
+      "folder with mnist/, fashion-mnist/, cifar-10/, or the data set's own folder (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST)",
+  },
+  channels: { arg: 'n', description: 'initial channels' },
+  layers: { arg: 'n', description: 'cells' },
+  epochs: { arg: 'n', description: 'training epochs (may be fractional)' },
+  batchSize: { arg: 'n', description: 'batch size' },
+  learningRate: {
+    flag: 'lr',
+    arg: 'rate',
+    description: 'initial learning rate (cosine schedule to 0)',
+  },
+  momentum: { arg: 'm', description: 'SGD momentum' },
+  nesterov: { description: 'Nesterov momentum' },
+  weightDecay: { arg: 'wd', description: 'weight decay' },
+  gradClip: { arg: 'norm', description: 'gradient-norm clipping' },
+  cutout: { arg: 'length', description: 'cutout square side (0: off)' },
+  dropPath: { arg: 'p', description: 'final drop-path probability (grows linearly from 0)' },
+  auxiliaryWeight: { arg: 'w', description: 'weight of the auxiliary head loss (0: no head)' },
+  adversarialTraining: { flag: 'adv-train', arg: 'kind', description: 'adversarial training' },
+  adversarialTrainingEps: {
+    flag: 'adv-train-eps',
+    arg: 'eps',
+    description: 'fast-fgsm budget (default: the data set default eps)',
+    parse: fractionText,
+  },
+  trainSize: { arg: 'n', description: 'training images' },
+  valSize: { arg: 'n', description: 'validation images (carved from the training data)' },
+  testSize: { arg: 'n', description: 'test images' },
+  split: {
+    arg: 'split',
+    description: 'scored split: test (final report) or val (as a search)',
+    default: 'test',
+  },
+  dataSeed: { arg: 'n', description: 'seed of the train/val/test subsets (default: --seed)' },
+});
+
+/** Attack settings applied to every attack and eps (attackSpecSchema). */
+const attackOptions = new SchemaOptions(attackSpecSchema.shape, {
+  alpha: {
+    arg: 'step',
+    description: 'attack step size (default: PGD eps/4, R-FGSM eps/2)',
+    parse: fractionText,
+  },
+  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE' },
+  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE' },
+});
+
+const commandOptions = new SchemaOptions(evaluateOnlySchema.shape, {
+  seed: { arg: 'n', description: 'seed of initialisation, batch order and attacks' },
+  width: { arg: 'multiplier', description: 'baseline width multiplier (default 1)' },
+  ensembleRandom: {
+    arg: 'k',
+    description: 'an ensemble of K random DARTS genotypes (drawn from --seed)',
+  },
+  ensembleCombine: { arg: 'how', description: 'how members are combined' },
+});
+
+/** What `evaluate`'s action receives from commander. */
+export interface EvaluateOptions extends Record<string, unknown> {
   genotype?: string;
   arch?: string;
-  width?: string;
   ensemble?: string;
-  ensembleRandom?: string;
-  ensembleCombine: string;
-  dataset: string;
-  dataDir?: string;
-  channels: string;
-  layers: string;
-  epochs: string;
-  batchSize: string;
-  lr: string;
-  momentum: string;
-  nesterov?: boolean;
-  weightDecay: string;
-  gradClip: string;
-  cutout: string;
-  dropPath: string;
-  auxiliaryWeight: string;
-  advTrain: string;
-  advTrainEps?: string;
-  trainSize: string;
-  valSize: string;
-  testSize: string;
-  split: string;
   attack: string;
-  eps?: string;
-  alpha?: string;
-  steps: string;
-  restarts: string;
-  curveEps?: string;
-  seed: string;
-  dataSeed?: string;
+  eps?: number[];
+  curveEps?: number[];
   backend: string;
+  saveWeights?: string;
+  loadWeights?: string;
   maxMemoryMb?: string;
   json?: boolean;
 }
 
-function number(name: string, value: string): number {
-  const n = Number(value.trim());
-  if (value.trim() === '' || !Number.isFinite(n)) {
-    throw new InputError(`--${name}: expected a number, got '${value}'`);
-  }
-  return n;
-}
-
-function integer(name: string, value: string): number {
-  const n = number(name, value);
-  if (!Number.isSafeInteger(n))
-    throw new InputError(`--${name}: expected an integer, got '${value}'`);
-  return n;
-}
-
-function list(value: string): string[] {
-  return value
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '');
-}
-
-/** A number, or a fraction like 8/255 (the usual way to write eps). */
-function epsValue(name: string, value: string): number {
-  const m = /^\s*([0-9.]+)\s*\/\s*([0-9.]+)\s*$/.exec(value);
-  if (m) return number(name, m[1] as string) / number(name, m[2] as string);
-  return number(name, value);
-}
-
-function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) {
-    throw new InputError(`--${name}: '${value}' is not one of ${allowed.join(', ')}`);
-  }
-  return value as T;
-}
-
 /** The evaluation config the options describe (validated with the shared zod schema). */
 export function configFromOptions(o: EvaluateOptions): EvalConfig {
-  const dataset = oneOf<DatasetName>('dataset', o.dataset, DATASETS);
-  const names = list(o.attack).map((a) => oneOf<AttackName>('attack', a, ATTACKS));
+  const fields = configOptions.values(o);
+  const { dataset } = configOptions.parse(o);
+  const names = splitList(o.attack).map((a) => {
+    const r = attackSpecSchema.shape.name.safeParse(a);
+    if (!r.success) throw new InputError(`--attack: '${a}': ${formatIssues(r.error)}`);
+    return r.data;
+  });
   if (names.length === 0) throw new InputError('--attack: give at least one attack');
-  const epsList = o.eps
-    ? list(o.eps).map((e) => epsValue('eps', e))
-    : [datasetSpec(dataset).defaultEps];
-  if (epsList.length === 0) throw new InputError('--eps: give at least one value');
-  const steps = integer('steps', o.steps);
-  const restarts = integer('restarts', o.restarts);
-  const alpha = o.alpha !== undefined ? epsValue('alpha', o.alpha) : undefined;
-  const attacks = names.flatMap((name) =>
-    epsList.map((eps) => ({
-      name,
-      eps,
-      steps,
-      restarts,
-      ...(alpha !== undefined ? { alpha } : {}),
-    })),
-  );
-  const raw = {
-    dataset,
-    ...(o.dataDir ? { dataDir: o.dataDir } : {}),
-    channels: integer('channels', o.channels),
-    layers: integer('layers', o.layers),
-    epochs: number('epochs', o.epochs),
-    batchSize: integer('batch-size', o.batchSize),
-    learningRate: number('lr', o.lr),
-    momentum: number('momentum', o.momentum),
-    nesterov: Boolean(o.nesterov),
-    weightDecay: number('weight-decay', o.weightDecay),
-    gradClip: number('grad-clip', o.gradClip),
-    cutout: integer('cutout', o.cutout),
-    dropPath: number('drop-path', o.dropPath),
-    auxiliaryWeight: number('auxiliary-weight', o.auxiliaryWeight),
-    adversarialTraining: oneOf('adv-train', o.advTrain, ['none', 'fast-fgsm'] as const),
-    ...(o.advTrainEps !== undefined
-      ? { adversarialTrainingEps: epsValue('adv-train-eps', o.advTrainEps) }
-      : {}),
-    trainSize: integer('train-size', o.trainSize),
-    valSize: integer('val-size', o.valSize),
-    testSize: integer('test-size', o.testSize),
-    split: oneOf('split', o.split, ['val', 'test'] as const),
+  const epsList = o.eps ?? [datasetSpec(dataset).defaultEps];
+  const attack = attackOptions.values(o);
+  const attacks = names.flatMap((name) => epsList.map((eps) => ({ name, eps, ...attack })));
+  const { seed } = commandOptions.parse(o);
+  const r = evalConfigSchema.safeParse({
+    ...fields,
     attacks,
-    curveEps: o.curveEps ? list(o.curveEps).map((e) => epsValue('curve-eps', e)) : [],
-    dataSeed: o.dataSeed !== undefined ? integer('data-seed', o.dataSeed) : integer('seed', o.seed),
-  };
-  const r = evalConfigSchema.safeParse(raw);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`invalid option ${issue?.path.join('.') || ''}: ${issue?.message}`);
-  }
+    curveEps: o.curveEps ?? [],
+    dataSeed: fields.dataSeed ?? seed,
+  });
+  if (!r.success) throw new InputError(`invalid options: ${formatIssues(r.error)}`);
   return r.data;
 }
 
@@ -186,22 +163,23 @@ export function membersFromOptions(o: EvaluateOptions, seed: number): Architectu
   if (given.length > 1) {
     throw new InputError('give only one of --genotype, --arch, --ensemble, --ensemble-random');
   }
-  const width = o.width !== undefined ? number('width', o.width) : undefined;
+  const { width, ensembleRandom: k } = commandOptions.values(o);
   if (o.genotype !== undefined) return [{ genotype: resolveGenotype(o.genotype) }];
   if (o.arch !== undefined) {
-    const arch = oneOf<BaselineArch>('arch', o.arch.trim().toLowerCase(), BASELINE_ARCHS);
-    return [{ arch, ...(width !== undefined ? { width } : {}) }];
+    const arch = o.arch.trim().toLowerCase();
+    if (!(BASELINE_ARCHS as readonly string[]).includes(arch)) {
+      throw new InputError(`--arch: '${o.arch}' is not one of ${BASELINE_ARCHS.join(', ')}`);
+    }
+    return [{ arch: arch as BaselineArch, ...(width !== undefined ? { width } : {}) }];
   }
   if (o.ensemble !== undefined) {
-    const names = list(o.ensemble);
+    const names = splitList(o.ensemble);
     if (names.length === 0)
       throw new InputError('--ensemble: give a comma-separated list of networks');
     return names.map((n) => memberSpec(n, width));
   }
-  const k = integer('ensemble-random', o.ensembleRandom as string);
-  if (k < 1 || k > 64) throw new InputError('--ensemble-random: expected 1 to 64 members');
   const rng = Rng.fromSeed(`ensemble-random:${seed}`);
-  return Array.from({ length: k }, () => ({ genotype: sampleGenotype(rng, { nodes: 4 }) }));
+  return Array.from({ length: k ?? 1 }, () => ({ genotype: sampleGenotype(rng) }));
 }
 
 function describeMember(m: ArchitectureSpec): Record<string, unknown> {
@@ -214,72 +192,36 @@ function percent(p: number): string {
   return `${(100 * p).toFixed(2)}%`;
 }
 
-class PhaseBars {
-  private bar?: ProgressBar;
-  private phase?: string;
-  update(p: EvalProgress): void {
-    if (p.phase !== this.phase) {
-      this.bar?.stop();
-      this.phase = p.phase;
-      this.bar = createProgressBar(p.phase, p.total);
-    }
-    this.bar?.update(p.done, p.total);
-  }
-  stop(): void {
-    this.bar?.stop();
-  }
-}
-
 export function registerEvaluateCommand(program: Command): void {
-  program
+  const command = program
     .command('evaluate')
     .description(
       'train a network (DARTS genotype, baseline or ensemble) and report clean and adversarial accuracy',
     )
     .option('--genotype <genotype>', 'published name (DARTS_V2, ...), genotype string or file')
     .option('--arch <arch>', `baseline architecture (${BASELINE_ARCHS.join(', ')})`)
-    .option('--width <multiplier>', 'baseline width multiplier (default 1)')
     .option(
       '--ensemble <list>',
       'comma-separated networks (genotypes or baselines) trained separately',
-    )
-    .option('--ensemble-random <k>', 'an ensemble of K random DARTS genotypes (drawn from --seed)')
-    .option(
-      '--ensemble-combine <how>',
-      `combine members by ${ENSEMBLE_COMBINES.join(' or ')}`,
-      'logits',
-    )
-    .option('--dataset <name>', `data set (${DATASETS.join(', ')})`, 'mnist')
-    .option('--data-dir <dir>', 'folder with mnist/, fashion-mnist/, cifar-10/ (searched first)')
-    .option('--channels <n>', 'initial channels', '8')
-    .option('--layers <n>', 'cells', '5')
-    .option('--epochs <n>', 'training epochs (may be fractional)', '1')
-    .option('--batch-size <n>', 'batch size', '64')
-    .option('--lr <rate>', 'initial learning rate (cosine schedule to 0)', '0.025')
-    .option('--momentum <m>', 'SGD momentum', '0.9')
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--weight-decay <wd>', 'weight decay', '3e-4')
-    .option('--grad-clip <norm>', 'gradient-norm clipping', '5')
-    .option('--cutout <length>', 'cutout square side (0: off)', '0')
-    .option('--drop-path <p>', 'final drop-path probability (grows linearly from 0)', '0')
-    .option('--auxiliary-weight <w>', 'weight of the auxiliary head loss (0: no head)', '0')
-    .option('--adv-train <kind>', 'adversarial training: none or fast-fgsm', 'none')
-    .option('--adv-train-eps <eps>', 'fast-fgsm budget (default: the data set default eps)')
-    .option('--train-size <n>', 'training images', '5000')
-    .option('--val-size <n>', 'validation images (carved from the training data)', '1000')
-    .option('--test-size <n>', 'test images', '1000')
-    .option('--split <split>', 'scored split: test (final report) or val (as a search)', 'test')
+    );
+  commandOptions.addTo(command);
+  configOptions.addTo(command);
+  command
     .option('--attack <list>', `comma-separated attacks (${ATTACKS.join(', ')})`, 'pgd')
-    .option(
-      '--eps <list>',
-      'comma-separated L-inf budgets in pixel units, e.g. 0.1 or 8/255 (default: MNIST/Fashion 0.1, CIFAR-10 2/255)',
+    .addOption(
+      new Option(
+        '--eps <list>',
+        'comma-separated L-inf budgets in pixel units, e.g. 0.1 or 8/255 (default: MNIST/Fashion 0.1, CIFAR-10 2/255)',
+      ).argParser(listArgParser(fractionText)),
     )
-    .option('--alpha <step>', 'attack step size (default: PGD eps/4, R-FGSM eps/2)')
-    .option('--steps <n>', 'iterations of PGD / APGD-CE', '10')
-    .option('--restarts <n>', 'random restarts of PGD / APGD-CE', '1')
-    .option('--curve-eps <list>', 'eps sweep for the robustness curve (first attack)')
-    .option('--seed <n>', 'seed of initialisation, batch order and attacks', '0')
-    .option('--data-seed <n>', 'seed of the train/val/test subsets (default: --seed)')
+    .addOption(
+      new Option(
+        '--curve-eps <list>',
+        'eps sweep for the robustness curve (first attack)',
+      ).argParser(listArgParser(fractionText)),
+    );
+  attackOptions.addTo(command);
+  command
     .option('--backend <name>', 'tensorflow-gpu, tensorflow, wasm, cpu or auto', 'auto')
     .option(
       '--max-memory-mb <mb>',
@@ -292,21 +234,19 @@ export function registerEvaluateCommand(program: Command): void {
     )
     .option('--json', 'print one JSON object')
     .action(async (o: EvaluateOptions) => {
-      const seed = integer('seed', o.seed);
-      if (seed < 0) throw new InputError('--seed: expected a non-negative integer');
+      const { seed, ensembleCombine: combine } = commandOptions.parse(o);
       const config = configFromOptions(o);
       const members = membersFromOptions(o, seed);
-      // Before loading anything: a network too big for the backend would crash it (DARTS
-      // networks; the baselines' sizes are fixed by their width).
+      // Checks of the config against this machine (data folder, memory estimate) go here: each
+      // throws an InputError (exit 2) before the backend starts. A network too big for the backend
+      // would crash it (DARTS networks; the baselines' sizes are fixed by their width). A named
+      // data folder (--data-dir, else ROBUST_NAS_DATA) must hold the data set, so a typo fails at
+      // once instead of training on other data.
+      resolveNamedDataDir(config.dataset, config.dataDir, { label: '--data-dir' });
       checkEvaluationMemory(
         members.flatMap((m) => ('genotype' in m ? [m.genotype] : [])),
         config,
         memoryLimitMB(o.maxMemoryMb),
-      );
-      const combine = oneOf<EnsembleCombine>(
-        'ensemble-combine',
-        o.ensembleCombine,
-        ENSEMBLE_COMBINES,
       );
       const backend = await initBackend(parseBackendName(o.backend));
       process.stderr.write(`robust-nas: ${describeBackend(backend)}\n`);

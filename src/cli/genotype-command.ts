@@ -2,29 +2,26 @@
  * `robust-nas genotype ...`: list the published cells, show a genotype in either notation, sample
  * random genotypes from the DARTS space, and mutate a genotype.
  */
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
 import { formatGenotype, GENOTYPE_FORMATS, type GenotypeFormat } from '../core/genotype-format.js';
 import { resolveGenotype } from './genotype-resolve.js';
 import { mutateGenotype } from '../search/mutation.js';
 import { nodeCount } from '../core/genotype.js';
 import { PUBLISHED_GENOTYPES, PUBLISHED_GENOTYPE_NAMES } from '../core/published-genotypes.js';
 import { Rng } from '../core/rng.js';
-import { MAX_NODES, sampleGenotype } from '../core/sampling.js';
+import { sampleGenotype } from '../core/sampling.js';
+import { searchConfigObject } from '../core/search-config.js';
+import { schemaOption } from './zod-options.js';
 
-const MAX_COUNT = 100_000;
-
-function integerParser(what: string, min: number, max: number): (value: string) => number {
-  return (value: string) => {
-    const trimmed = value.trim();
-    const n = Number(trimmed);
-    if (!/^-?\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < min || n > max) {
-      throw new InvalidArgumentError(`${what} must be an integer from ${min} to ${max}.`);
-    }
-    return n;
-  };
-}
-
-const parseSeed = integerParser('the seed', 0, Number.MAX_SAFE_INTEGER);
+/** The numeric options of `genotype sample` and `genotype mutate`. */
+const genotypeOptionsSchema = z.object({
+  seed: z.number().int().min(0),
+  count: z.number().int().min(1).max(100_000).default(1),
+  /** Intermediate nodes per cell: the search config's field (bounds and default). */
+  nodes: searchConfigObject.shape.nodes,
+});
+const { shape } = genotypeOptionsSchema;
 
 function formatOption(): Option {
   return new Option('--format <format>', 'output notation')
@@ -33,9 +30,10 @@ function formatOption(): Option {
 }
 
 function seedOption(): Option {
-  return new Option('--seed <seed>', 'random seed (a non-negative integer)')
-    .argParser(parseSeed)
-    .makeOptionMandatory();
+  return schemaOption('seed', shape.seed, {
+    arg: 'seed',
+    description: 'random seed (a non-negative integer)',
+  }).makeOptionMandatory();
 }
 
 function print(line: string): void {
@@ -79,15 +77,9 @@ export function registerGenotypeCommands(program: Command): void {
       'sample genotypes uniformly from the DARTS space (two distinct inputs per node, no "none" op), one per line',
     )
     .addOption(seedOption())
+    .addOption(schemaOption('count', shape.count, { arg: 'n', description: 'how many genotypes' }))
     .addOption(
-      new Option('--count <n>', 'how many genotypes')
-        .argParser(integerParser('--count', 1, MAX_COUNT))
-        .default(1),
-    )
-    .addOption(
-      new Option('--nodes <n>', 'intermediate nodes per cell')
-        .argParser(integerParser('--nodes', 1, MAX_NODES))
-        .default(4),
+      schemaOption('nodes', shape.nodes, { arg: 'n', description: 'intermediate nodes per cell' }),
     )
     .addOption(formatOption())
     .action((opts: { seed: number; count: number; nodes: number; format: GenotypeFormat }) => {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { resolveGenotype } from './genotype-resolve.js';
 import {
@@ -7,25 +8,30 @@ import {
   type BaselineArch,
 } from '../evaluator/architecture.js';
 import { complexityOf } from '../evaluator/complexity.js';
+import { formatTable } from './tables.js';
+import { SchemaOptions } from './zod-options.js';
 
-interface InfoOptions {
+/** The network options of `info`; its defaults are the DARTS paper's CIFAR-10 network. */
+const infoOptionsSchema = z.object({
+  width: z.number().positive().default(1),
+  channels: z.number().int().positive().default(36),
+  layers: z.number().int().positive().default(20),
+  classes: z.number().int().positive().default(10),
+});
+
+const networkOptions = new SchemaOptions(infoOptionsSchema.shape, {
+  width: { arg: 'w', description: 'baseline width multiplier' },
+  channels: { arg: 'C', description: 'initial channels C of a genotype network' },
+  layers: { arg: 'n', description: 'cells of a genotype network' },
+  classes: { arg: 'n', description: 'output classes' },
+});
+
+interface InfoOptions extends Record<string, unknown> {
   genotype?: string;
   arch?: string;
-  width: string;
-  channels: string;
-  layers: string;
-  classes: string;
   input: string;
   auxiliary?: boolean;
   json?: boolean;
-}
-
-function positiveInt(value: string, what: string): number {
-  const n = Number(value);
-  if (!/^\d+$/.test(value.trim()) || !Number.isInteger(n) || n <= 0) {
-    throw new InputError(`--${what}: expected a positive integer, got '${value}'`);
-  }
-  return n;
 }
 
 /** Parses "32x32x3" (H x W x C) or "28x28" (one channel). */
@@ -40,21 +46,20 @@ export function parseInputShape(value: string): [number, number, number] {
 
 /** Registers `robust-nas info`: exact parameter and multiply-add counts of a network. */
 export function registerInfoCommand(program: Command): void {
-  program
+  const command = program
     .command('info')
     .description(
       'Exact parameters and multiply-adds of a network (auxiliary head excluded; same counts as PyTorch).',
     )
     .option('--genotype <genotype>', 'published name (DARTS_V2...), genotype string or file')
-    .option('--arch <arch>', `hand-crafted baseline: ${BASELINE_ARCHS.join(', ')}`)
-    .option('--width <w>', 'baseline width multiplier', '1')
-    .option('--channels <C>', 'initial channels C of a genotype network', '36')
-    .option('--layers <n>', 'cells of a genotype network', '20')
-    .option('--classes <n>', 'output classes', '10')
+    .option('--arch <arch>', `hand-crafted baseline: ${BASELINE_ARCHS.join(', ')}`);
+  networkOptions.addTo(command);
+  command
     .option('--input <HxWxC>', 'input shape', '32x32x3')
     .option('--auxiliary', 'with the auxiliary head (not counted, as in the DARTS paper)')
     .option('--json', 'print {"params": ..., "macs": ...}')
     .action((opts: InfoOptions) => {
+      const { width, channels, layers, classes } = networkOptions.parse(opts);
       if ((opts.genotype === undefined) === (opts.arch === undefined)) {
         throw new InputError('info: give exactly one of --genotype or --arch');
       }
@@ -65,18 +70,14 @@ export function registerInfoCommand(program: Command): void {
             `--arch: unknown '${opts.arch}', expected ${BASELINE_ARCHS.join(', ')}`,
           );
         }
-        const width = Number(opts.width);
-        if (!Number.isFinite(width) || width <= 0) {
-          throw new InputError(`--width: expected a positive number, got '${opts.width}'`);
-        }
         spec = { arch: opts.arch as BaselineArch, width };
       } else {
         spec = { genotype: resolveGenotype(opts.genotype as string) };
       }
       const options = {
-        channels: positiveInt(opts.channels, 'channels'),
-        layers: positiveInt(opts.layers, 'layers'),
-        numClasses: positiveInt(opts.classes, 'classes'),
+        channels,
+        layers,
+        numClasses: classes,
         inputShape: parseInputShape(opts.input),
         auxiliary: opts.auxiliary ?? false,
       };
@@ -95,7 +96,6 @@ export function registerInfoCommand(program: Command): void {
         ['parameters', `${params.toLocaleString('en-US')} (${(params / 1e6).toFixed(2)}M)`],
         ['multiply-adds', `${macs.toLocaleString('en-US')} (${(macs / 1e6).toFixed(1)}M)`],
       ];
-      const pad = Math.max(...rows.map(([k]) => k.length));
-      process.stdout.write(rows.map(([k, v]) => `${k.padEnd(pad)}  ${v}`).join('\n') + '\n');
+      process.stdout.write(`${formatTable(rows)}\n`);
     });
 }

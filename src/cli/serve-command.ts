@@ -1,13 +1,16 @@
 import type { Command } from 'commander';
-import { InputError } from '../core/errors.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { ALLOWED_HOSTS_ENV_VAR, allowedHostsFrom } from '../server/access.js';
+import { z } from 'zod';
 import { startDemo } from '../server/demo.js';
 import { startServer } from '../server/server.js';
+import { runsDirOf } from './runs-access.js';
+import { schemaOption } from './zod-options.js';
 
 interface ServeFlags {
   host: string;
-  port: string;
+  port: number;
   runsDir?: string;
   token?: string;
   allowedHost: string[];
@@ -38,12 +41,7 @@ function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function parsePort(text: string): number {
-  if (!/^\d{1,5}$/.test(text) || Number(text) > 65535) {
-    throw new InputError(`--port must be an integer from 0 to 65535, got '${text}'`);
-  }
-  return Number(text);
-}
+const portSchema = z.number().int().min(0).max(65535).default(3000);
 
 /** Registers `robust-nas serve`: the REST API, the live feed and the dashboard. */
 export function registerServeCommand(program: Command): void {
@@ -53,7 +51,12 @@ export function registerServeCommand(program: Command): void {
       'Serve the dashboard, the REST API and the live Pareto front (socket.io); Ctrl-C pauses running searches and exits.',
     )
     .option('--host <host>', 'address to bind (a non-loopback address needs --token)', '127.0.0.1')
-    .option('--port <port>', 'port to listen on (0: any free port)', '3000')
+    .addOption(
+      schemaOption('port', portSchema, {
+        arg: 'port',
+        description: 'port to listen on (0: any free port)',
+      }),
+    )
     .option('--runs-dir <dir>', 'folder of the runs (default: $ROBUST_NAS_RUNS or ./runs)')
     .option(
       '--token <token>',
@@ -72,14 +75,14 @@ export function registerServeCommand(program: Command): void {
     .option('--demo', 'also start a small demo search on the bundled MNIST data')
     .action(async (flags: ServeFlags) => {
       keepWritingWithoutReader();
-      const port = parsePort(flags.port);
+      if (flags.demo) resolveNamedDataDir('mnist');
       const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
       const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
       const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);
       const server = await startServer({
         host: flags.host,
-        port,
-        runsDir: flags.runsDir ?? process.env.ROBUST_NAS_RUNS ?? 'runs',
+        port: flags.port,
+        runsDir: runsDirOf(flags),
         allowedHosts,
         maxMemoryMB,
         ...(token ? { token } : {}),

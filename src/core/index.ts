@@ -4,6 +4,14 @@ export * from './rng.js';
 export * from './evaluation.js';
 export * from './events.js';
 export { InputError } from './errors.js';
+export {
+  fieldIssues,
+  formatIssue,
+  formatIssues,
+  type FieldIssue,
+  type IssueSource,
+  type FormatIssuesOptions,
+} from './issues.js';
 export { parseGenotype } from './genotype-parse.js';
 export { formatGenotype, GENOTYPE_FORMATS, type GenotypeFormat } from './genotype-format.js';
 export { validateGenotype, genotypeProblems } from './genotype-validate.js';

@@ -216,7 +216,8 @@ export function plannedInGeneration(config: SearchConfig, generation: number): n
 }
 
 export function generationProgress(view: RunView): GenerationProgress {
-  const g = view.run.generation;
+  // Once every generation is done, the last one is the current one (not one past the end).
+  const g = Math.max(0, Math.min(view.run.generation, view.run.config.generations - 1));
   return {
     generation: g,
     done: view.evaluations.filter((e) => e.generation === g).length,

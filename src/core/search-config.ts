@@ -4,8 +4,10 @@
  */
 import { z } from 'zod';
 import { InputError } from './errors.js';
+import { formatIssues } from './issues.js';
 import { evalConfigSchema, DATASETS, type DatasetName } from './evaluation.js';
 import { OPERATIONS } from './genotype.js';
+import { DEFAULT_NODES, MAX_NODES } from './sampling.js';
 import { DEFAULT_SEARCH_EPS, objectiveSpecSchema, type ObjectiveSpec } from './objectives.js';
 import { storedRedisUrlSchema } from './redis-url.js';
 
@@ -16,7 +18,10 @@ export type CrossoverMode = (typeof CROSSOVER_MODES)[number];
 export const SEARCH_STRATEGIES = ['nsga2', 'random'] as const;
 export const EVALUATOR_KINDS = ['real', 'surrogate'] as const;
 
-/** The search config as written by a user (before defaults). */
+/**
+ * The fields of a search config as written by a user (before defaults), without the defaults that
+ * depend on other fields: what the CLI builds its options from. Validate with searchConfigSchema.
+ */
 export const searchConfigObject = z
   .object({
     /** Optional human-readable label (no control characters: it is shown in terminals and pages). */
@@ -39,7 +44,7 @@ export const searchConfigObject = z
       .max(2 ** 32 - 1)
       .default(0),
     /** Intermediate nodes per cell of sampled genotypes. */
-    nodes: z.number().int().min(1).max(32).default(4),
+    nodes: z.number().int().min(1).max(MAX_NODES).default(DEFAULT_NODES),
     /** Ops that sampling and mutation may use (default: DARTS's primitives without 'none'). */
     ops: z.array(z.enum(OPERATIONS)).min(1).optional(),
     objectives: z.array(objectiveSpecSchema).min(1).max(8),
@@ -165,21 +170,10 @@ export const searchConfigSchema = z.preprocess(
 
 export type SearchConfig = z.output<typeof searchConfigSchema>;
 
-/** One line naming the first problems of a zod error, e.g. "population: Too small: expected ...". */
-export function describeZodError(error: z.ZodError, prefix = ''): string {
-  return error.issues
-    .slice(0, 3)
-    .map(
-      (i) =>
-        `${[prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(root)'}: ${i.message}`,
-    )
-    .join('; ');
-}
-
 /** Validates a search config; InputError naming the field otherwise. */
 export function parseSearchConfig(input: unknown, source = 'search config'): SearchConfig {
   const r = searchConfigSchema.safeParse(input);
-  if (!r.success) throw new InputError(`invalid ${source}: ${describeZodError(r.error)}`);
+  if (!r.success) throw new InputError(`invalid ${source}: ${formatIssues(r.error)}`);
   return r.data;
 }
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
+import { formatIssues } from '../core/issues.js';
 import type { Genotype } from '../core/genotype.js';
 import { validateGenotype } from '../core/genotype-validate.js';
 import { DenseNet121 } from './baselines/densenet.js';
@@ -52,12 +53,7 @@ const widthSchema = z.number().positive().max(64);
 
 function validOptions(options: BuildOptions): BuildOptions {
   const r = buildOptionsSchema.safeParse(options);
-  if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(
-      `invalid build options: ${issue?.path.join('.') || 'options'}: ${issue?.message}`,
-    );
-  }
+  if (!r.success) throw new InputError(`invalid build options: ${formatIssues(r.error)}`);
   return options;
 }
 

@@ -5,8 +5,8 @@
  * evaluator cannot load, the surrogate stands in (and says so).
  */
 import type { SearchConfigInput } from '../core/search-config.js';
-import { SMALL_NETWORK } from './small-network.js';
-import type { RunOverview } from './run-state.js';
+import { SMALL_NETWORK } from '../core/small-network.js';
+import type { RunOverview } from '../core/run-view.js';
 import type { RunningServer } from './server.js';
 import { loadRealEvaluate } from './search-engine.js';
 

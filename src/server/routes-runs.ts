@@ -1,5 +1,6 @@
 /**
- * /api/runs: list, start, inspect, control and export searches.
+ * /api/runs: list, start, inspect, control and export searches. Every answer is computed from the
+ * run's projection with core's functions (the same ones the dashboard uses).
  */
 import { Router, type Request } from 'express';
 import {
@@ -8,6 +9,13 @@ import {
   ResourceLimitError,
 } from '../evaluator/memory-estimate.js';
 import { searchConfigSchema } from '../core/search-config.js';
+import {
+  generationFront,
+  generationProgress,
+  hypervolumeHistory,
+  runSummary,
+  type RunView,
+} from '../core/run-view.js';
 import { runToCsv } from '../store/run-export.js';
 import { NotFoundError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
@@ -58,6 +66,23 @@ function runId(req: Request): string {
   return parseOrThrow(runParamsSchema, req.params, 'run id').id;
 }
 
+/** The run as `robust-nas export` reads it, for the same CSV. */
+function exportCsv(view: RunView): string {
+  const {
+    generations: _planned,
+    evaluations: _count,
+    ...summary
+  } = runSummary(view.run, view.evaluations.length);
+  return runToCsv({
+    ...summary,
+    objectives: [...summary.objectives],
+    config: view.run.config,
+    evaluations: [...view.evaluations],
+    generations: [...view.run.generations],
+    generationsPlanned: view.run.config.generations,
+  });
+}
+
 export function runsRouter(manager: RunManager, options: RunsRouterOptions = {}): Router {
   const router = Router();
   const maxMemoryMB = options.maxMemoryMB ?? memoryLimitMB();
@@ -73,23 +98,22 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
   });
 
   router.get('/:id', async (req, res) => {
-    const state = await manager.require(runId(req));
-    const snapshot = state.snapshot();
+    const projection = await manager.require(runId(req));
+    const view = projection.view;
     res.json({
-      run: snapshot.run,
-      config: snapshot.config,
-      progress: snapshot.progress,
-      front: snapshot.front,
-      hypervolume: snapshot.hypervolume,
-      generations: state.generations(),
+      run: projection.overview(),
+      config: view.run.config,
+      progress: generationProgress(view),
+      front: generationFront(view)?.summary.front ?? [],
+      hypervolume: hypervolumeHistory(view),
+      generations: view.run.generations,
     });
   });
 
   router.get('/:id/evaluations', async (req, res) => {
     const id = runId(req);
     const query = parseOrThrow(evaluationsQuerySchema, req.query, 'query');
-    const state = await manager.require(id);
-    const all = state.evaluations();
+    const all = (await manager.require(id)).view.evaluations;
     const from = query.from ?? 0;
     const slice = all.filter((e) => e.index >= from).slice(0, query.limit ?? all.length);
     res.json({ runId: id, total: all.length, evaluations: slice });
@@ -98,8 +122,7 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
   router.get('/:id/front', async (req, res) => {
     const id = runId(req);
     const query = parseOrThrow(frontQuerySchema, req.query, 'query');
-    const state = await manager.require(id);
-    const front = state.front(query.generation);
+    const front = generationFront((await manager.require(id)).view, query.generation);
     if (!front) {
       if (query.generation !== undefined) {
         throw new NotFoundError(`run ${id} has no finished generation ${query.generation}`);
@@ -107,11 +130,10 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
       res.json({ runId: id, generation: null, hypervolume: null, front: [] });
       return;
     }
-    const summary = state.generations().find((g) => g.generation === front.generation);
     res.json({
       runId: id,
-      generation: front.generation,
-      hypervolume: summary?.hypervolume ?? null,
+      generation: front.summary.generation,
+      hypervolume: front.summary.hypervolume,
       front: front.records,
     });
   });
@@ -130,9 +152,9 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
 
   router.get('/:id/export.csv', async (req, res) => {
     const id = runId(req);
-    const state = await manager.require(id);
+    const { view } = await manager.require(id);
     // The same file as `robust-nas export`, from the run as it is now.
-    res.type('text/csv; charset=utf-8').attachment(`${id}.csv`).send(runToCsv(state.data()));
+    res.type('text/csv; charset=utf-8').attachment(`${id}.csv`).send(exportCsv(view));
   });
 
   return router;

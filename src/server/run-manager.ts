@@ -1,15 +1,21 @@
 /**
- * Holds the runs this server knows: the live SearchRun objects it started or resumed (with their
- * in-memory {@link RunState}) and the runs found on disk. Starts, pauses, resumes and stops runs.
- * A run left 'running' on disk by a process that is gone is shown as 'interrupted' and can be resumed.
+ * The server's runs: one {@link RunProjection} per run it shows, built from storage and kept up to
+ * date by watching storage, whichever process runs the run; and run control (start, pause, resume,
+ * stop) through the runner's public API for the runs this process executes. What a run is (its
+ * status, evaluations, generations) comes from storage only; from the runner the manager takes
+ * only what is being evaluated right now (activity) and when run() starts and returns. Every
+ * "may this run be paused, stopped or resumed" is asked of core's status machine.
  * Runs keep going whether or not any client is watching.
  */
-import type { RunStatus, SearchEvent, SearchEventListener } from '../core/events.js';
-import { RunStatusError } from '../store/errors.js';
-import { ConflictError, NotFoundError } from './http-errors.js';
+import type { SequencedChange } from '../core/live-feed.js';
+import type { RunStatus, SearchEventListener } from '../core/events.js';
+import { canTransition, isResumable, refusal, type RunAction } from '../core/run-status.js';
+import type { RunOverview } from '../core/run-view.js';
 import type { SearchConfig } from '../core/search-config.js';
-import type { RunSummary } from '../store/run-store.js';
-import { RunState, type RunOverview, type StoredRun } from './run-state.js';
+import { RunNotFoundError, RunStatusError } from '../store/errors.js';
+import type { RunStorage } from '../store/run-storage.js';
+import { ConflictError, NotFoundError } from './http-errors.js';
+import { RunProjection, changesOf, storedRunChanges } from './run-state.js';
 
 /** The part of a SearchRun the server drives. */
 export interface LiveSearchRun {
@@ -25,80 +31,97 @@ export interface LiveSearchRun {
 }
 
 /**
- * How the manager creates, opens and reads runs: the search and the store, plus the choice of
- * evaluator. See search-engine.ts for the real one.
+ * How the manager creates and opens runs (the runner, plus the choice of evaluator) and the
+ * storage they write to, which the manager reads and watches. See search-engine.ts.
  */
 export interface RunEngine {
+  readonly storage: RunStorage;
   /** Validates a search config given by a client; throws RequestValidationError (400) when bad. */
   parseConfig(body: unknown): SearchConfig;
   create(config: SearchConfig): Promise<LiveSearchRun>;
   open(runId: string): Promise<LiveSearchRun>;
-  list(): Promise<readonly RunSummary[]>;
-  /** The stored run, or undefined when there is no run with that id. */
-  read(runId: string): Promise<StoredRun | undefined>;
-  /** Releases what the engine holds (e.g. an evaluation worker). */
+  /** Releases what the engine holds (e.g. an evaluation worker, the storage's watchers). */
   close?(): Promise<void>;
 }
 
 interface LiveEntry {
   readonly run: LiveSearchRun;
-  /** Settles when the current run() call returns (paused, stopped, completed or failed). */
+  /** Settles when the current run() call has returned and the projection caught up. */
   done: Promise<void>;
   running: boolean;
 }
 
-export class RunManager {
-  private readonly states = new Map<string, RunState>();
-  private readonly loading = new Map<string, Promise<RunState | undefined>>();
-  private readonly live = new Map<string, LiveEntry>();
-  private readonly changeListeners = new Set<(state: RunState, event: SearchEvent) => void>();
-  private closed = false;
-  private readonly poller: NodeJS.Timeout;
+interface Shown {
+  readonly projection: RunProjection;
+  readonly unwatch: () => void;
+}
 
-  /**
-   * @param pollMs how often runs that another process is running are re-read from disk, so that
-   *   they update live too (default 2 s).
-   */
-  constructor(
-    private readonly engine: RunEngine,
-    pollMs = 2000,
-  ) {
-    this.poller = setInterval(() => void this.pollExternal(), pollMs);
-    this.poller.unref();
+export type ProjectionListener = (projection: RunProjection, item: SequencedChange) => void;
+
+const TARGET: Partial<Record<RunAction, RunStatus>> = {
+  pause: 'paused',
+  stop: 'stopped',
+  resume: 'running',
+};
+
+/** The 409 for `action` in `status`, from core's status machine ("already stopped" and the like). */
+function refused(runId: string, status: RunStatus, action: RunAction): ConflictError {
+  const message = refusal(runId, status, action);
+  return new ConflictError(
+    TARGET[action] === status
+      ? message.replace(`run ${runId} is ${status}`, `run ${runId} is already ${status}`)
+      : message,
+  );
+}
+
+export class RunManager {
+  private readonly shown = new Map<string, Shown>();
+  private readonly loading = new Map<string, Promise<RunProjection | undefined>>();
+  private readonly live = new Map<string, LiveEntry>();
+  private readonly listeners = new Set<ProjectionListener>();
+  private readonly storage: RunStorage;
+  private closed = false;
+
+  constructor(private readonly engine: RunEngine) {
+    this.storage = engine.storage;
   }
 
-  /** Every run on disk plus the live ones, newest first. */
+  /** Every run in storage plus any shown here and not listed, newest first. */
   async list(): Promise<RunOverview[]> {
-    const stored = await this.engine.list();
+    const stored = await this.storage.list();
     const out: RunOverview[] = [];
     const listed = new Set<string>();
     for (const s of stored) {
       listed.add(s.id);
       if (s.error !== undefined) {
-        // Unreadable on disk (corrupt, newer format): listed as the store describes it, never opened.
+        // Unreadable (corrupt, newer format): listed as storage describes it, never opened.
         out.push({ ...s, resumable: false, live: false });
         continue;
       }
-      const state = await this.state(s.id).catch(() => undefined);
-      if (
-        state &&
-        !state.live &&
-        (state.status !== s.status || state.evaluations().length !== s.evaluations)
-      ) {
-        await this.refresh(state);
+      const projection = await this.projection(s.id).catch(() => undefined);
+      if (!projection) {
+        out.push({ ...s, resumable: false, live: false });
+        continue;
       }
-      out.push(state ? state.overview() : { ...s, resumable: false, live: false });
+      if (s.status !== projection.status || s.evaluations !== projection.evaluationCount) {
+        // Storage moved on (a process that died leaves no trace a watcher sees): catch up.
+        await this.catchUp(projection).catch(() => {});
+      }
+      out.push(projection.overview());
     }
-    for (const state of this.states.values()) {
-      if (!listed.has(state.id)) out.push(state.overview());
+    for (const { projection } of this.shown.values()) {
+      if (!listed.has(projection.id)) out.push(projection.overview());
     }
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
-  /** The run's state (loaded from disk on first use), or undefined for an unknown run. */
-  async state(runId: string): Promise<RunState | undefined> {
-    const cached = this.states.get(runId);
-    if (cached) return cached;
+  /**
+   * The run's projection (read from storage and watched from then on), or undefined for an
+   * unknown run. Throws storage's errors for an invalid id or an unreadable run.
+   */
+  async projection(runId: string): Promise<RunProjection | undefined> {
+    const shown = this.shown.get(runId);
+    if (shown) return shown.projection;
     let pending = this.loading.get(runId);
     if (!pending) {
       pending = this.load(runId);
@@ -108,16 +131,17 @@ export class RunManager {
     return pending;
   }
 
-  /** Like {@link state} but throws a 404 for an unknown run. */
-  async require(runId: string): Promise<RunState> {
-    const state = await this.state(runId);
-    if (!state) throw new NotFoundError(`unknown run: ${runId}`);
-    return state;
+  /** Like {@link projection} but throws a 404 for an unknown run. */
+  async require(runId: string): Promise<RunProjection> {
+    const projection = await this.projection(runId);
+    if (!projection) throw new NotFoundError(`unknown run: ${runId}`);
+    return projection;
   }
 
-  onChange(listener: (state: RunState, event: SearchEvent) => void): () => void {
-    this.changeListeners.add(listener);
-    return () => this.changeListeners.delete(listener);
+  /** Listens to every change applied to any projection. */
+  onChange(listener: ProjectionListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** Starts a new search from a client's config (validated by the engine). */
@@ -125,78 +149,80 @@ export class RunManager {
     if (this.closed) throw new ConflictError('the server is shutting down');
     const config = this.engine.parseConfig(body);
     const run = await this.engine.create(config);
-    const stored = await this.engine.read(run.id);
-    if (!stored) throw new Error(`run ${run.id} was created but cannot be read back`);
-    const state = this.adopt(new RunState(stored));
-    await this.launch(run, state);
-    return state.overview();
+    const projection = await this.require(run.id);
+    await this.launch(run, projection);
+    return projection.overview();
   }
 
-  /** Pauses a run this server is running (409 otherwise). */
+  /** Pauses a run this process is running (409 otherwise). */
   async pause(runId: string): Promise<RunOverview> {
-    const state = await this.require(runId);
+    const projection = await this.require(runId);
     const entry = this.live.get(runId);
     if (!entry?.running) {
-      throw new ConflictError(`run ${runId} is ${state.status}, not running: nothing to pause`);
+      if (canTransition(projection.status, 'pause')) {
+        throw new ConflictError(`run ${runId} is being run by another process: pause it there`);
+      }
+      throw refused(runId, projection.status, 'pause');
     }
     entry.run.pause();
     await entry.done;
-    return state.overview();
+    return projection.overview();
   }
 
   /**
    * Stops a run: a running one after its evaluation in flight; a paused, interrupted or new one at
-   * once (SearchRun.stop stores the status). A stopped run can still be resumed. 409 when the run is
-   * completed, failed, already stopped or run by another process.
+   * once (SearchRun.stop stores the status). A stopped run can still be resumed. 409 when the
+   * status machine does not allow it, or another process runs the run.
    */
   async stop(runId: string): Promise<RunOverview> {
-    const state = await this.require(runId);
-    const entry = this.live.get(runId);
+    const projection = await this.require(runId);
+    let entry = this.live.get(runId);
     if (entry?.running) {
       await entry.run.stop();
       await entry.done;
-      return state.overview();
+      return projection.overview();
     }
     if (entry) await entry.done;
-    const run = entry?.run ?? (await this.engine.open(runId));
-    const unlisten = run.on((event) => state.apply(event));
+    await this.catchUp(projection);
+    const status = projection.status;
+    if (status === 'running') {
+      throw new ConflictError(`run ${runId} is being run by another process: stop it there`);
+    }
+    if (!canTransition(status, 'stop')) throw refused(runId, status, 'stop');
+    entry = this.live.get(runId);
+    const run = entry?.run ?? (await this.openForControl(runId));
     try {
       await run.stop();
     } catch (err) {
-      if (!entry) await run.close?.(); // release the folder the engine opened
+      if (!entry) await run.close?.(); // release the folder opened here
       if (err instanceof RunStatusError) throw new ConflictError(err.message);
       throw err;
-    } finally {
-      unlisten();
     }
     // Keep the run object: resuming continues from it.
     this.live.set(runId, { run, done: Promise.resolve(), running: false });
-    return state.overview();
+    await this.catchUp(projection);
+    return projection.overview();
   }
 
-  /** Resumes a paused, stopped or interrupted run (in this process, from its saved state). */
+  /** Resumes a paused, stopped, interrupted or never started run in this process. */
   async resume(runId: string): Promise<RunOverview> {
     if (this.closed) throw new ConflictError('the server is shutting down');
-    const state = await this.require(runId);
+    const projection = await this.require(runId);
     const entry = this.live.get(runId);
-    if (entry?.running) throw new ConflictError(`run ${runId} is already ${state.status}`);
-    if (!state.resumable()) {
-      throw new ConflictError(
-        `run ${runId} is ${state.status}; only a paused, stopped or interrupted run can be resumed`,
-      );
-    }
+    if (entry?.running) throw new ConflictError(`run ${runId} is already ${projection.status}`);
     if (entry) await entry.done;
+    await this.catchUp(projection);
+    if (!isResumable(projection.status)) throw refused(runId, projection.status, 'resume');
     // The run object this server already holds continues from its saved checkpoint; otherwise the
-    // run is opened from disk.
-    const run = entry?.run ?? (await this.engine.open(runId));
-    await this.launch(run, state);
-    return state.overview();
+    // run is opened from storage.
+    const run = this.live.get(runId)?.run ?? (await this.openForControl(runId));
+    await this.launch(run, projection);
+    return projection.overview();
   }
 
   /** Pauses every running run and waits (up to `timeoutMs`) for them to save and return. */
   async close(timeoutMs = 30_000): Promise<void> {
     this.closed = true;
-    clearInterval(this.poller);
     const waits: Promise<void>[] = [];
     for (const entry of this.live.values()) {
       if (!entry.running) continue;
@@ -212,6 +238,8 @@ export class RunManager {
       }),
     ]);
     clearTimeout(timer);
+    for (const { unwatch } of this.shown.values()) unwatch();
+    this.shown.clear();
     await this.engine.close?.();
   }
 
@@ -227,59 +255,109 @@ export class RunManager {
     await this.live.get(runId)?.done;
   }
 
-  /** Re-reads the runs another process is running and applies what changed. */
-  private async pollExternal(): Promise<void> {
-    for (const state of this.states.values()) {
-      if (!state.live && (state.status === 'running' || state.status === 'created')) {
-        await this.refresh(state).catch(() => {});
-      }
+  /** Brings a projection up to what storage holds now. */
+  private async catchUp(projection: RunProjection): Promise<void> {
+    const stored = await this.storage.readAfter(projection.id, projection.evaluationCount);
+    for (const change of storedRunChanges(stored)) projection.apply(change);
+  }
+
+  private async openForControl(runId: string): Promise<LiveSearchRun> {
+    try {
+      return await this.engine.open(runId);
+    } catch (err) {
+      if (err instanceof RunStatusError) throw new ConflictError(err.message);
+      throw err;
     }
   }
 
-  private async refresh(state: RunState): Promise<void> {
-    const stored = await this.engine.read(state.id);
-    if (stored && !state.live) state.syncFrom(stored);
-  }
-
-  private async load(runId: string): Promise<RunState | undefined> {
-    const stored = await this.engine.read(runId);
-    if (!stored) return undefined;
-    const existing = this.states.get(runId);
-    if (existing) return existing;
-    return this.adopt(new RunState(stored));
-  }
-
-  private adopt(state: RunState): RunState {
-    this.states.set(state.id, state);
-    state.onEvent((_seq, event) => {
-      for (const listener of this.changeListeners) listener(state, event);
+  private async load(runId: string): Promise<RunProjection | undefined> {
+    let stored;
+    try {
+      stored = await this.storage.read(runId);
+    } catch (err) {
+      if (err instanceof RunNotFoundError) return undefined;
+      throw err;
+    }
+    const existing = this.shown.get(runId);
+    if (existing) return existing.projection;
+    const projection = new RunProjection(stored);
+    projection.onChange((item) => {
+      for (const listener of this.listeners) listener(projection, item);
     });
-    return state;
+    // Watching reports the run as stored from now on; what changed since the read above is
+    // reported too and the projection drops what it already holds.
+    const unwatch = this.storage.watch(runId, (change) => {
+      for (const c of changesOf(change)) projection.apply(c);
+    });
+    this.shown.set(runId, { projection, unwatch });
+    return projection;
   }
 
-  /** Runs `run` in the background; resolves once it reports 'running' (or has already returned). */
-  private launch(run: LiveSearchRun, state: RunState): Promise<void> {
-    state.live = true;
-    let markStarted: () => void = () => {};
-    const started = new Promise<void>((resolve) => (markStarted = resolve));
+  /**
+   * Runs `run` in the background. Resolves once it reports 'running' and the projection holds
+   * that status; rejects when run() fails before that (nothing was stored, so the request fails).
+   */
+  private launch(run: LiveSearchRun, projection: RunProjection): Promise<void> {
+    projection.setLive(true);
+    let markStarted: (err?: unknown) => void = () => {};
+    const started = new Promise<void>((resolve, reject) => {
+      markStarted = (err) => (err === undefined ? resolve() : reject(err));
+    });
+    let isStarted = false;
+    const generationOf = new Map<number, number>();
     const unlisten = run.on((event) => {
-      state.apply(event);
-      if (event.type === 'run-status' && event.status === 'running') markStarted();
+      // Only what is being evaluated is taken from the runner; stored facts come from storage.
+      if (event.type === 'evaluation-started') {
+        generationOf.clear();
+        generationOf.set(event.index, event.generation);
+        projection.apply({
+          type: 'activity',
+          activity: {
+            index: event.index,
+            generation: event.generation,
+            phase: 'started',
+            done: 0,
+            total: 1,
+          },
+        });
+      } else if (event.type === 'evaluation-progress') {
+        projection.apply({
+          type: 'activity',
+          activity: {
+            index: event.index,
+            generation: generationOf.get(event.index) ?? projection.view.run.generation,
+            phase: event.phase,
+            done: event.done,
+            total: event.total,
+          },
+        });
+      } else if (event.type === 'run-status' && event.status === 'running' && !isStarted) {
+        isStarted = true;
+        this.catchUp(projection).then(
+          () => markStarted(),
+          () => markStarted(),
+        );
+      }
     });
     const entry: LiveEntry = { run, done: Promise.resolve(), running: true };
     entry.done = run
       .run()
-      .catch((err: unknown) => {
-        const message = err instanceof Error ? err.message : String(err);
-        if (state.status !== 'failed') state.setStatus('failed', message);
-      })
-      .finally(() => {
+      .then(
+        () => undefined,
+        (err: unknown) => err,
+      )
+      .then(async (failure) => {
         entry.running = false;
-        state.live = false;
         unlisten();
-        const status = run.status();
-        if (status !== state.status) state.setStatus(status);
-        markStarted();
+        await this.catchUp(projection).catch(() => {});
+        projection.setLive(false);
+        if (!isStarted) {
+          isStarted = true;
+          markStarted(failure);
+        } else if (failure !== undefined && projection.status !== 'failed') {
+          const message = failure instanceof Error ? failure.message : String(failure);
+          process.stderr.write(`robust-nas: run ${run.id} ended with an error: ${message}\n`);
+        }
       });
     this.live.set(run.id, entry);
     return started;

@@ -1,322 +1,143 @@
 /**
- * The server's in-memory view of one run: every evaluation so far, the generation summaries (fronts,
- * hypervolume), the status and the progress of the current generation, kept up to date by applying
- * the run's SearchEvents in order. Each applied event gets the next sequence number of the run, so a
- * snapshot taken at sequence S plus every event numbered above S is exactly the state now.
+ * The server's projection of one run: the core {@link RunView} built from what storage holds
+ * (`viewOf`) and advanced only by core's `applyChange`, with a sequence number per applied change
+ * and an epoch (sequence numbers are comparable only within one projection). The changes come from
+ * storage (the run file rewritten, evaluations appended, whichever process wrote them) and, for a
+ * run executing in this process, from the runner's activity reports; the projection itself holds
+ * no rule about runs. Records keep what storage holds (the evaluation seed included), as the API
+ * has always served them.
  */
 import { randomUUID } from 'node:crypto';
-import type {
-  EvaluationRecord,
-  GenerationSummary,
-  RunStatus,
-  SearchEvent,
-} from '../core/events.js';
-import type { SearchConfig } from '../core/search-config.js';
-import type { RunData, RunSummary } from '../store/run-store.js';
+import type { RunSnapshot, SequencedChange } from '../core/live-feed.js';
+import type { RunStatus } from '../core/run-status.js';
+import {
+  applyChange,
+  isNoop,
+  runHeader,
+  runOverview,
+  viewOf,
+  type RunChange,
+  type RunHeader,
+  type RunOverview,
+  type RunView,
+} from '../core/run-view.js';
+import type { StoredChange, StoredRun } from '../store/run-storage.js';
 
-/** A stored run as the store reads it. */
-export type StoredRun = RunData;
+export type ChangeListener = (item: SequencedChange) => void;
+
+/** The changes to a view that one storage change stands for. */
+export function changesOf(change: StoredChange): RunChange[] {
+  return change.type === 'run'
+    ? [{ type: 'run', run: runHeader(change.file, change.status) }]
+    : change.evaluations.map((e) => ({ type: 'evaluation', evaluation: e }));
+}
 
 /**
- * Short description of a run for lists: the store's summary (with the in-memory status and counts
- * of a live run), plus whether it can be resumed and whether this server process is running it.
- * `error` also carries the reason a run failed.
+ * The changes that bring a view up to a stored run (read with readAfter): the evaluations of the
+ * generations the run file summarises, the run file, then the evaluations of the generation in
+ * progress, so that a view never holds a generation summary before its evaluations.
  */
-export type RunOverview = RunSummary & {
-  /** True when the run can be resumed (paused, stopped or interrupted). */
-  readonly resumable: boolean;
-  /** True while this server process is running the search. */
-  readonly live: boolean;
-};
-
-export interface HypervolumePoint {
-  readonly generation: number;
-  readonly evaluations: number;
-  readonly hypervolume: number;
+export function storedRunChanges(stored: StoredRun): RunChange[] {
+  const header = runHeader(stored.file, stored.status);
+  const done = stored.evaluations.filter((e) => e.generation < header.generation);
+  const rest = stored.evaluations.filter((e) => e.generation >= header.generation);
+  return [
+    ...done.map((e): RunChange => ({ type: 'evaluation', evaluation: e })),
+    { type: 'run', run: header },
+    ...rest.map((e): RunChange => ({ type: 'evaluation', evaluation: e })),
+  ];
 }
 
-/** Progress of the current generation. */
-export interface GenerationProgress {
-  readonly generation: number;
-  /** Evaluations of this generation finished or failed. */
-  readonly done: number;
-  /** Evaluations this generation will run. */
-  readonly total: number;
-  /** Indices of evaluations started but not finished. */
-  readonly running: readonly number[];
-  /** Wall-clock ms of the first evaluation of this generation starting (for an ETA). */
-  readonly startedAt?: number;
+function sameHeader(a: RunHeader, b: RunHeader): boolean {
+  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
-/** Everything a client needs to draw a run, at sequence number `seq`. */
-export interface RunSnapshot {
-  readonly runId: string;
-  /** Identifies this in-memory state: sequence numbers are comparable only within one epoch. */
-  readonly epoch: string;
-  readonly seq: number;
-  readonly run: RunOverview;
-  readonly config: SearchConfig;
-  readonly evaluations: readonly EvaluationRecord[];
-  /** Evaluation indices of the current Pareto front (the last generation's). */
-  readonly front: readonly number[];
-  readonly hypervolume: readonly HypervolumePoint[];
-  readonly progress: GenerationProgress;
-}
-
-export const RESUMABLE_STATUSES: readonly RunStatus[] = ['paused', 'stopped', 'interrupted'];
-
-export type SequencedListener = (seq: number, event: SearchEvent) => void;
-
-export class RunState {
-  private seqNo = 0;
-  /** Sequence numbers restart with every new RunState (e.g. a server restart); the epoch tells them apart. */
+export class RunProjection {
+  /** Sequence numbers restart with every projection (e.g. a server restart); the epoch tells them apart. */
   readonly epoch = randomUUID();
-  private readonly evaluationList: EvaluationRecord[] = [];
-  private readonly seen = new Set<number>();
-  private readonly generationList: GenerationSummary[] = [];
-  private statusValue: RunStatus;
-  private generationValue: number;
-  private updatedAt: string;
-  private error: string | undefined;
-  private progressValue: GenerationProgress;
-  private readonly listeners = new Set<SequencedListener>();
-  /** Set by the run manager while this process runs the search. */
-  live = false;
+  private seqNo = 0;
+  private current: RunView;
+  private liveValue = false;
+  private readonly listeners = new Set<ChangeListener>();
 
-  constructor(private readonly stored: StoredRun) {
-    this.statusValue = stored.status;
-    this.generationValue = stored.generation;
-    this.updatedAt = stored.updatedAt;
-    this.error = stored.error ?? (stored.status === 'failed' ? stored.message : undefined);
-    for (const e of [...stored.evaluations].sort((a, b) => a.index - b.index)) this.addRecord(e);
-    for (const g of stored.generations) this.generationList.push(g);
-    this.progressValue = {
-      generation: stored.generation,
-      done: this.evaluationList.filter((e) => e.generation === stored.generation).length,
-      total: this.plannedInGeneration(stored.generation),
-      running: [],
-    };
+  constructor(stored: StoredRun) {
+    this.current = viewOf(runHeader(stored.file, stored.status), stored.evaluations);
   }
 
   get id(): string {
-    return this.stored.id;
+    return this.current.run.id;
   }
 
   get seq(): number {
     return this.seqNo;
   }
 
+  get view(): RunView {
+    return this.current;
+  }
+
   get status(): RunStatus {
-    return this.statusValue;
+    return this.current.run.status;
   }
 
-  get config(): SearchConfig {
-    return this.stored.config;
+  /** True while this server's process executes the run. */
+  get live(): boolean {
+    return this.liveValue;
   }
 
-  /** The run as the store describes it, with the status, evaluations and generations as they are now. */
-  data(): RunData {
-    const {
-      resumable: _resumable,
-      live: _live,
-      error,
-      generations: _planned,
-      ...summary
-    } = this.overview();
-    return {
-      ...summary,
-      ...(this.stored.message !== undefined ? { message: this.stored.message } : {}),
-      ...(error !== undefined && this.statusValue === 'failed' ? { message: error } : {}),
-      config: this.stored.config,
-      evaluations: [...this.evaluationList],
-      generations: [...this.generationList],
-      generationsPlanned: this.stored.generationsPlanned,
-      ...(this.stored.reference ? { reference: this.stored.reference } : {}),
-    };
-  }
-
-  evaluations(): readonly EvaluationRecord[] {
-    return this.evaluationList;
-  }
-
-  generations(): readonly GenerationSummary[] {
-    return this.generationList;
-  }
-
-  /** The front after `generation` (default: the latest), as evaluation records, or undefined. */
-  front(generation?: number): { generation: number; records: EvaluationRecord[] } | undefined {
-    const summary =
-      generation === undefined
-        ? this.generationList[this.generationList.length - 1]
-        : this.generationList.find((g) => g.generation === generation);
-    if (!summary) return undefined;
-    const byIndex = new Map(this.evaluationList.map((e) => [e.index, e]));
-    const records = summary.front
-      .map((i) => byIndex.get(i))
-      .filter((e): e is EvaluationRecord => e !== undefined);
-    return { generation: summary.generation, records };
+  /** Evaluations held (the next index storage will append). */
+  get evaluationCount(): number {
+    return this.current.evaluations.length;
   }
 
   overview(): RunOverview {
-    const s = this.stored;
-    return {
-      id: s.id,
-      ...(s.name !== undefined ? { name: s.name } : {}),
-      status: this.statusValue,
-      createdAt: s.createdAt,
-      updatedAt: this.updatedAt,
-      generation: this.generationValue,
-      generations: s.generationsPlanned,
-      evaluations: this.evaluationList.length,
-      plannedEvaluations: s.plannedEvaluations,
-      objectives: s.config.objectives,
-      strategy: s.strategy,
-      evaluator: s.evaluator,
-      ...(this.error !== undefined ? { error: this.error } : {}),
-      resumable: this.resumable(),
-      live: this.live,
-    };
-  }
-
-  /** Paused, stopped or interrupted, or created and never started by anyone. */
-  resumable(): boolean {
-    return (
-      RESUMABLE_STATUSES.includes(this.statusValue) ||
-      (this.statusValue === 'created' && !this.live)
-    );
+    return runOverview(this.current, this.liveValue);
   }
 
   snapshot(): RunSnapshot {
-    const last = this.generationList[this.generationList.length - 1];
     return {
-      runId: this.stored.id,
+      runId: this.id,
       epoch: this.epoch,
       seq: this.seqNo,
-      run: this.overview(),
-      config: this.stored.config,
-      evaluations: [...this.evaluationList],
-      front: last ? [...last.front] : [],
-      hypervolume: this.generationList.map((g) => ({
-        generation: g.generation,
-        evaluations: g.evaluations,
-        hypervolume: g.hypervolume,
-      })),
-      progress: this.progressValue,
+      view: this.current,
+      live: this.liveValue,
     };
   }
 
-  /**
-   * Catches up with the run as stored on disk when another process (e.g. `robust-nas search`) is
-   * running it: every new evaluation, generation summary and status change is applied as the
-   * event the run would have sent, so subscribers see it live.
-   */
-  syncFrom(stored: StoredRun): void {
-    for (const e of [...stored.evaluations].sort((a, b) => a.index - b.index)) {
-      if (this.seen.has(e.index)) continue;
-      this.apply({
-        type: e.status === 'finished' ? 'evaluation-finished' : 'evaluation-failed',
-        runId: this.id,
-        evaluation: e,
-      });
-    }
-    for (const g of stored.generations) {
-      const known = this.generationList.find((x) => x.generation === g.generation);
-      if (known && known.evaluations === g.evaluations && known.hypervolume === g.hypervolume) {
-        continue;
-      }
-      this.apply({ type: 'generation-finished', runId: this.id, ...g });
-    }
-    if (stored.status !== this.statusValue) {
-      this.apply({
-        type: 'run-status',
-        runId: this.id,
-        status: stored.status,
-        generation: stored.generation,
-        ...(stored.message !== undefined ? { message: stored.message } : {}),
-      });
-    }
-  }
-
-  /** Listens to every event applied from now on, with its sequence number. */
-  onEvent(listener: SequencedListener): () => void {
+  /** Listens to every change applied from now on, with its sequence number. */
+  onChange(listener: ChangeListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
-  /** Sets the status without an event from the run (e.g. a run that failed to start). */
-  setStatus(status: RunStatus, message?: string): void {
-    this.apply({
-      type: 'run-status',
-      runId: this.id,
-      status,
-      generation: this.generationValue,
-      ...(message !== undefined ? { message } : {}),
-    });
+  /**
+   * Applies one change; a change that would alter nothing (a record already held, the run file
+   * re-read unchanged) is dropped, so storage may report a fact twice.
+   */
+  apply(change: RunChange, at = Date.now()): void {
+    if (change.type === 'evaluation') {
+      // Storage appends records densely (index = position), so a held one is found at its index.
+      const i = change.evaluation.index;
+      if (this.current.evaluations[i]?.index === i || isNoop(this.current, change)) return;
+    }
+    if (change.type === 'run' && sameHeader(change.run, this.current.run)) return;
+    this.advance(change, at);
   }
 
-  /** Applies one event from the run and passes it on to the listeners with its sequence number. */
-  apply(event: SearchEvent): void {
-    this.updatedAt = new Date().toISOString();
-    switch (event.type) {
-      case 'run-status':
-        this.statusValue = event.status;
-        this.generationValue = event.generation;
-        if (event.status === 'failed' && event.message) this.error = event.message;
-        break;
-      case 'evaluation-started': {
-        const p = this.progressValue;
-        const sameGeneration = p.generation === event.generation;
-        this.generationValue = Math.max(this.generationValue, event.generation);
-        this.progressValue = {
-          generation: event.generation,
-          done: sameGeneration ? p.done : 0,
-          total: event.inGeneration.total,
-          running: [...(sameGeneration ? p.running : []), event.index],
-          startedAt: sameGeneration && p.startedAt !== undefined ? p.startedAt : Date.now(),
-        };
-        break;
-      }
-      case 'evaluation-progress':
-        break;
-      case 'evaluation-finished':
-      case 'evaluation-failed': {
-        this.addRecord(event.evaluation);
-        const p = this.progressValue;
-        if (p.generation === event.evaluation.generation) {
-          this.progressValue = {
-            ...p,
-            done: p.done + 1,
-            running: p.running.filter((i) => i !== event.evaluation.index),
-          };
-        }
-        break;
-      }
-      case 'generation-finished': {
-        const { type: _type, runId: _runId, ...summary } = event;
-        const at = this.generationList.findIndex((g) => g.generation === summary.generation);
-        if (at >= 0) this.generationList[at] = summary;
-        else this.generationList.push(summary);
-        break;
-      }
-    }
+  /**
+   * Marks whether this process executes the run. The flag travels with the changes; when it flips
+   * the stored header is re-stated as a change so that clients learn it in sequence.
+   */
+  setLive(live: boolean): void {
+    if (live === this.liveValue) return;
+    this.liveValue = live;
+    this.advance({ type: 'run', run: this.current.run }, Date.now());
+  }
+
+  private advance(change: RunChange, at: number): void {
+    this.current = applyChange(this.current, change, at);
     this.seqNo += 1;
-    for (const listener of this.listeners) listener(this.seqNo, event);
-  }
-
-  private addRecord(record: EvaluationRecord): void {
-    if (this.seen.has(record.index)) return;
-    this.seen.add(record.index);
-    const list = this.evaluationList;
-    if (list.length === 0 || (list[list.length - 1] as EvaluationRecord).index < record.index) {
-      list.push(record);
-    } else {
-      const at = list.findIndex((e) => e.index > record.index);
-      list.splice(at, 0, record);
-    }
-  }
-
-  private plannedInGeneration(generation: number): number {
-    const c = this.stored.config;
-    return generation === 0 ? c.population : (c.offspring ?? c.population);
+    const item: SequencedChange = { seq: this.seqNo, at, change, live: this.liveValue };
+    for (const listener of this.listeners) listener(item);
   }
 }

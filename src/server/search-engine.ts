@@ -1,13 +1,15 @@
 /**
- * The real {@link RunEngine}: SearchRun for running, RunStore for reading, and the evaluator a run
- * asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
+ * The real {@link RunEngine}: SearchRun for running, storage for reading and watching, and the
+ * evaluator a run asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
  * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
  */
+import { InputError } from '../core/errors.js';
 import type { Evaluate } from '../core/evaluation.js';
 import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
+import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
-import { RunNotFoundError } from '../store/errors.js';
-import { RunStore, type RunData } from '../store/run-store.js';
+import type { RunStorage } from '../store/run-storage.js';
+import { FolderRunStorage } from './folder-run-storage.js';
 import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RunEngine } from './run-manager.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
@@ -16,6 +18,8 @@ import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 
 export interface SearchEngineOptions {
   readonly runsDir: string;
+  /** Storage of the runs in `runsDir` (default: the runs folder's own). */
+  readonly storage?: RunStorage;
   /**
    * The real evaluator. Default: `evaluateGenotype` of src/evaluator/evaluate.ts in a worker thread
    * (so training never blocks the API and the live feed), or in this thread when the compiled
@@ -27,7 +31,7 @@ export interface SearchEngineOptions {
 export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
-  const store = new RunStore(options.runsDir);
+  const storage = options.storage ?? new FolderRunStorage(options.runsDir);
   let worker: WorkerEvaluator | undefined;
   const load =
     options.loadRealEvaluate ??
@@ -49,6 +53,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
   };
 
   return {
+    storage,
     parseConfig(body: unknown): SearchConfig {
       const config = parseOrThrow(searchConfigSchema, body, 'search config');
       if (config.evaluation.dataDir !== undefined) {
@@ -60,6 +65,17 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
           },
         ]);
       }
+      if (config.evaluator === 'real') {
+        // The server's own data folder (ROBUST_NAS_DATA), when it names one, must hold the data set.
+        try {
+          resolveNamedDataDir(config.evaluation.dataset);
+        } catch (err) {
+          if (!(err instanceof InputError)) throw err;
+          throw new RequestValidationError('search config', [
+            { path: 'evaluation.dataset', message: `the server's ${err.message}` },
+          ]);
+        }
+      }
       return config;
     },
     async create(config: SearchConfig): Promise<LiveSearchRun> {
@@ -70,24 +86,16 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       });
     },
     async open(runId: string): Promise<LiveSearchRun> {
-      const stored = await store.read(runId);
-      const evaluate = await evaluateFor(stored.config);
+      const stored = await storage.read(runId);
+      const evaluate = await evaluateFor(stored.file.config);
       return SearchRun.open(runId, {
         runsDir: options.runsDir,
         ...(evaluate ? { evaluate } : {}),
       });
     },
-    list: () => store.list(),
     async close() {
       await worker?.close();
-    },
-    async read(runId: string): Promise<RunData | undefined> {
-      try {
-        return await store.read(runId);
-      } catch (err) {
-        if (err instanceof RunNotFoundError) return undefined;
-        throw err;
-      }
+      await storage.close();
     },
   };
 }

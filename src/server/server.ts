@@ -35,8 +35,6 @@ export interface ServeOptions {
   readonly dashboardDir?: string;
   /** Largest JSON body (default 100kb). */
   readonly bodyLimit?: string;
-  /** How often runs that another process is running are re-read from disk (default 2000 ms). */
-  readonly pollMs?: number;
 }
 
 export interface RunningServer {
@@ -62,7 +60,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const access = new AccessPolicy(host, options.allowedHosts ?? []);
   const maxMemoryMB = options.maxMemoryMB ?? memoryLimitMB();
   const engine = options.engine ?? createSearchEngine({ runsDir: options.runsDir });
-  const manager = new RunManager(engine, options.pollMs);
+  const manager = new RunManager(engine);
   const live: { hub?: LiveHub } = {};
   const app = createApp({
     manager,

@@ -3,6 +3,7 @@
  * and the one way the server reports a bad request: 400 with field-level messages.
  */
 import { z } from 'zod';
+import { fieldIssues, formatIssues, type FieldIssue } from '../core/issues.js';
 import { checkRunId } from '../store/errors.js';
 
 /**
@@ -54,23 +55,12 @@ export const subscribeMessageSchema = z.object({
 
 export const unsubscribeMessageSchema = z.object({ runId: runIdSchema });
 
-/** One field-level problem: a dotted path ('' for the whole value) and a message. */
-export interface FieldIssue {
-  readonly path: string;
-  readonly message: string;
-}
+export { fieldIssues, type FieldIssue };
 
 /** The JSON body of every 400 response. */
 export interface ValidationErrorBody {
   readonly error: string;
   readonly issues: readonly FieldIssue[];
-}
-
-export function fieldIssues(error: z.ZodError): FieldIssue[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-  }));
 }
 
 /** Thrown by {@link parseOrThrow}; the app's error handler turns it into a 400. */
@@ -80,9 +70,7 @@ export class RequestValidationError extends Error {
     readonly what: string,
     readonly issues: readonly FieldIssue[],
   ) {
-    super(
-      `invalid ${what}: ${issues.map((i) => (i.path ? `${i.path}: ${i.message}` : i.message)).join('; ')}`,
-    );
+    super(`invalid ${what}: ${formatIssues(issues, { max: Infinity })}`);
   }
 
   body(): ValidationErrorBody {

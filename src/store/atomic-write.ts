@@ -38,3 +38,13 @@ export async function syncDir(dir: string): Promise<void> {
     // Some platforms (Windows) cannot open or fsync a directory; the rename is still atomic.
   }
 }
+
+/** fsync of a file by path (after a write made through another handle, e.g. lowdb's). */
+export async function fsyncFile(path: string): Promise<void> {
+  const fh = await open(path, 'r+');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -34,14 +34,17 @@ export class RunFormatVersionError extends Error {
   }
 }
 
-/** The run is being run right now by a live process. */
+/** The run is held for writing right now by a live process (or another session of this one). */
 export class RunLockedError extends Error {
   override name = 'RunLockedError';
   constructor(
     readonly runId: string,
     readonly pid: number,
+    readonly host?: string,
   ) {
-    super(`run ${runId} is already running (process ${pid})`);
+    super(
+      `run ${runId} is already running (process ${pid}${host !== undefined ? ` on ${host}` : ''})`,
+    );
   }
 }
 

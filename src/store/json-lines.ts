@@ -1,97 +1,115 @@
 /**
  * An append-only JSON-lines journal: one JSON value per line, each append fsynced. Reading ignores a
  * torn last line (what a kill during an append leaves); any other unreadable line means the file is
- * corrupt.
+ * corrupt. Parsing works on bytes and reports where each line starts, so a reader can later read
+ * only what was appended after a known offset.
  */
-import { open, readFile, truncate } from 'node:fs/promises';
+import { open, readFile } from 'node:fs/promises';
 
 export interface JournalContents {
   readonly values: unknown[];
+  /** Byte offset of the line of each value (aligned with `values`). */
+  readonly starts: number[];
   /** Byte length of the complete lines (where the next append must start). */
   readonly validBytes: number;
   /** True when a torn (incomplete) last line was ignored. */
   readonly torn: boolean;
+  /** True when the last complete line has no newline (a whole value cut right before it). */
+  readonly missingNewline: boolean;
 }
 
 export class JournalCorruptError extends Error {
   override name = 'JournalCorruptError';
+  constructor(
+    /** 1-based line number within the bytes parsed. */
+    readonly line: number,
+  ) {
+    super(`line ${line} is not valid JSON`);
+  }
 }
 
-/** Parses journal text; throws JournalCorruptError for an unreadable line other than a torn last one. */
-export function parseJournal(text: string): JournalContents {
+const NEWLINE = 0x0a;
+
+/**
+ * Parses journal bytes that start at byte `base` of the file (`firstLine` is the number of the
+ * line at `base`, for messages); throws JournalCorruptError for an unreadable line other than a
+ * torn last one. `validBytes` and `starts` are file offsets.
+ */
+export function parseJournalBytes(bytes: Uint8Array, base = 0, firstLine = 1): JournalContents {
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const values: unknown[] = [];
+  const starts: number[] = [];
   let pos = 0;
-  let line = 0;
-  while (pos < text.length) {
-    const nl = text.indexOf('\n', pos);
-    const end = nl === -1 ? text.length : nl;
-    const chunk = text.slice(pos, end);
+  let line = firstLine - 1;
+  while (pos < buf.length) {
+    const nl = buf.indexOf(NEWLINE, pos);
+    const end = nl === -1 ? buf.length : nl;
+    const chunk = buf.toString('utf8', pos, end);
     line++;
     if (nl === -1) {
       // Last line without its newline: keep it only if it is whole.
       try {
-        values.push(JSON.parse(chunk));
-        return { values, validBytes: Buffer.byteLength(text), torn: false };
+        const value: unknown = JSON.parse(chunk);
+        values.push(value);
+        starts.push(base + pos);
+        return { values, starts, validBytes: base + buf.length, torn: false, missingNewline: true };
       } catch {
-        return { values, validBytes: Buffer.byteLength(text.slice(0, pos)), torn: true };
+        return { values, starts, validBytes: base + pos, torn: true, missingNewline: false };
       }
     }
     if (chunk.trim() !== '') {
       try {
         values.push(JSON.parse(chunk));
+        starts.push(base + pos);
       } catch {
-        throw new JournalCorruptError(`line ${line} is not valid JSON`);
+        throw new JournalCorruptError(line);
       }
     }
     pos = nl + 1;
   }
-  return { values, validBytes: Buffer.byteLength(text), torn: false };
+  return { values, starts, validBytes: base + buf.length, torn: false, missingNewline: false };
 }
 
+/** Parses journal text (see parseJournalBytes). */
+export function parseJournal(text: string): JournalContents {
+  return parseJournalBytes(Buffer.from(text, 'utf8'));
+}
+
+/** Reads and parses a whole journal; a missing file is an empty journal. */
 export async function readJournal(path: string): Promise<JournalContents> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(path, 'utf8');
+    bytes = await readFile(path);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
-      return { values: [], validBytes: 0, torn: false };
+      return { values: [], starts: [], validBytes: 0, torn: false, missingNewline: false };
     }
     throw err;
   }
-  return parseJournal(text);
+  return parseJournalBytes(bytes);
 }
 
-/** An open journal for appending. */
-export class JournalWriter {
-  private constructor(
-    private readonly fh: import('node:fs/promises').FileHandle,
-    readonly path: string,
-  ) {}
-
-  /**
-   * Opens the journal for appending after its complete lines: a torn last line is cut off, and a
-   * whole last line missing its newline gets one.
-   */
-  static async open(path: string, contents: JournalContents): Promise<JournalWriter> {
-    const fh = await open(path, 'a+');
+/** The bytes of a file from `offset` to its end (empty when the file is shorter or missing). */
+export async function readFrom(path: string, offset: number): Promise<Buffer> {
+  let fh;
+  try {
+    fh = await open(path, 'r');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return Buffer.alloc(0);
+    throw err;
+  }
+  try {
     const { size } = await fh.stat();
-    if (contents.torn && size > contents.validBytes) {
-      await truncate(path, contents.validBytes);
-    } else if (size > 0) {
-      const last = Buffer.alloc(1);
-      await fh.read(last, 0, 1, size - 1);
-      if (last[0] !== 0x0a) await fh.appendFile('\n');
+    if (size <= offset) return Buffer.alloc(0);
+    const buf = Buffer.alloc(size - offset);
+    let got = 0;
+    while (got < buf.length) {
+      const { bytesRead } = await fh.read(buf, got, buf.length - got, offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
     }
-    return new JournalWriter(fh, path);
-  }
-
-  /** Appends one value as a line and fsyncs it. */
-  async append(value: unknown): Promise<void> {
-    await this.fh.appendFile(`${JSON.stringify(value)}\n`, 'utf8');
-    await this.fh.datasync();
-  }
-
-  async close(): Promise<void> {
-    await this.fh.close();
+    return buf.subarray(0, got);
+  } finally {
+    await fh.close();
   }
 }

@@ -1,7 +1,8 @@
 /**
  * The on-disk format of a run: runs/<runId>/run.json (config, status, checkpoint, generations; lowdb,
  * replaced atomically at status changes and generation boundaries) and runs/<runId>/evaluations.jsonl
- * (one EvaluationRecord per line, appended and fsynced after every evaluation).
+ * (one EvaluationRecord per line, appended and fsynced after every evaluation); while a process
+ * writes the run, runs/<runId>/run.lock names it (see run-lock.ts).
  */
 import { z } from 'zod';
 import { RUN_STATUSES } from '../core/run-status.js';

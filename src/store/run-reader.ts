@@ -71,31 +71,33 @@ export async function readRunFile(dir: string, runId: string): Promise<RunFile> 
   return parseRunFile(runId, text);
 }
 
-export async function readRunDir(dir: string, runId: string): Promise<RunDirContents> {
-  const file = await readRunFile(dir, runId);
-  let journal: JournalContents;
-  try {
-    journal = await readJournal(join(dir, EVALUATIONS_FILE));
-  } catch (err) {
-    if (err instanceof JournalCorruptError) {
-      throw new RunCorruptError(runId, `${EVALUATIONS_FILE} ${err.message}`);
-    }
-    throw err;
-  }
-  const evaluations = journal.values.map((v, i) => {
+/**
+ * Checks journal values as evaluation records: each must have the shape of one and the index of its
+ * line (`from` is the index of the first value). RunCorruptError naming the line otherwise.
+ */
+export function checkRecords(
+  runId: string,
+  values: readonly unknown[],
+  from = 0,
+): StoredEvaluation[] {
+  return values.map((v, i) => {
+    const line = from + i + 1;
     const r = evaluationRecordSchema.safeParse(v);
     if (!r.success) {
-      throw new RunCorruptError(runId, `${EVALUATIONS_FILE} line ${i + 1}: ${firstIssue(r.error)}`);
+      throw new RunCorruptError(runId, `${EVALUATIONS_FILE} line ${line}: ${firstIssue(r.error)}`);
     }
-    if (r.data.index !== i) {
+    if (r.data.index !== from + i) {
       throw new RunCorruptError(
         runId,
-        `${EVALUATIONS_FILE} line ${i + 1} has index ${r.data.index}`,
+        `${EVALUATIONS_FILE} line ${line} has index ${r.data.index}`,
       );
     }
     return r.data as unknown as StoredEvaluation;
   });
-  const known = evaluations.length;
+}
+
+/** Checks that the run file refers only to evaluations the journal holds (`known` of them). */
+export function checkReferences(runId: string, file: RunFile, known: number): void {
   const check = (list: readonly number[], what: string) => {
     if (list.some((i) => i >= known)) {
       throw new RunCorruptError(runId, `${what} refers to an evaluation that is not stored`);
@@ -109,5 +111,24 @@ export async function readRunDir(dir: string, runId: string): Promise<RunDirCont
     check(g.population, `generation ${g.generation}'s population`);
     check(g.front, `generation ${g.generation}'s front`);
   }
+}
+
+/** Reads a journal, reporting an unreadable line as RunCorruptError. */
+export async function readRunJournal(dir: string, runId: string): Promise<JournalContents> {
+  try {
+    return await readJournal(join(dir, EVALUATIONS_FILE));
+  } catch (err) {
+    if (err instanceof JournalCorruptError) {
+      throw new RunCorruptError(runId, `${EVALUATIONS_FILE} ${err.message}`);
+    }
+    throw err;
+  }
+}
+
+export async function readRunDir(dir: string, runId: string): Promise<RunDirContents> {
+  const file = await readRunFile(dir, runId);
+  const journal = await readRunJournal(dir, runId);
+  const evaluations = checkRecords(runId, journal.values);
+  checkReferences(runId, file, evaluations.length);
   return { file, evaluations, journal };
 }

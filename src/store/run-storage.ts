@@ -52,19 +52,29 @@ export interface RunStorage {
   read(runId: string): Promise<StoredRun>;
   /** The run file and the evaluations with index >= `from` (what a watcher has not seen yet). */
   readAfter(runId: string, from: number): Promise<StoredRun>;
-  /** Creates a run (refusing an id that exists in any form) and holds it for writing. */
+  /**
+   * Creates a run and holds it for writing. InputError when the id exists in any form (a folder
+   * that holds anything, named with what it holds); RunLockedError when another process is creating
+   * it at the same instant.
+   */
   create(file: RunFile): Promise<RunSession>;
   /**
-   * Opens a run for writing, taking its lock: RunLockedError when another process (or session)
-   * holds it. Leftovers of a crash (temporary files, a torn last journal line) are cleaned here.
+   * Opens a run for writing, taking its lock: RunLockedError (naming the holder's pid and host)
+   * when another process (or session) holds it. Opening changes nothing else: leftovers of a crash
+   * (temporary files, a torn last journal line) are cleaned at the session's first write, so a
+   * session that is closed without writing leaves the run exactly as it was.
    */
   open(runId: string): Promise<RunSession>;
   /**
    * Calls `listener` after each change to the run, whoever wrote it: at once for writes through
-   * this storage object, as soon as the file system reports them for other processes. Returns the
-   * function that stops watching.
+   * this storage object, as soon as the file system reports them for other processes (and a
+   * 'running' run whose process died as status 'interrupted'). Each evaluation is reported once, in
+   * index order. With `from` (the number of evaluations the caller already read), the listener
+   * first gets the run file as it stands and the evaluations stored from index `from` on, so a
+   * read() followed by watch(…, from) misses nothing; without it, only changes after the watch
+   * starts are reported. Returns the function that stops watching.
    */
-  watch(runId: string, listener: (change: StoredChange) => void): () => void;
+  watch(runId: string, listener: (change: StoredChange) => void, from?: number): () => void;
   /** Where the kept weights of evaluation `index` are, for `evaluate --load-weights`. */
   weightsPath(runId: string, index: number): string;
   /** Stops every watcher. */

@@ -2,15 +2,15 @@
  * The runs folder as a read-only catalogue: every run on disk with its status (a 'running' run whose
  * process is gone is reported 'interrupted'), and one run in full. Never writes anything.
  */
-import { readdir, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { ObjectiveSpec } from '../core/objectives.js';
 import type { EvaluationRecord, GenerationSummary, RunStatus } from '../core/events.js';
 import { plannedEvaluations, type SearchConfig } from '../core/search-config.js';
-import { RUN_ID_PATTERN, RunNotFoundError, checkRunId } from './errors.js';
-import { RUN_FILE, type RunFile } from './run-format.js';
-import { readRunDir } from './run-reader.js';
+import { FileRunStorage, unreadableSummary } from './file-run-storage.js';
+import { processAlive } from './run-lock.js';
+import type { RunFile } from './run-format.js';
+
+export { processAlive };
 
 export interface RunSummary {
   readonly id: string;
@@ -44,18 +44,11 @@ export interface RunData extends Omit<RunSummary, 'evaluations' | 'generations'>
   readonly reference?: readonly number[];
 }
 
-/** True when a process with that pid exists on this machine. */
-export function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/** The status to report: 'running' becomes 'interrupted' when its process is gone. */
+/**
+ * The status a run file alone suggests ('running' becomes 'interrupted' when the pid it records is
+ * gone). Storage reports the status from the lock instead (FileRunStorage.statusOf); this stays for
+ * the search loop, which calls it on a run it has just locked.
+ */
 export function effectiveStatus(file: RunFile): RunStatus {
   if (file.status !== 'running') return file.status;
   if (file.host !== undefined && file.host !== hostname()) return 'running';
@@ -80,70 +73,38 @@ export function summarise(file: RunFile, evaluations: number): RunSummary {
   };
 }
 
+/** The former read API, kept for its callers: reads through FileRunStorage (lock-aware status). */
 export class RunStore {
-  constructor(readonly runsDir: string) {}
+  private readonly storage: FileRunStorage;
+
+  constructor(readonly runsDir: string) {
+    this.storage = new FileRunStorage(runsDir);
+  }
 
   /** Folder of a run (after checking the id). */
   runDir(runId: string): string {
-    return join(this.runsDir, checkRunId(runId));
+    return this.storage.runDir(runId);
   }
 
   /** Every run on disk, newest first; unreadable ones carry `error`. */
   async list(): Promise<RunSummary[]> {
-    let names: string[];
-    try {
-      names = await readdir(this.runsDir);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    const out: RunSummary[] = [];
-    for (const name of names.sort()) {
-      if (!RUN_ID_PATTERN.test(name)) continue;
-      const dir = join(this.runsDir, name);
-      try {
-        if (!(await stat(join(dir, RUN_FILE))).isFile()) continue;
-      } catch {
-        continue;
-      }
-      try {
-        const { file, evaluations } = await readRunDir(dir, name);
-        out.push(summarise(file, evaluations.length));
-      } catch (err) {
-        const s = await stat(join(dir, RUN_FILE));
-        out.push({
-          id: name,
-          status: 'failed',
-          createdAt: s.birthtime.toISOString(),
-          updatedAt: s.mtime.toISOString(),
-          generation: 0,
-          generations: 0,
-          evaluations: 0,
-          plannedEvaluations: 0,
-          objectives: [],
-          strategy: 'nsga2',
-          evaluator: 'real',
-          error: err instanceof Error ? err.message : String(err),
-        });
-      }
-    }
+    const entries = await this.storage.readAll();
+    const out: RunSummary[] = entries.map((e) =>
+      'run' in e
+        ? { ...summarise(e.run.file, e.run.evaluations.length), status: e.run.status }
+        : { ...unreadableSummary(e), objectives: [] },
+    );
     return out.sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
   }
 
   /** One run in full. InputError for an invalid id, RunNotFoundError for an unknown one. */
   async read(runId: string): Promise<RunData> {
-    const dir = this.runDir(runId);
-    try {
-      await stat(dir);
-    } catch {
-      throw new RunNotFoundError(runId);
-    }
-    const { file, evaluations } = await readRunDir(dir, runId);
-    const summary = summarise(file, evaluations.length);
+    const { file, status, evaluations } = await this.storage.read(runId);
+    const summary = { ...summarise(file, evaluations.length), status };
     return {
       ...summary,
       config: file.config,
-      evaluations,
+      evaluations: [...evaluations],
       generations: [...file.generations],
       generationsPlanned: file.config.generations,
       ...(file.checkpoint.reference ? { reference: file.checkpoint.reference } : {}),

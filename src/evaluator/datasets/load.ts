@@ -69,7 +69,7 @@ export async function loadDataset(
   const env = options.env ?? process.env;
   const found = locateDataset(spec, options.dataDir, env);
   if (found)
-    return cached(`${spec.name}:${found.folder}`, () =>
+    return cached(`${spec.name}:${found.source}:${found.folder}`, () =>
       readFolder(spec, found.folder, found.source),
     );
   if (spec.format === 'idx' && spec.name === 'mnist') {
@@ -80,7 +80,7 @@ export async function loadDataset(
   }
   if (options.download === false) {
     throw new InputError(
-      `${spec.title} not found (looked in --data-dir, ROBUST_NAS_DATA, ${userCacheDir(env)}) and downloading is off`,
+      `${spec.title} not found in ${join(userCacheDir(env), spec.folder)} (no --data-dir or ROBUST_NAS_DATA named) and downloading is off`,
     );
   }
   const folder = join(userCacheDir(env), spec.folder);
@@ -126,9 +126,8 @@ function readFolder(
     };
   }
   const present = spec.trainBatches.filter((n) => existsSync(join(folder, n)));
-  const train = concatImages(
-    present.map((n) => readCifarBatch(join(folder, n), spec.recordsPerBatch)),
-  );
+  const batches = present.map((n) => readCifarBatch(join(folder, n), spec.recordsPerBatch));
+  const train = concatImages(batches);
   const test = readCifarBatch(join(folder, spec.testBatch), spec.recordsPerBatch);
   const notes =
     present.length < spec.trainBatches.length
@@ -136,6 +135,14 @@ function readFolder(
           `CIFAR-10: ${present.length} of ${spec.trainBatches.length} training batches found in ${folder} (${train.count} training images)`,
         ]
       : [];
+  [...batches, test].forEach((set, i) => {
+    if (set.count < spec.recordsPerBatch) {
+      const name = present[i] ?? spec.testBatch;
+      notes.push(
+        `CIFAR-10: ${name} in ${folder} holds ${set.count} of ${spec.recordsPerBatch} records (a partial batch)`,
+      );
+    }
+  });
   return { spec, train, test, source, folder, notes };
 }
 

@@ -1,121 +1,60 @@
 /**
- * Extracts chosen regular files from a gzipped tar archive (ustar), streaming: each wanted member is
- * written to a temporary file and renamed into place. Used to unpack CIFAR-10's binary archive.
+ * Extracts chosen regular files from a gzipped tar archive with node-tar (ustar, pax and GNU long
+ * names), flattened into one folder: used to unpack CIFAR-10's binary archive. Members are written
+ * into a staging folder inside the target and renamed into place only when the whole archive has
+ * been read, so a broken or truncated archive leaves no member behind.
  */
-import {
-  createReadStream,
-  createWriteStream,
-  mkdirSync,
-  renameSync,
-  rmSync,
-  type WriteStream,
-} from 'node:fs';
-import { once } from 'node:events';
-import { basename, join } from 'node:path';
-import { createGunzip } from 'node:zlib';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
+import { basename, isAbsolute, join } from 'node:path';
+import { extract, type ReadEntry } from 'tar';
 import { InputError } from '../../core/errors.js';
 
-const BLOCK = 512;
+/** Entry types that hold a regular file's bytes. */
+const FILE_TYPES = new Set(['File', 'OldFile', 'ContiguousFile']);
+
+/** A member path that stays inside the staging folder: relative, no '..' segment, not empty. */
+function safeMemberPath(path: string): boolean {
+  if (path === '' || isAbsolute(path) || /^[A-Za-z]:/.test(path)) return false;
+  return !path.split(/[\\/]+/).some((segment) => segment === '..');
+}
 
 /**
- * Writes every member whose base name satisfies `want` into `folder` (flattened); returns the names
- * written. A malformed archive is an InputError naming it.
+ * Writes every regular-file member whose base name satisfies `want` into `folder` (flattened; when
+ * two members share a base name the later one wins); returns the base names written. A malformed or
+ * truncated archive is an InputError naming it.
  */
 export async function extractTarGz(
   archive: string,
   folder: string,
   want: (name: string) => boolean,
 ): Promise<string[]> {
-  mkdirSync(folder, { recursive: true });
-  const written: string[] = [];
-  let pending: Buffer = Buffer.alloc(0);
-  let remaining = 0; // bytes of the current member still to come
-  let padding = 0; // padding bytes after it
-  let out: WriteStream | undefined;
-  let outName = '';
-  let outTemp = '';
-  let ended = false;
-  // A write error (a full disk...) is recorded here and rethrown, never left uncaught.
-  let writeError: Error | undefined;
-
-  const finishMember = async (): Promise<void> => {
-    if (!out) return;
-    const stream = out;
-    out = undefined;
-    await new Promise<void>((ok, fail) =>
-      stream.end((err?: Error | null) => (err ? fail(err) : ok())),
-    );
-    renameSync(outTemp, join(folder, outName));
-    written.push(outName);
-  };
-
+  await mkdir(folder, { recursive: true });
+  const staging = await mkdtemp(join(folder, '.extract-'));
+  /** Base name -> the member's path in the archive (and under `staging`). */
+  const chosen = new Map<string, string>();
   try {
-    for await (const chunk of createReadStream(archive).pipe(
-      createGunzip(),
-    ) as AsyncIterable<Buffer>) {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      while (!ended) {
-        if (remaining > 0) {
-          const take = Math.min(remaining, pending.length);
-          if (take === 0) break;
-          if (out && !out.write(pending.subarray(0, take))) await once(out, 'drain');
-          if (writeError) throw writeError;
-          pending = pending.subarray(take);
-          remaining -= take;
-          if (remaining > 0) break;
-          await finishMember();
-          continue;
-        }
-        if (padding > 0) {
-          const skip = Math.min(padding, pending.length);
-          pending = pending.subarray(skip);
-          padding -= skip;
-          if (padding > 0) break;
-          continue;
-        }
-        if (pending.length < BLOCK) break;
-        const header = pending.subarray(0, BLOCK);
-        pending = pending.subarray(BLOCK);
-        if (header.every((b) => b === 0)) {
-          ended = true;
-          break;
-        }
-        const name = header.subarray(0, 100).toString('latin1').replace(/\0.*$/s, '');
-        const prefix = header.subarray(345, 500).toString('latin1').replace(/\0.*$/s, '');
-        const sizeText = header
-          .subarray(124, 136)
-          .toString('latin1')
-          .replace(/[\0 ]+$/, '')
-          .trim();
-        const size = parseInt(sizeText || '0', 8);
-        if (!Number.isFinite(size) || size < 0) {
-          throw new InputError(`${archive}: corrupt tar header for '${name}'`);
-        }
-        const type = String.fromCharCode(header[156] as number);
-        remaining = size;
-        padding = (BLOCK - (size % BLOCK)) % BLOCK;
-        const base = basename(prefix ? `${prefix}/${name}` : name);
-        if ((type === '0' || type === '\0') && want(base)) {
-          outName = base;
-          outTemp = join(folder, `.${base}.${process.pid}.part`);
-          out = createWriteStream(outTemp);
-          out.on('error', (err) => (writeError = err));
-          if (size === 0) await finishMember();
-        }
-      }
+    try {
+      await extract({
+        file: archive,
+        cwd: staging,
+        strict: true,
+        preserveOwner: false,
+        filter: (path, entry) => {
+          const base = basename(path);
+          const type = (entry as ReadEntry).type;
+          if (!FILE_TYPES.has(type) || !safeMemberPath(path) || !want(base)) return false;
+          chosen.delete(base); // keep the archive order of the last occurrence
+          chosen.set(base, path);
+          return true;
+        },
+      });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new InputError(`${archive}: cannot unpack (${message})`);
     }
-  } catch (err) {
-    if (out) {
-      out.destroy();
-      rmSync(outTemp, { force: true });
-    }
-    if (err instanceof InputError) throw err;
-    throw new InputError(`${archive}: cannot unpack (${(err as Error).message})`);
+    for (const [base, path] of chosen) await rename(join(staging, path), join(folder, base));
+    return [...chosen.keys()];
+  } finally {
+    await rm(staging, { recursive: true, force: true });
   }
-  if (remaining > 0 || out) {
-    out?.destroy();
-    rmSync(outTemp, { force: true });
-    throw new InputError(`${archive}: truncated archive`);
-  }
-  return written;
 }

@@ -1,5 +1,5 @@
 /**
- * Search overhead benchmark (merged into `npm run bench`): the cost of the search itself, apart from
+ * Search overhead benchmark (part of `npm run bench`, see bench/bench.ts): the cost of the search itself, apart from
  * training. (1) non-dominated sort plus crowding distance of every front for 10 000 random points with
  * 3 objectives (goal < 100 ms); (2) time to persist one evaluation to a run that already stores 1 000
  * (goal < 5 ms); plus, for information, the atomic run.json checkpoint written at generation ends.
@@ -7,15 +7,15 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunFile } from '../store/run-format.js';
-import { RunWriter } from '../store/run-writer.js';
-import { genotypeHash } from '../core/canonical.js';
-import { crowdingDistance } from '../search/nsga2/crowding-distance.js';
-import { nonDominatedSort } from '../core/non-dominated-sort.js';
-import { Rng } from '../core/rng.js';
-import { sampleGenotype } from '../core/sampling.js';
-import { parseSearchConfig } from '../core/search-config.js';
-import { surrogateScores } from '../evaluator/surrogate.js';
+import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunFile } from '../src/store/run-format.js';
+import { RunWriter } from '../src/store/run-writer.js';
+import { genotypeHash } from '../src/core/canonical.js';
+import { crowdingDistance } from '../src/search/nsga2/crowding-distance.js';
+import { nonDominatedSort } from '../src/core/non-dominated-sort.js';
+import { Rng } from '../src/core/rng.js';
+import { sampleGenotype } from '../src/core/sampling.js';
+import { parseSearchConfig } from '../src/core/search-config.js';
+import { surrogateScores } from '../src/evaluator/surrogate.js';
 
 export interface SearchOverheadBench {
   readonly sortAndCrowding: {
@@ -42,6 +42,20 @@ function median(values: number[]): number {
 }
 
 const round = (v: number) => Math.round(v * 1000) / 1000;
+
+/**
+ * The run the bench writes to, with RunSession's method names: the one place that names the store's
+ * writer (it becomes `new FileRunStorage(runsDir).create(file)` when the file backend lands).
+ */
+async function createSession(runsDir: string, file: RunFile) {
+  const writer = await RunWriter.create(runsDir, file);
+  return {
+    append: (record: Parameters<RunWriter['appendEvaluation']>[0]) =>
+      writer.appendEvaluation(record),
+    update: (patch: Parameters<RunWriter['update']>[0]) => writer.update(patch),
+    close: () => writer.close(),
+  };
+}
 
 export async function runSearchOverheadBench(
   options: { points?: number; stored?: number; repeats?: number } = {},
@@ -80,7 +94,7 @@ export async function runSearchOverheadBench(
   };
   const persistTimes: number[] = [];
   const checkpointTimes: number[] = [];
-  const writer = await RunWriter.create(dir, file);
+  const session = await createSession(dir, file);
   try {
     const record = (index: number) => {
       const genotype = sampleGenotype(rng);
@@ -99,16 +113,16 @@ export async function runSearchOverheadBench(
         finishedAt: now,
       };
     };
-    for (let i = 0; i < stored; i++) await writer.appendEvaluation(record(i));
+    for (let i = 0; i < stored; i++) await session.append(record(i));
     for (let r = 0; r < Math.max(repeats, 20); r++) {
       const rec = record(stored + r);
       const t0 = performance.now();
-      await writer.appendEvaluation(rec);
+      await session.append(rec);
       persistTimes.push(performance.now() - t0);
     }
     for (let r = 0; r < repeats; r++) {
       const t0 = performance.now();
-      await writer.update({
+      await session.update({
         generations: Array.from({ length: 50 }, (_, g) => ({
           generation: g,
           population: Array.from({ length: 20 }, (_, k) => g * 20 + k),
@@ -120,7 +134,7 @@ export async function runSearchOverheadBench(
       checkpointTimes.push(performance.now() - t0);
     }
   } finally {
-    await writer.close();
+    await session.close();
     await rm(dir, { recursive: true, force: true });
   }
   const sortMs = round(median(sortTimes));

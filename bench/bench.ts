@@ -1,0 +1,87 @@
+/**
+ * `npm run bench`: the developers' benchmarks in one JSON report. `throughput` is the product's own
+ * `robust-nas bench` (training and PGD-step images/s, run as the built command so its worker threads
+ * load from dist/); `search` is the search overhead (bench/search-overhead.ts). bench/run.mjs
+ * bundles this file with esbuild and runs it; arguments after `npm run bench --` reach it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Command, CommanderError, Option } from 'commander';
+import { z } from 'zod';
+import { schemaOption } from '../src/cli/zod-options.js';
+import { runSearchOverheadBench } from './search-overhead.js';
+
+const CLI = resolve('dist/cli.js');
+
+const sizes = z.object({
+  points: z.number().int().min(10).max(1_000_000).default(10_000),
+  stored: z.number().int().min(1).max(1_000_000).default(1000),
+  repeats: z.number().int().min(1).max(1000).default(7),
+});
+
+/** Options handed to `robust-nas bench` as they were typed. */
+const THROUGHPUT_OPTIONS = ['workers', 'backend', 'steps', 'warmup', 'workload'] as const;
+
+function throughput(opts: Record<string, string | undefined>): unknown {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run npm run build first`);
+  const args = [CLI, 'bench', '--json'];
+  for (const name of THROUGHPUT_OPTIONS) {
+    if (opts[name] !== undefined) args.push(`--${name}`, opts[name]);
+  }
+  const r = spawnSync(process.execPath, args, {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (r.status !== 0) throw new Error(`robust-nas bench exited with code ${r.status}`);
+  return (JSON.parse(r.stdout) as { throughput: unknown }).throughput;
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  const program = new Command('npm run bench --')
+    .description('Throughput (robust-nas bench) and search overhead, as one JSON report.')
+    .exitOverride()
+    .option('--json', 'print the report on one line')
+    .addOption(new Option('--only <part>', 'run one part only').choices(['throughput', 'search']))
+    .addOption(
+      schemaOption('points', sizes.shape.points, {
+        arg: 'n',
+        description: 'search: points sorted',
+      }),
+    )
+    .addOption(
+      schemaOption('stored', sizes.shape.stored, {
+        arg: 'n',
+        description: 'search: evaluations already in the run',
+      }),
+    )
+    .addOption(
+      schemaOption('repeats', sizes.shape.repeats, {
+        arg: 'n',
+        description: 'search: timed repeats',
+      }),
+    );
+  for (const name of THROUGHPUT_OPTIONS) {
+    program.option(`--${name} <value>`, `throughput: passed to robust-nas bench --${name}`);
+  }
+  try {
+    program.parse([...argv], { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.code === 'commander.helpDisplayed' ? 0 : 2;
+    throw err;
+  }
+  const opts = program.opts();
+  const report: Record<string, unknown> = {};
+  if (opts.only !== 'search') report.throughput = throughput(opts);
+  if (opts.only !== 'throughput') {
+    report.search = await runSearchOverheadBench({
+      points: opts.points,
+      stored: opts.stored,
+      repeats: opts.repeats,
+    });
+  }
+  process.stdout.write(`${JSON.stringify(report, null, opts.json ? undefined : 2)}\n`);
+  return 0;
+}
+
+process.exitCode = await main(process.argv.slice(2));

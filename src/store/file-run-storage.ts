@@ -1,0 +1,836 @@
+/**
+ * The file backend of RunStorage: one folder per run under `runsDir`:
+ *
+ *   runs/<runId>/run.json            config, status, checkpoint, generations: written through lowdb
+ *                                    (its steno writer: temp file `.run.json.tmp`, then rename), then
+ *                                    fsynced with its folder
+ *   runs/<runId>/evaluations.jsonl   one evaluation per line, appended and fdatasynced
+ *   runs/<runId>/weights/<i>.weights trained weights of front members (temp file + rename)
+ *   runs/<runId>/run.lock            the writer's lock while a session is open (run-lock.ts)
+ *
+ * Durability of run.json: steno writes the temp file and renames it without fsync, so after a
+ * power cut the rename could reach the disk before the data and leave an empty run.json. run.json
+ * is written only at status changes and generation ends (not per evaluation), so an fsync there
+ * costs nothing that matters: each update fsyncs run.json and its folder before it resolves. The
+ * remaining window (between steno's rename and our fsync, a millisecond) is closed on ext4's
+ * default mount (auto_da_alloc flushes a file renamed over another); elsewhere a power cut inside it
+ * leaves a run.json that is reported corrupt and never overwritten. Evaluations never depend on it:
+ * each is fdatasynced in the journal before append() resolves.
+ *
+ * Opening a session changes nothing on disk except its lock: the leftovers of a crash (a torn last
+ * journal line, temp files of run.json and of weights) are removed by the session's first write, so
+ * a session opened only to be refused (stop on a completed run, say) leaves every byte as it was.
+ */
+import { watch as fsWatch, type FSWatcher } from 'node:fs';
+import {
+  mkdir,
+  open,
+  readdir,
+  readFile,
+  rm,
+  rmdir,
+  stat,
+  truncate,
+  type FileHandle,
+} from 'node:fs/promises';
+import { join } from 'node:path';
+import { DataFile } from 'lowdb/node';
+import { Low } from 'lowdb';
+import { InputError } from '../core/errors.js';
+import type { RunFile, StoredEvaluation } from '../core/records.js';
+import type { RunStatus } from '../core/run-status.js';
+import { runHeader, runSummary, type RunSummary } from '../core/run-view.js';
+import { fsyncFile, syncDir, writeFileAtomic } from './atomic-write.js';
+import { RUN_ID_PATTERN, RunCorruptError, RunNotFoundError, checkRunId } from './errors.js';
+import { JournalCorruptError, parseJournalBytes, readFrom } from './json-lines.js';
+import { EVALUATIONS_FILE, RUN_FILE, evaluationRecordSchema } from './run-format.js';
+import {
+  checkRecords,
+  checkReferences,
+  parseRunFile,
+  readRunFile,
+  readRunJournal,
+} from './run-reader.js';
+import { LOCK_FILE, LockJudge, RunLock, type LockOptions } from './run-lock.js';
+import { WEIGHTS_DIR, pruneWeights, weightsFile } from './run-weights.js';
+import type {
+  RunFilePatch,
+  RunSession,
+  RunStorage,
+  StoredChange,
+  StoredRun,
+} from './run-storage.js';
+
+export interface FileRunStorageOptions extends LockOptions {
+  /** Quiet time after a file-system notification before the watcher re-reads (default 30 ms). */
+  readonly watchDebounceMs?: number;
+  /** Interval of the stat poll used where fs.watch is unavailable (default 1 000 ms). */
+  readonly watchPollMs?: number;
+  /** How often a watcher checks that the holder of a 'running' run still lives (default 1 000 ms). */
+  readonly livenessMs?: number;
+  /** 'poll' forces the stat poll instead of fs.watch (default 'fs'). */
+  readonly watchMode?: 'fs' | 'poll';
+}
+
+/** Temp files of run.json: steno's `.run.json.tmp` and the former writer's `.run.json.<pid>.<n>.tmp`. */
+const RUN_FILE_TEMP = /^\.run\.json\.(?:.+\.)?tmp$/;
+
+const runFileText = (file: RunFile) => `${JSON.stringify(file)}\n`;
+
+function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}
+
+/** Byte offsets of a journal's lines, remembered so later reads start where the last one ended. */
+interface JournalIndex {
+  /** Identity of the journal: inode plus the run's creation time (a re-created run starts over). */
+  readonly key: string;
+  /** Byte offset of the line of evaluation i. */
+  readonly starts: number[];
+  /** Offset after the last complete line read. */
+  end: number;
+}
+
+export class FileRunStorage implements RunStorage {
+  readonly judge: LockJudge;
+  private readonly watchers = new Map<string, Set<RunWatcher>>();
+  private readonly journals = new Map<string, JournalIndex>();
+  /** Runs held by a session of this object: what its watchers have been told (for baselines). */
+  private readonly held = new Map<string, { count: number; text: string }>();
+
+  constructor(
+    readonly runsDir: string,
+    readonly options: FileRunStorageOptions = {},
+  ) {
+    this.judge = new LockJudge(options);
+  }
+
+  /** Folder of a run (after checking the id: InputError for one that could name another path). */
+  runDir(runId: string): string {
+    return join(this.runsDir, checkRunId(runId));
+  }
+
+  weightsPath(runId: string, index: number): string {
+    return weightsFile(this.runDir(runId), index);
+  }
+
+  /** The status to report: 'running' becomes 'interrupted' when no live process holds the lock. */
+  async statusOf(dir: string, file: RunFile): Promise<RunStatus> {
+    if (file.status !== 'running') return file.status;
+    return (await this.judge.holder(dir)) ? 'running' : 'interrupted';
+  }
+
+  async list(): Promise<RunSummary[]> {
+    const entries = await this.readAll();
+    return entries
+      .map((e) =>
+        'run' in e
+          ? runSummary(runHeader(e.run.file, e.run.status), e.run.evaluations.length)
+          : unreadableSummary(e),
+      )
+      .sort((a, b) => (a.createdAt < b.createdAt ? 1 : a.createdAt > b.createdAt ? -1 : 0));
+  }
+
+  /** Every folder of the runs folder that holds a run file, read (or why it cannot be), by name. */
+  async readAll(): Promise<RunEntry[]> {
+    let names: string[];
+    try {
+      names = await readdir(this.runsDir);
+    } catch (err) {
+      if (errno(err) === 'ENOENT') return [];
+      throw err;
+    }
+    const out: RunEntry[] = [];
+    for (const id of names.sort()) {
+      if (!RUN_ID_PATTERN.test(id)) continue;
+      let runStat;
+      try {
+        runStat = await stat(join(this.runsDir, id, RUN_FILE));
+        if (!runStat.isFile()) continue;
+      } catch {
+        continue;
+      }
+      try {
+        out.push({ id, run: await this.read(id) });
+      } catch (err) {
+        out.push({
+          id,
+          error: err instanceof Error ? err.message : String(err),
+          createdAt: runStat.birthtime.toISOString(),
+          updatedAt: runStat.mtime.toISOString(),
+        });
+      }
+    }
+    return out;
+  }
+
+  async read(runId: string): Promise<StoredRun> {
+    const dir = this.runDir(runId);
+    const file = await readRunFile(dir, runId);
+    const { evaluations, total } = await this.evaluationsFrom(dir, runId, file, 0);
+    checkReferences(runId, file, total);
+    return { file, status: await this.statusOf(dir, file), evaluations };
+  }
+
+  /**
+   * The run file and the evaluations from index `from` on. Cost: run.json is read and checked each
+   * time (a few kB); of the journal, only the bytes from evaluation `from` on are read when this
+   * storage object has read the journal before (it remembers each line's byte offset), otherwise the
+   * whole journal once (about 1.5 kB per evaluation).
+   */
+  async readAfter(runId: string, from: number): Promise<StoredRun> {
+    const dir = this.runDir(runId);
+    const file = await readRunFile(dir, runId);
+    const { evaluations, total } = await this.evaluationsFrom(dir, runId, file, from);
+    checkReferences(runId, file, total);
+    return { file, status: await this.statusOf(dir, file), evaluations };
+  }
+
+  /** Evaluations with index >= from, and how many the journal holds. */
+  async evaluationsFrom(
+    dir: string,
+    runId: string,
+    file: RunFile,
+    from: number,
+  ): Promise<{ evaluations: StoredEvaluation[]; total: number }> {
+    const path = join(dir, EVALUATIONS_FILE);
+    let ino: number;
+    try {
+      ino = (await stat(path)).ino;
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+      this.journals.delete(dir);
+      return { evaluations: [], total: 0 };
+    }
+    const key = `${ino}:${file.createdAt}`;
+    const known = this.journals.get(dir);
+    if (known && known.key === key) {
+      try {
+        const first = Math.min(from, known.starts.length);
+        const offset = first < known.starts.length ? known.starts[first]! : known.end;
+        const parsed = parseJournalBytes(await readFrom(path, offset), offset, first + 1);
+        const records = checkRecords(runId, parsed.values, first);
+        for (let k = 0; k < records.length; k++) {
+          if (first + k === known.starts.length) known.starts.push(parsed.starts[k]!);
+        }
+        if (parsed.validBytes > known.end) known.end = parsed.validBytes;
+        return {
+          evaluations: records.slice(from - first),
+          total: known.starts.length,
+        };
+      } catch (err) {
+        if (!(err instanceof RunCorruptError || err instanceof JournalCorruptError)) throw err;
+        // The remembered offsets do not fit the file any more: read it whole below.
+      }
+    }
+    const journal = await readRunJournal(dir, runId);
+    const records = checkRecords(runId, journal.values);
+    this.journals.set(dir, { key, starts: [...journal.starts], end: journal.validBytes });
+    return { evaluations: records.slice(from), total: records.length };
+  }
+
+  /** Notes a line appended by a session of this storage (keeps the offsets of the journal). */
+  private noteAppended(dir: string, start: number, end: number, index: number): void {
+    const known = this.journals.get(dir);
+    if (known && known.starts.length === index && known.end <= start) {
+      known.starts.push(start);
+      known.end = end;
+    }
+  }
+
+  async create(file: RunFile): Promise<RunSession> {
+    const runId = checkRunId(file.id);
+    try {
+      parseRunFile(runId, runFileText(file));
+    } catch (err) {
+      const detail = err instanceof Error ? err.message : String(err);
+      throw new InputError(`cannot create run ${runId}: its run file is invalid (${detail})`);
+    }
+    await mkdir(this.runsDir, { recursive: true });
+    const dir = join(this.runsDir, runId);
+    let madeDir = true;
+    try {
+      await mkdir(dir);
+    } catch (err) {
+      if (errno(err) !== 'EEXIST') throw err;
+      madeDir = false;
+      await refuseUnlessEmpty(dir, runId, []);
+    }
+    const lock = await RunLock.acquire(dir, runId, this.judge);
+    const made: string[] = [];
+    // Watchers started from now on learn of the run from this session: all of it is news.
+    this.held.set(runId, { count: 0, text: '' });
+    try {
+      // Another process may have created the run between our check and our lock.
+      await refuseUnlessEmpty(dir, runId, [LOCK_FILE]);
+      const db = new Low<RunFile>(runFileAdapter(join(dir, RUN_FILE)), file);
+      made.push(RUN_FILE, `.${RUN_FILE}.tmp`);
+      await db.write();
+      await fsyncFile(join(dir, RUN_FILE));
+      made.push(EVALUATIONS_FILE);
+      await (await open(join(dir, EVALUATIONS_FILE), 'wx')).close();
+      await syncDir(dir);
+      const session = new FileRunSession(this, dir, lock, db, [], {
+        validBytes: 0,
+        torn: false,
+        missingNewline: false,
+        repaired: true,
+      });
+      this.notifyRun(runId, db.data, runFileText(db.data), db.data.status);
+      return session;
+    } catch (err) {
+      // Undo our own half-made run (never anything we did not create), then let go.
+      await Promise.all(made.map((n) => rm(join(dir, n), { force: true }).catch(() => {})));
+      this.held.delete(runId);
+      await lock.release().catch(() => {});
+      if (madeDir) await rmdir(dir).catch(() => {});
+      throw err;
+    }
+  }
+
+  async open(runId: string): Promise<RunSession> {
+    const dir = this.runDir(runId);
+    // Not found, corrupt or newer: refused before anything (even the lock) is written.
+    await readRunFile(dir, runId);
+    const lock = await RunLock.acquire(dir, runId, this.judge);
+    try {
+      let text: string;
+      try {
+        text = await readFile(join(dir, RUN_FILE), 'utf8');
+      } catch (err) {
+        if (errno(err) === 'ENOENT') throw new RunNotFoundError(runId);
+        throw err;
+      }
+      const file = parseRunFile(runId, text);
+      const journal = await readRunJournal(dir, runId);
+      const evaluations = checkRecords(runId, journal.values);
+      checkReferences(runId, file, evaluations.length);
+      const ino = await stat(join(dir, EVALUATIONS_FILE)).then(
+        (s) => s.ino,
+        () => undefined,
+      );
+      if (ino !== undefined) {
+        this.journals.set(dir, {
+          key: `${ino}:${file.createdAt}`,
+          starts: [...journal.starts],
+          end: journal.validBytes,
+        });
+      }
+      const db = new Low<RunFile>(runFileAdapter(join(dir, RUN_FILE)), file);
+      this.held.set(runId, { count: evaluations.length, text });
+      return new FileRunSession(this, dir, lock, db, evaluations, {
+        validBytes: journal.validBytes,
+        torn: journal.torn,
+        missingNewline: journal.missingNewline,
+        repaired: false,
+      });
+    } catch (err) {
+      await lock.release();
+      throw err;
+    }
+  }
+
+  watch(runId: string, listener: (change: StoredChange) => void, from?: number): () => void {
+    const dir = this.runDir(runId);
+    const w = new RunWatcher(this, runId, dir, listener, this.options);
+    let set = this.watchers.get(runId);
+    if (!set) this.watchers.set(runId, (set = new Set()));
+    set.add(w);
+    w.start(from);
+    return () => {
+      w.stop();
+      const s = this.watchers.get(runId);
+      s?.delete(w);
+      if (s?.size === 0) this.watchers.delete(runId);
+    };
+  }
+
+  async close(): Promise<void> {
+    for (const set of this.watchers.values()) for (const w of set) w.stop();
+    this.watchers.clear();
+  }
+
+  /** @internal Called by a session after a durable append. */
+  noteAppend(
+    runId: string,
+    dir: string,
+    record: StoredEvaluation,
+    start: number,
+    end: number,
+  ): void {
+    this.noteAppended(dir, start, end, record.index);
+    const held = this.held.get(runId);
+    if (held) held.count = record.index + 1;
+    for (const w of this.watchers.get(runId) ?? []) w.evaluationsWritten([record]);
+  }
+
+  /** @internal What the watchers of a run held here have been told, if a session holds it. */
+  heldState(runId: string): { readonly count: number; readonly text: string } | undefined {
+    return this.held.get(runId);
+  }
+
+  /** @internal Called by a session when it lets go of the run. */
+  released(runId: string): void {
+    this.held.delete(runId);
+  }
+
+  /** @internal Called after run.json was written (or the session let go of a running run). */
+  notifyRun(runId: string, file: RunFile, text: string, status: RunStatus): void {
+    const held = this.held.get(runId);
+    if (held) held.text = text;
+    for (const w of this.watchers.get(runId) ?? []) w.runWritten(file, text, status);
+  }
+}
+
+export type RunEntry =
+  | { readonly id: string; readonly run: StoredRun }
+  | {
+      readonly id: string;
+      /** Why the run cannot be read (corrupt, newer format): it is listed, never opened. */
+      readonly error: string;
+      readonly createdAt: string;
+      readonly updatedAt: string;
+    };
+
+/** How an unreadable run is listed: failed, with nothing planned, and the reason. */
+export function unreadableSummary(e: Extract<RunEntry, { error: string }>): RunSummary {
+  return {
+    id: e.id,
+    status: 'failed',
+    createdAt: e.createdAt,
+    updatedAt: e.updatedAt,
+    generation: 0,
+    generations: 0,
+    evaluations: 0,
+    plannedEvaluations: 0,
+    objectives: [],
+    strategy: 'nsga2',
+    evaluator: 'real',
+    error: e.error,
+  };
+}
+
+/** lowdb's own node adapter (steno: temp file then rename), writing run.json as one JSON line. */
+function runFileAdapter(path: string): DataFile<RunFile> {
+  return new DataFile<RunFile>(path, {
+    parse: (text) => JSON.parse(text) as RunFile,
+    stringify: runFileText,
+  });
+}
+
+async function refuseUnlessEmpty(dir: string, runId: string, allowed: string[]): Promise<void> {
+  const names = (await readdir(dir)).filter((n) => !allowed.includes(n)).sort();
+  if (names.length > 0) {
+    const shown = names.length > 6 ? [...names.slice(0, 6), `${names.length - 6} more`] : names;
+    throw new InputError(
+      `cannot create run ${runId}: its folder ${dir} already exists and holds ${shown.join(', ')} (choose another run id, or move that folder away)`,
+    );
+  }
+}
+
+interface JournalState {
+  validBytes: number;
+  torn: boolean;
+  missingNewline: boolean;
+  repaired: boolean;
+}
+
+class FileRunSession implements RunSession {
+  readonly runId: string;
+  private fh: FileHandle | undefined;
+  private closed = false;
+  private closing: Promise<void> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly storage: FileRunStorage,
+    readonly dir: string,
+    private readonly lock: RunLock,
+    private readonly db: Low<RunFile>,
+    readonly evaluations: StoredEvaluation[],
+    private readonly journal: JournalState,
+  ) {
+    this.runId = db.data.id;
+  }
+
+  get file(): RunFile {
+    return this.db.data;
+  }
+
+  /** Runs writes one after another (a caller need not await one before starting the next). */
+  private serial<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(() => {
+      if (this.closed) throw new Error(`run ${this.runId}: the session is closed`);
+      return work();
+    });
+    this.queue = next.catch(() => {});
+    return next;
+  }
+
+  /**
+   * Before the first write: cut a torn last journal line (or end a whole one with its newline) and
+   * remove temp files a kill or a full disk left (run.json's and weights').
+   */
+  private async repair(): Promise<void> {
+    if (this.journal.repaired) return;
+    const path = join(this.dir, EVALUATIONS_FILE);
+    let size = -1;
+    try {
+      size = (await stat(path)).size;
+    } catch (err) {
+      if (errno(err) !== 'ENOENT') throw err;
+    }
+    if (size > this.journal.validBytes) {
+      await truncate(path, this.journal.validBytes);
+      await fsyncFile(path);
+    }
+    if (this.journal.missingNewline) {
+      const fh = await this.journalHandle();
+      await fh.appendFile('\n');
+      await fh.datasync();
+      this.journal.validBytes += 1;
+      this.journal.missingNewline = false;
+    }
+    const names = await readdir(this.dir);
+    await Promise.all(
+      names.filter((n) => RUN_FILE_TEMP.test(n)).map((n) => rm(join(this.dir, n), { force: true })),
+    );
+    await pruneTemp(join(this.dir, WEIGHTS_DIR));
+    this.journal.repaired = true;
+  }
+
+  private async journalHandle(): Promise<FileHandle> {
+    this.fh ??= await open(join(this.dir, EVALUATIONS_FILE), 'a');
+    return this.fh;
+  }
+
+  append(record: StoredEvaluation): Promise<void> {
+    return this.serial(async () => {
+      const next = this.evaluations.length;
+      if (record.index !== next) {
+        throw new Error(
+          `run ${this.runId}: evaluation ${record.index} cannot be stored, the next index is ${next}`,
+        );
+      }
+      const checked = evaluationRecordSchema.safeParse(record);
+      if (!checked.success) {
+        const i = checked.error.issues[0]!;
+        throw new Error(
+          `run ${this.runId}: evaluation ${record.index} cannot be stored (${i.path.join('.')}: ${i.message})`,
+        );
+      }
+      await this.lock.check();
+      await this.repair();
+      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
+      const fh = await this.journalHandle();
+      const start = this.journal.validBytes;
+      try {
+        await fh.appendFile(line);
+        await fh.datasync();
+      } catch (err) {
+        // A full disk may have written part of the line: cut it so the journal stays readable.
+        await fh.truncate(start).catch(() => {
+          this.journal.repaired = false;
+        });
+        throw err;
+      }
+      this.journal.validBytes = start + line.length;
+      this.evaluations.push(record);
+      this.storage.noteAppend(this.runId, this.dir, record, start, this.journal.validBytes);
+    });
+  }
+
+  update(patch: RunFilePatch): Promise<void> {
+    return this.serial(async () => {
+      const next = { ...this.db.data, ...patch, updatedAt: new Date().toISOString() };
+      const text = runFileText(next as RunFile);
+      let file: RunFile;
+      try {
+        file = parseRunFile(this.runId, text);
+        checkReferences(this.runId, file, this.evaluations.length);
+      } catch (err) {
+        const detail = err instanceof Error ? err.message : String(err);
+        throw new Error(`run ${this.runId}: the run file update is invalid (${detail})`);
+      }
+      await this.lock.check();
+      await this.repair();
+      const previous = this.db.data;
+      this.db.data = JSON.parse(text) as RunFile;
+      try {
+        await this.db.write();
+        await fsyncFile(join(this.dir, RUN_FILE));
+        await syncDir(this.dir);
+      } catch (err) {
+        this.db.data = previous;
+        throw err;
+      }
+      this.storage.notifyRun(this.runId, this.db.data, text, file.status);
+    });
+  }
+
+  putWeights(index: number, bytes: Uint8Array): Promise<void> {
+    return this.serial(async () => {
+      await this.lock.check();
+      await this.repair();
+      await mkdir(join(this.dir, WEIGHTS_DIR), { recursive: true });
+      await writeFileAtomic(weightsFile(this.dir, index), bytes);
+    });
+  }
+
+  pruneWeights(keep: readonly number[]): Promise<void> {
+    return this.serial(async () => {
+      await this.lock.check();
+      await this.repair();
+      await pruneWeights(this.dir, keep);
+    });
+  }
+
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await this.queue;
+      this.closed = true;
+      try {
+        await this.fh?.close();
+      } finally {
+        this.fh = undefined;
+        await this.lock.release();
+      }
+      const file = this.db.data;
+      this.storage.released(this.runId);
+      if (file.status === 'running') {
+        // Nobody holds the run any more: it now reads as interrupted.
+        this.storage.notifyRun(this.runId, file, runFileText(file), 'interrupted');
+      }
+    })();
+    return this.closing;
+  }
+}
+
+/** Removes temp files (`*.tmp`) from a folder, if it exists. */
+async function pruneTemp(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if (errno(err) === 'ENOENT') return;
+    throw err;
+  }
+  await Promise.all(
+    names.filter((n) => n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true })),
+  );
+}
+
+/**
+ * One watch() listener. Writes through the same storage object are passed on at once
+ * (evaluationsWritten, runWritten); writes by other processes are found by re-reading when fs.watch
+ * reports a change in the run folder (debounced), or, where fs.watch is unavailable or fails, by a
+ * stat poll every `watchPollMs`. A 'running' run's lock is checked every `livenessMs`, so the death
+ * of its process is reported as status 'interrupted'. Only what storage holds is reported, each
+ * evaluation once, in index order.
+ */
+class RunWatcher {
+  /** Index of the next evaluation to report (undefined until the first read sets the baseline). */
+  private nextIndex: number | undefined;
+  private runText: string | undefined;
+  private runFile: RunFile | undefined;
+  private runSig: string | undefined;
+  private journalSig: string | undefined;
+  private lastStatus: RunStatus | undefined;
+  /** Counts run changes passed on from this process (a re-read started before one is stale). */
+  private runVersion = 0;
+  /** With `from`: report the run file at the first read even if unchanged. */
+  private reportRunFirst = false;
+  private fsWatcher: FSWatcher | undefined;
+  private pollTimer: NodeJS.Timeout | undefined;
+  private livenessTimer: NodeJS.Timeout | undefined;
+  private debounce: NodeJS.Timeout | undefined;
+  private scanning = false;
+  private dirty = false;
+  private stopped = false;
+
+  constructor(
+    private readonly storage: FileRunStorage,
+    private readonly runId: string,
+    private readonly dir: string,
+    private readonly listener: (change: StoredChange) => void,
+    private readonly options: FileRunStorageOptions,
+  ) {}
+
+  start(from: number | undefined): void {
+    if (from !== undefined) {
+      this.nextIndex = Math.max(0, Math.floor(from));
+      this.reportRunFirst = true;
+    } else {
+      // A run held by a session of this object: start from what its watchers have been told.
+      const held = this.storage.heldState(this.runId);
+      if (held) {
+        this.nextIndex = held.count;
+        this.runText = held.text;
+      }
+    }
+    if (this.options.watchMode !== 'poll') {
+      try {
+        this.fsWatcher = fsWatch(this.dir, { persistent: false }, () => this.schedule());
+        this.fsWatcher.on('error', () => this.fallBackToPolling());
+      } catch {
+        this.fallBackToPolling();
+      }
+    } else {
+      this.fallBackToPolling();
+    }
+    this.livenessTimer = setInterval(() => {
+      if (this.lastStatus === 'running') this.schedule(0);
+    }, this.options.livenessMs ?? 1_000);
+    this.livenessTimer.unref();
+    this.schedule(0);
+  }
+
+  /** fs.watch is missing here (some network or virtual file systems) or failed: poll with stat. */
+  private fallBackToPolling(): void {
+    this.fsWatcher?.close();
+    this.fsWatcher = undefined;
+    if (this.stopped || this.pollTimer) return;
+    this.pollTimer = setInterval(() => this.schedule(0), this.options.watchPollMs ?? 1_000);
+    this.pollTimer.unref();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.fsWatcher?.close();
+    clearInterval(this.pollTimer);
+    clearInterval(this.livenessTimer);
+    clearTimeout(this.debounce);
+  }
+
+  private schedule(delay = this.options.watchDebounceMs ?? 30): void {
+    if (this.stopped) return;
+    if (this.scanning) {
+      this.dirty = true;
+      return;
+    }
+    if (this.debounce) return;
+    this.debounce = setTimeout(() => {
+      this.debounce = undefined;
+      void this.scan();
+    }, delay);
+    this.debounce.unref();
+  }
+
+  private emit(change: StoredChange): void {
+    if (this.stopped) return;
+    try {
+      this.listener(change);
+    } catch {
+      // A listener's error must not stop the watch.
+    }
+  }
+
+  /** Passes on evaluations not reported yet (those from nextIndex on, contiguous). */
+  evaluationsWritten(records: readonly StoredEvaluation[]): void {
+    if (records.length === 0) return;
+    let next = this.nextIndex ?? records[0]!.index;
+    const fresh: StoredEvaluation[] = [];
+    for (const r of records) {
+      if (r.index < next) continue;
+      if (r.index !== next) break; // a gap: the next read fills it
+      fresh.push(r);
+      next++;
+    }
+    this.nextIndex = next;
+    if (fresh.length > 0) this.emit({ type: 'evaluations', evaluations: fresh });
+  }
+
+  runWritten(file: RunFile, text: string, status: RunStatus): void {
+    this.runVersion++;
+    const changed = text !== this.runText || status !== this.lastStatus;
+    this.runText = text;
+    this.runFile = file;
+    this.lastStatus = status;
+    this.reportRunFirst = false;
+    if (changed) this.emit({ type: 'run', file, status });
+  }
+
+  private async scan(): Promise<void> {
+    if (this.stopped) return;
+    this.scanning = true;
+    try {
+      await this.read();
+    } catch {
+      // A run folder being created, removed or corrupt: nothing to report; the next change retries.
+    } finally {
+      this.scanning = false;
+      if (this.dirty && !this.stopped) {
+        this.dirty = false;
+        this.schedule();
+      }
+    }
+  }
+
+  private async read(): Promise<void> {
+    const version = this.runVersion;
+    // run.json first: a writer appends evaluations before the run file that refers to them, so a
+    // journal read after it holds every evaluation that run file names.
+    const runPath = join(this.dir, RUN_FILE);
+    let file = this.runFile;
+    let text = this.runText;
+    const rs = await stat(runPath).catch((err: unknown) => {
+      if (errno(err) === 'ENOENT') return undefined;
+      throw err;
+    });
+    if (!rs) {
+      // Not created yet (or removed): once it appears, all of it is news.
+      if (this.nextIndex === undefined) this.nextIndex = 0;
+      if (this.runText === undefined) this.runText = '';
+      return;
+    }
+    const sig = `${rs.ino}:${rs.size}:${rs.mtimeMs}`;
+    if (sig !== this.runSig) {
+      let fresh: string;
+      try {
+        fresh = await readFile(runPath, 'utf8');
+      } catch (err) {
+        if (errno(err) === 'ENOENT') return; // replaced right now: the rename fires again
+        throw err;
+      }
+      if (fresh !== text) {
+        file = parseRunFile(this.runId, fresh);
+        text = fresh;
+      }
+      this.runSig = sig;
+    }
+    if (!file || text === undefined) return;
+
+    const js = await stat(join(this.dir, EVALUATIONS_FILE)).catch(() => undefined);
+    const jsig = js ? `${js.ino}:${js.size}:${js.mtimeMs}` : 'none';
+    if (jsig !== this.journalSig || this.nextIndex === undefined) {
+      const from = this.nextIndex ?? Number.MAX_SAFE_INTEGER;
+      const { evaluations, total } = await this.storage.evaluationsFrom(
+        this.dir,
+        this.runId,
+        file,
+        from,
+      );
+      this.journalSig = jsig;
+      // The baseline: what is stored now, or, while a session of this object writes the run, what
+      // it has told its watchers (a line on disk whose notice is still coming is not in it).
+      if (this.nextIndex === undefined)
+        this.nextIndex = this.storage.heldState(this.runId)?.count ?? total;
+      else this.evaluationsWritten(evaluations);
+    }
+    const status = await this.storage.statusOf(this.dir, file);
+    if (this.stopped || version !== this.runVersion) return; // this process wrote meanwhile
+    if (this.runText === undefined && !this.reportRunFirst) {
+      // The baseline (as for evaluations above): nothing to report.
+      this.runText = this.storage.heldState(this.runId)?.text ?? text;
+      this.runFile = file;
+      this.lastStatus = status;
+      return;
+    }
+    const changed = text !== this.runText || status !== this.lastStatus || this.reportRunFirst;
+    this.runText = text;
+    this.runFile = file;
+    this.lastStatus = status;
+    this.reportRunFirst = false;
+    if (changed) this.emit({ type: 'run', file, status });
+  }
+}
