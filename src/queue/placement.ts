@@ -50,15 +50,14 @@ export interface OpenOptions {
 }
 
 /**
- * The evaluator of a run with `config` placed as `placement`; undefined for a surrogate run (the
- * runner uses the built-in surrogate, in its own process).
+ * The real evaluator placed as `placement`. `concurrency` is how many evaluations a run keeps in
+ * flight: the pool's size, one in this process, and for the queue `queueConcurrency` (a run passes
+ * its generation's size, so that any number of workers can take its candidates at once).
  */
-export async function openRunEvaluator(
-  config: SearchConfig,
+export async function openEvaluator(
   placement: Placement,
-  options: OpenOptions = {},
-): Promise<RunEvaluator | undefined> {
-  if (config.evaluator !== 'real') return undefined;
+  options: OpenOptions & { readonly queueConcurrency?: number } = {},
+): Promise<RunEvaluator> {
   const report = options.report ?? (() => {});
   if (placement.queue !== undefined) {
     const target =
@@ -67,8 +66,7 @@ export async function openRunEvaluator(
     const workers = await queue.workers().catch(() => []);
     return {
       evaluate: queue.evaluate,
-      // Every candidate of a generation at once: as many as the workers can take.
-      concurrency: Math.max(config.population, config.offspring),
+      concurrency: options.queueConcurrency ?? 1,
       description: `evaluations go to queue ${queue.queueName} on ${target.masked} (${workers.length} worker${workers.length === 1 ? '' : 's'} connected now)`,
       close: () => queue.close(),
     };
@@ -89,4 +87,20 @@ export async function openRunEvaluator(
     description: 'evaluations run in this process, one at a time',
     close: async () => {},
   };
+}
+
+/**
+ * The evaluator of a run with `config` placed as `placement`; undefined for a surrogate run (the
+ * runner uses the built-in surrogate, in its own process).
+ */
+export async function openRunEvaluator(
+  config: SearchConfig,
+  placement: Placement,
+  options: OpenOptions = {},
+): Promise<RunEvaluator | undefined> {
+  if (config.evaluator !== 'real') return undefined;
+  return openEvaluator(placement, {
+    ...options,
+    queueConcurrency: Math.max(config.population, config.offspring),
+  });
 }
