@@ -15,6 +15,7 @@ import {
   RunLockedError,
   RunNotFoundError,
 } from '../store/errors.js';
+import { FileRunStorage } from '../store/file-run-storage.js';
 import { RunStore } from '../store/run-store.js';
 import { openRunEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
 import { numberText, schemaArgParser, secretArgParser } from './zod-options.js';
@@ -53,7 +54,7 @@ export function searchRunOptions(
   runId?: string,
 ): SearchRunOptions {
   return {
-    runsDir,
+    storage: new FileRunStorage(runsDir),
     ...(evaluator ? { evaluate: evaluator.evaluate, concurrency: evaluator.concurrency } : {}),
     ...(runId !== undefined ? { runId } : {}),
   };

@@ -145,7 +145,9 @@ export async function closeClient(client: Redis): Promise<void> {
   if (client.status === 'end') return;
   if (client.status === 'ready') {
     try {
-      await Promise.race([client.quit(), new Promise((ok) => setTimeout(ok, 1000))]);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([client.quit(), new Promise((ok) => (timer = setTimeout(ok, 1000)))]);
+      clearTimeout(timer);
     } catch {
       // Already closing.
     }

@@ -194,6 +194,6 @@ export function decodeResult(jobId: string, value: unknown): EvaluationResult {
   if (result.outcome === 'failure') throw new EvaluationFailure(result.message);
   const scores = result.scores as unknown as Scores;
   if (result.weights === undefined) return { scores };
-  const bytes = Buffer.from(result.weights, 'base64');
-  return { scores, weights: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength) };
+  // A copy of its own (a small Buffer is a view into Node's shared pool).
+  return { scores, weights: new Uint8Array(Buffer.from(result.weights, 'base64')) };
 }

@@ -85,6 +85,13 @@ const KEEP_SECONDS = 7 * 24 * 3600;
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
+/** `p`, or nothing after `ms` (the timer never keeps the process alive). */
+async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p, new Promise<void>((ok) => (timer = setTimeout(ok, ms)))]);
+  clearTimeout(timer);
+}
+
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The evaluation was aborted', 'AbortError');
 }
@@ -390,7 +397,7 @@ export async function createQueueEvaluator(
       if (closed) return;
       closed = true;
       for (const stop of [...stops]) stop();
-      await Promise.race([Promise.allSettled([...cancels]), sleep(2000)]);
+      await atMost(Promise.allSettled([...cancels]), 2000);
       await Promise.allSettled([events!.close(), q.close()]);
       await Promise.allSettled(clients.map(closeClient));
     },
