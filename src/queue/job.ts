@@ -192,7 +192,9 @@ export function decodeResult(jobId: string, value: unknown): EvaluationResult {
   }
   const result = r.data;
   if (result.outcome === 'failure') throw new EvaluationFailure(result.message);
-  const scores = result.scores as unknown as Scores;
+  // The scores as the worker wrote them (zod's copy orders keys as its schema does): checked,
+  // then stored exactly as an evaluation in this process would store them.
+  const scores = (value as { scores: unknown }).scores as Scores;
   if (result.weights === undefined) return { scores };
   // A copy of its own (a small Buffer is a view into Node's shared pool).
   return { scores, weights: new Uint8Array(Buffer.from(result.weights, 'base64')) };

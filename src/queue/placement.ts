@@ -30,6 +30,46 @@ export interface RunEvaluator {
   close(): Promise<void>;
 }
 
+/**
+ * `evaluate` with at most `slots` evaluations running at once; the others wait here, in the order
+ * they came (an aborted one leaves the line at once). So a run may keep its whole generation in
+ * flight on a pool of fewer workers: none waits behind a slow candidate, and the pool's own queue
+ * (bounded) never overflows.
+ */
+export function limitConcurrency(evaluate: Evaluate, slots: number): Evaluate {
+  let free = slots;
+  const line: (() => void)[] = [];
+  return async (genotype, config, seed, onProgress, options) => {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    if (free > 0) {
+      free -= 1;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        };
+        const leave = () => {
+          const at = line.indexOf(go);
+          if (at >= 0) line.splice(at, 1);
+          reject(signal!.reason);
+        };
+        line.push(go);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+    }
+    try {
+      return await evaluate(genotype, config, seed, onProgress, options);
+    } finally {
+      // Hand the slot to the next in line, or free it.
+      const next = line.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
 /** The placement given on the command line, else the one in the run's config. */
 export function placementOf(config: SearchConfig, flags: Placement = {}): Placement {
   if (flags.workers !== undefined && flags.queue !== undefined) {
@@ -45,18 +85,22 @@ export function placementOf(config: SearchConfig, flags: Placement = {}): Placem
 export interface OpenOptions {
   /** Lines about the backend and about Redis's reachability. */
   readonly report?: Report;
+  /** The pool's worker module (default: the built evaluation worker next to this module). */
+  readonly workerFile?: string;
   /** Passed to the queue evaluator (timeouts, queue name). */
   readonly queue?: Omit<QueueEvaluatorOptions, 'url' | 'report'>;
 }
 
 /**
  * The real evaluator placed as `placement`. `concurrency` is how many evaluations a run keeps in
- * flight: the pool's size, one in this process, and for the queue `queueConcurrency` (a run passes
- * its generation's size, so that any number of workers can take its candidates at once).
+ * flight: one in this process; for the queue and the pool, `generationSize` (a run passes the size
+ * of its generations), so that every free worker finds a candidate to take: the runner stores
+ * results in index order, and with no more in flight than workers, a slow candidate would hold up
+ * the workers that finished theirs (the pool queues the rest in this process).
  */
 export async function openEvaluator(
   placement: Placement,
-  options: OpenOptions & { readonly queueConcurrency?: number } = {},
+  options: OpenOptions & { readonly generationSize?: number } = {},
 ): Promise<RunEvaluator> {
   const report = options.report ?? (() => {});
   if (placement.queue !== undefined) {
@@ -66,16 +110,19 @@ export async function openEvaluator(
     const workers = await queue.workers().catch(() => []);
     return {
       evaluate: queue.evaluate,
-      concurrency: options.queueConcurrency ?? 1,
+      concurrency: options.generationSize ?? 1,
       description: `evaluations go to queue ${queue.queueName} on ${target.masked} (${workers.length} worker${workers.length === 1 ? '' : 's'} connected now)`,
       close: () => queue.close(),
     };
   }
   if (placement.workers !== undefined) {
-    const pool = createPoolEvaluator({ size: placement.workers });
+    const pool = createPoolEvaluator({
+      size: placement.workers,
+      ...(options.workerFile ? { filename: options.workerFile } : {}),
+    });
     return {
-      evaluate: pool.evaluate,
-      concurrency: pool.size,
+      evaluate: limitConcurrency(pool.evaluate, pool.size),
+      concurrency: Math.max(pool.size, options.generationSize ?? 1),
       description: `evaluations run in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`,
       close: () => pool.close(),
     };
@@ -101,6 +148,6 @@ export async function openRunEvaluator(
   if (config.evaluator !== 'real') return undefined;
   return openEvaluator(placement, {
     ...options,
-    queueConcurrency: Math.max(config.population, config.offspring),
+    generationSize: Math.max(config.population, config.offspring),
   });
 }

@@ -192,12 +192,22 @@ export async function createQueueEvaluator(
     }
   }
 
+  /**
+   * The job and its state, read in that order so that a finished state comes with the job's
+   * result (read the other way round, a job that finished in between shows no result).
+   */
+  async function snapshot(jobId: string, stopped: () => boolean) {
+    const state = await guarded(q.getJobState(jobId), stopped);
+    const job = await guarded(Job.fromId(q, jobId), stopped);
+    return { job, state: job ? state : 'unknown' };
+  }
+
   /** Makes sure the job `jobId` with `data` is in Redis: queued, in flight or finished. */
   async function ensureJob(jobId: string, data: EvaluationJob, stopped: () => boolean) {
     const wanted = JSON.parse(JSON.stringify(data)) as unknown;
     for (let round = 0; ; round++) {
       if (stopped()) return;
-      const existing = await guarded(Job.fromId(q, jobId), stopped);
+      const { job: existing, state } = await snapshot(jobId, stopped);
       if (!existing) {
         await guarded(control.del(cancelKey(names, jobId)), stopped);
         await guarded(
@@ -213,7 +223,6 @@ export async function createQueueEvaluator(
         return;
       }
       const same = isDeepStrictEqual(existing.data, wanted);
-      const state = await guarded(existing.getState(), stopped);
       if (same && state !== 'failed') return; // queued, in flight, or finished
       if (same && STALLED_LIMIT.test(existing.failedReason ?? '')) return; // a final outcome
       // A failed try to make again (the run pauses on those and asks again on resume), or
@@ -239,12 +248,11 @@ export async function createQueueEvaluator(
   ): Promise<EvaluationResult> {
     const wanted = JSON.parse(JSON.stringify(data)) as unknown;
     for (;;) {
-      const job = await guarded(Job.fromId(q, jobId), stopped);
+      const { job, state } = await snapshot(jobId, stopped);
       if (!job || !isDeepStrictEqual(job.data, wanted)) {
         // Gone (removed, or lost by a Redis without persistence) or replaced: queue it again.
         await ensureJob(jobId, data, stopped);
       } else {
-        const state = await guarded(job.getState(), stopped);
         if (state === 'completed') return decodeResult(jobId, job.returnvalue);
         if (state === 'failed') {
           const reason = job.failedReason || 'no reason given';
