@@ -193,6 +193,65 @@ describe('a search on the queue', () => {
     }
   });
 
+  it('Ctrl-C cancels every job in flight within 2 s and stores nothing half-done', async () => {
+    const longFile = join(root, 'long.json');
+    writeFileSync(
+      longFile,
+      JSON.stringify({
+        ...search,
+        population: 2,
+        generations: 1,
+        evaluation: { ...search.evaluation, epochs: 400, trainSize: 256 },
+      }),
+    );
+    const workers = await Promise.all([
+      startWorker(redis.url, 'w-9'),
+      startWorker(redis.url, 'w-10'),
+    ]);
+    try {
+      const coordinator = startCli(
+        [
+          'search',
+          '--config',
+          longFile,
+          '--runs-dir',
+          runsDir,
+          '--run-id',
+          'stopped',
+          '--queue',
+          bareUrl,
+        ],
+        env(),
+      );
+      await Promise.all(
+        [0, 1].map((i) =>
+          Promise.race(workers.map((w) => w.line(new RegExp(`job stopped\\.${i} started`)))),
+        ),
+      );
+      const interruptedAt = performance.now();
+      await coordinator.kill('SIGINT');
+      await Promise.all(
+        [0, 1].map((i) =>
+          Promise.race(
+            workers.map((w) =>
+              w.line(new RegExp(`job stopped\\.${i} cancelled by its coordinator`), 5000),
+            ),
+          ),
+        ),
+      );
+      expect(performance.now() - interruptedAt).toBeLessThan(2000);
+      expect((await coordinator.exited).code).toBe(0);
+      expect(coordinator.stdout()).toMatch(/run stopped stopped after 0 evaluations/);
+      const stored = await new FileRunStorage(runsDir).read('stopped');
+      expect(stored.status).toBe('stopped');
+      expect(stored.evaluations).toEqual([]);
+      // The workers carry on serving.
+      for (const w of workers) expect(w.child.exitCode).toBeNull();
+    } finally {
+      await Promise.all(workers.map((w) => w.kill('SIGTERM')));
+    }
+  });
+
   it('Redis restarted mid-run: workers and coordinator reconnect; the run is the single-worker run', async () => {
     const workers = await Promise.all([
       startWorker(redis.url, 'w-7'),
