@@ -127,8 +127,6 @@ export default tseslint.config(
   },
   {
     files: ['src/evaluator/**/*.ts'],
-    // TODO(lead, issue 10): remove this ignore when weights.ts stops importing src/store/atomic-write.ts.
-    ignores: ['src/evaluator/weights.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -145,16 +143,6 @@ export default tseslint.config(
   },
   {
     files: ['dashboard/src/**/*.ts'],
-    // TODO(server engineer, issue 10): remove these ignores when the dashboard stops importing
-    // src/server/ and src/search/ (the lead removes this entry at merge).
-    ignores: [
-      'dashboard/src/api.ts',
-      'dashboard/src/live.ts',
-      'dashboard/src/main.ts',
-      'dashboard/src/run-form.ts',
-      'dashboard/src/run-model.ts',
-      'dashboard/src/runs-list.ts',
-    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -45,7 +45,7 @@ const cases: readonly {
   {
     file: 'src/search/nsga2/example.ts',
     crossing: [
-      "import { RunWriter } from '../../store/run-writer.js';",
+      "import { FileRunStorage } from '../../store/file-run-storage.js';",
       "import { buildModel } from '../../evaluator/architecture.js';",
       "import { SearchRun } from '../../runner/search-run.js';",
       "import { startServer } from '../../server/server.js';",

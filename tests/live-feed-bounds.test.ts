@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../src/core/live-feed.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { stuckSubscriber, type StuckClient } from './helpers/raw-ws-client.js';
 
@@ -69,7 +75,8 @@ describe('a live feed with clients that never read', () => {
       state = s;
       ack();
     });
-    reader.on('events', (batch: ChangeBatch, ack: () => void) => {
+    reader.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+      const batch = decodeBatch(message);
       ack();
       const next = state && applyBatch(state, batch);
       if (next && next !== 'resync') state = next;

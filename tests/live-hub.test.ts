@@ -10,7 +10,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../src/core/live-feed.js';
 import type { RunFile } from '../src/core/records.js';
 import { Rng } from '../src/core/rng.js';
 import {
@@ -83,7 +89,8 @@ class TestClient {
       if (acknowledge) ack();
       this.notify();
     });
-    this.socket.on('events', (batch: ChangeBatch, ack: () => void) => {
+    this.socket.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+      const batch = decodeBatch(message);
       this.received.push('events');
       if (!acknowledge) return; // a stuck client: never acknowledges
       ack();
@@ -304,7 +311,8 @@ describe('live feed', () => {
         model = snap;
         ack();
       });
-      client.on('events', (batch: ChangeBatch, ack: () => void) => {
+      client.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+        const batch = decodeBatch(message);
         batches.push(batch);
         const next = applyBatch(model!, batch);
         expect(next).not.toBe('resync');

@@ -1,3 +1,4 @@
+import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -210,7 +211,7 @@ describe('robust-nas search / runs / export', () => {
         generations: 1,
         evaluation: { dataset: 'fashion-mnist', dataDir: data },
       },
-      { runsDir: badRuns, runId: 'gone' },
+      { storage: new FileRunStorage(badRuns), runId: 'gone' },
     );
     await run.close();
     rmSync(data, { recursive: true });

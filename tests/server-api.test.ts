@@ -3,6 +3,7 @@
  * temporary runs folder: every route, bad bodies, unknown ids, path-traversal ids, run control,
  * runs found on disk (an interrupted one resumed), the bearer token and body limits.
  */
+import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -467,7 +468,10 @@ describe('a corrupt run on disk', () => {
     const dir = await mkdtemp(join(tmpdir(), 'robust-nas-corrupt-'));
     try {
       const make = async (runId: string) => {
-        const run = await SearchRun.create(SMALL as SearchConfigInput, { runsDir: dir, runId });
+        const run = await SearchRun.create(SMALL as SearchConfigInput, {
+          storage: new FileRunStorage(dir),
+          runId,
+        });
         await run.run();
       };
       await make('broken-journal');
@@ -585,7 +589,7 @@ describe('a run that another process is running', () => {
     try {
       // Run a search outside the server's run manager, as `robust-nas search` would.
       const run = await SearchRun.create({ ...SMALL, surrogateDelayMs: 30 } as SearchConfigInput, {
-        runsDir: dir,
+        storage: new FileRunStorage(dir),
       });
       const done = run.run();
       let seen = 0;

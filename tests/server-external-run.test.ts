@@ -10,9 +10,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../src/core/live-feed.js';
 import { runHeader } from '../src/core/run-view.js';
-import { FolderRunStorage } from '../src/server/folder-run-storage.js';
+import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { CLI_PATH } from './helpers/cli.js';
 
@@ -41,7 +47,8 @@ function watch(runId: string) {
     seen.counts.push(s.view.evaluations.length);
     ack();
   });
-  socket.on('events', (batch: ChangeBatch, ack: () => void) => {
+  socket.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+    const batch = decodeBatch(message);
     ack();
     if (!seen.state) return;
     const next = applyBatch(seen.state, batch);
@@ -120,7 +127,7 @@ describe('a run executed by another process', () => {
     expect(final.live).toBe(false);
 
     // Equal to the stored run.
-    const stored = await new FolderRunStorage(runsDir).read(runId);
+    const stored = await new FileRunStorage(runsDir).read(runId);
     expect(stored.status).toBe('completed');
     expect(final.view.run).toEqual(runHeader(stored.file, stored.status));
     expect(final.view.evaluations).toEqual(stored.evaluations);

@@ -160,7 +160,10 @@ describe('issue 11: runs are never corrupted', () => {
     const before = snapshot(join(runsDir, 'c'));
     const server = await startServer({ port: 0, runsDir });
     try {
-      const res = await fetch(new URL('/api/runs/c/stop', server.url), { method: 'POST' });
+      const res = await fetch(new URL('/api/runs/c/stop', server.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(409);
       expect(((await res.json()) as { error: string }).error).toContain('completed');
     } finally {

@@ -103,7 +103,7 @@ describe('a worker that exits or errors', () => {
        parentPort.on('message', (job) => {
          if (job.seed === 1) process.exit(3);
          if (job.seed === 2) throw new Error('boom');
-         parentPort.postMessage({ type: 'done', id: job.id, scores: { threadId } });
+         parentPort.postMessage({ type: 'done', id: job.id, result: { threadId } });
        });`,
     );
     const worker = createWorkerEvaluator(script);

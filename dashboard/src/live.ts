@@ -4,7 +4,13 @@
  * `applyBatch`, and on a reconnect asks only for what it missed.
  */
 import { io, type Socket } from 'socket.io-client';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../../src/core/live-feed.js';
 import type { RunOverview } from '../../src/core/run-view.js';
 import { getToken } from './api.js';
 
@@ -57,7 +63,8 @@ export class LiveConnection {
       }
       ack?.();
     });
-    this.socket.on('events', (batch: ChangeBatch, ack?: () => void) => {
+    this.socket.on('events', (message: EncodedChangeBatch | ChangeBatch, ack?: () => void) => {
+      const batch = decodeBatch(message);
       ack?.();
       if (!this.state || batch.runId !== this.runId) return;
       const next = applyBatch(this.state, batch);

@@ -1,6 +1,7 @@
 /** Runs a search in the foreground for `search` and `resume`, with its progress on the terminal. */
 import type { SearchRun } from '../runner/search-run.js';
 import { attachSearchProgress } from './progress.js';
+import { withInputErrors } from './runs-access.js';
 
 /** Runs to completion, pause or stop; SIGINT/SIGTERM stop gracefully (checkpoint, exit 0). */
 export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
@@ -13,14 +14,20 @@ export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    await run.run();
+    // Another process holding the run, or a status that forbids running it: exit 2, one line.
+    await withInputErrors(() => run.run());
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     detach();
   }
-  if (json) return;
   const status = run.status();
+  const why = run.message();
+  if (status === 'paused' && why !== undefined) {
+    // Paused by an error of the environment (a full disk, a lost worker): say why.
+    process.stderr.write(`robust-nas: run ${run.id} paused: ${why}\n`);
+  }
+  if (json) return;
   if (status === 'completed') {
     process.stdout.write(
       `run ${run.id} completed: ${run.evaluationCount()} evaluations; see: robust-nas runs front ${run.id}\n`,

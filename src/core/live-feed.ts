@@ -33,6 +33,17 @@ export interface ChangeBatch {
 }
 
 /**
+ * The `events` message as sent: the batch's JSON text. The server encodes a batch once and sends the
+ * same text to every client at the same place in the feed, instead of encoding it per client.
+ */
+export type EncodedChangeBatch = string;
+
+/** A received `events` message as a batch (text, or an object from an older server). */
+export function decodeBatch(message: EncodedChangeBatch | ChangeBatch): ChangeBatch {
+  return typeof message === 'string' ? (JSON.parse(message) as ChangeBatch) : message;
+}
+
+/**
  * Applies a batch to a client's copy, or returns 'resync' when the batch does not continue it
  * (another epoch, a gap): the client then asks for a fresh snapshot. A batch already applied is a
  * no-op.

@@ -38,6 +38,7 @@ import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
 import { encodeWeights, loadWeights } from './weights.js';
 import { hasErrnoCode } from './environment-errors.js';
+import { formatIssues } from '../core/issues.js';
 
 export type ProgressListener = (p: EvalProgress) => void;
 
@@ -81,10 +82,7 @@ const nextTick = (): Promise<void> => new Promise((ok) => setImmediate(ok));
 function parseConfig(config: EvalConfig): EvalConfig {
   const r = evalConfigSchema.safeParse(config);
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(
-      `invalid evaluation config: ${issue?.path.join('.') || 'config'}: ${issue?.message}`,
-    );
+    throw new InputError(`invalid evaluation config: ${formatIssues(r.error, { max: 1 })}`);
   }
   return r.data;
 }

@@ -12,6 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import type { Model } from './model.js';
+import { formatIssues } from '../core/issues.js';
 
 const MAGIC = 'RNASWGT1';
 
@@ -89,8 +90,7 @@ export function decodeWeightsHeader(
   }
   const r = headerSchema.safeParse(parsed);
   if (!r.success) {
-    const issue = r.error.issues[0];
-    throw new InputError(`${source}: invalid header: ${issue?.path.join('.')}: ${issue?.message}`);
+    throw new InputError(`${source}: invalid header: ${formatIssues(r.error, { max: 1 })}`);
   }
   return { header: r.data, base };
 }

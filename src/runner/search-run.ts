@@ -16,11 +16,8 @@ import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
 import type { Evaluate, EvaluationResult } from '../core/evaluation.js';
 import type { SearchEvent, SearchEventListener } from '../core/events.js';
-import { paretoFront } from '../core/front.js';
 import type { Genotype } from '../core/genotype.js';
-import { hypervolume } from '../core/hypervolume.js';
-import { objectiveDirections, referencePoint, toMinimisation } from '../core/objectives.js';
-import type { Checkpoint, GenerationSummary, RunFile, StoredEvaluation } from '../core/records.js';
+import type { Checkpoint, RunFile, StoredEvaluation } from '../core/records.js';
 import { Rng } from '../core/rng.js';
 import { canTransition, refusal, type RunAction, type RunStatus } from '../core/run-status.js';
 import {
@@ -29,11 +26,12 @@ import {
   type SearchConfigInput,
 } from '../core/search-config.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
-import type { Evaluated, Member, Nsga2 } from '../search/algorithm.js';
+import type { Nsga2 } from '../search/algorithm.js';
 import { createAlgorithm } from '../search/genotype-operators.js';
 import { RunStatusError } from '../store/errors.js';
 import type { RunFilePatch, RunSession, RunStorage } from '../store/run-storage.js';
 import { EvaluationCache, evalConfigHash, type CachedOutcome } from './evaluation-cache.js';
+import { endOfGeneration, populationMembers } from './generation-end.js';
 import {
   EnvironmentError,
   environmentError,
@@ -232,6 +230,9 @@ export class SearchRun {
     await this.exclusively(async () => {
       if (this.session === null) await this.refresh();
       if (this.current === 'completed') return;
+      // Run by another process as far as storage knows: taking the lock names the holder
+      // (RunLockedError), or finds it gone (then the run was interrupted and continues here).
+      if (this.current === 'running') await this.openSession();
       const finished = this.file.checkpoint.generation >= this.config.generations;
       if (!finished) this.check(this.current === 'created' ? 'start' : 'resume');
       await this.openSession();
@@ -308,6 +309,8 @@ export class SearchRun {
     const session = await this.storage.open(this.id);
     this.session = session;
     this.file = session.file;
+    // Holding the lock, a run stored as 'running' is one whose process is gone.
+    this.current = session.file.status === 'running' ? 'interrupted' : session.file.status;
     this.adoptEvaluations(session.evaluations);
     return session;
   }
@@ -357,7 +360,8 @@ export class SearchRun {
   }
 
   private async setStatus(status: RunStatus, patch: RunFilePatch = {}): Promise<void> {
-    await this.write({ ...patch, status });
+    // pid and host: the lock of run files from before run.lock, dropped at their first status change.
+    await this.write({ ...patch, status, pid: undefined, host: undefined });
     this.current = status;
     this.emit({
       type: 'run-status',
@@ -365,19 +369,6 @@ export class SearchRun {
       status,
       generation: this.file.checkpoint.generation,
       ...(this.file.message !== undefined ? { message: this.file.message } : {}),
-    });
-  }
-
-  /** The members of the checkpointed population, with their ranks and crowding distances. */
-  private populationMembers(cp: Checkpoint): Member<Genotype>[] {
-    return cp.population.map((index, k) => {
-      const r = this.evaluations[index]!;
-      return {
-        x: r.genotype,
-        f: toMinimisation(this.config.objectives, r.objectives ?? []),
-        rank: cp.rank?.[k] ?? 0,
-        crowding: cp.crowding?.[k] ?? Infinity,
-      };
     });
   }
 
@@ -391,7 +382,10 @@ export class SearchRun {
     const cp = this.file.checkpoint;
     const g = cp.generation;
     const rng = Rng.fromState(cp.rngState);
-    const candidates = this.algorithm.ask(g === 0 ? undefined : this.populationMembers(cp), rng);
+    const candidates = this.algorithm.ask(
+      g === 0 ? undefined : populationMembers(this.config, cp, this.evaluations),
+      rng,
+    );
     const seeds = candidates.map(() => rng.seed32());
     const nextRngState = rng.state();
     const start = cp.evaluationsAtStart;
@@ -532,58 +526,29 @@ export class SearchRun {
     });
   }
 
-  /** Survival among the parents and this generation's candidates; the front; the checkpoint. */
+  /** Stores the generation's summary and the next checkpoint; keeps the front's weights only. */
   private async finishGeneration(
     cp: Checkpoint,
     count: number,
     nextRngState: Checkpoint['rngState'],
   ): Promise<void> {
-    const g = cp.generation;
-    const base = cp.evaluationsAtStart;
-    const pool = [...cp.population, ...Array.from({ length: count }, (_, i) => base + i)];
-    const evaluated: Evaluated<Genotype>[] = pool.map((index) => {
-      const r = this.evaluations[index]!;
-      return {
-        x: r.genotype,
-        f: r.objectives ? toMinimisation(this.config.objectives, r.objectives) : null,
-      };
-    });
-    const survival = this.algorithm.tell(evaluated);
-    const population = survival.indices.map((k) => pool[k]!);
-    const reference =
-      cp.reference ??
-      referencePoint(
-        this.config.objectives,
-        this.evaluations.flatMap((r) => (r.objectives ? [r.objectives] : [])),
-      );
-    const front = paretoFront(this.evaluations, this.config.objectives);
-    const hv = hypervolume(
-      front.map((i) => this.evaluations[i]!.objectives!),
-      reference,
-      objectiveDirections(this.config.objectives),
+    const { summary, checkpoint } = endOfGeneration(
+      this.config,
+      this.algorithm,
+      cp,
+      this.evaluations,
+      count,
+      nextRngState,
     );
-    const summary: GenerationSummary = {
-      generation: g,
-      population,
-      front,
-      hypervolume: hv,
-      evaluations: this.evaluations.length,
-    };
-    const next: Checkpoint = {
-      generation: g + 1,
-      rngState: nextRngState,
-      evaluationsAtStart: this.evaluations.length,
-      population,
-      rank: survival.members.map((m) => m.rank),
-      crowding: survival.members.map((m) => (Number.isFinite(m.crowding) ? m.crowding : null)),
-      reference,
-    };
     try {
       await this.write({
-        checkpoint: next,
-        generations: [...this.file.generations.filter((s) => s.generation < g), summary],
+        checkpoint,
+        generations: [
+          ...this.file.generations.filter((s) => s.generation < cp.generation),
+          summary,
+        ],
       });
-      await this.session!.pruneWeights(front);
+      await this.session!.pruneWeights(summary.front);
     } catch (err) {
       throw environmentError(err);
     }

@@ -29,7 +29,12 @@
  * nothing of the search's time.
  */
 import type { Server, Socket } from 'socket.io';
-import type { ChangeBatch, RunSnapshot, SequencedChange } from '../core/live-feed.js';
+import type {
+  ChangeBatch,
+  EncodedChangeBatch,
+  RunSnapshot,
+  SequencedChange,
+} from '../core/live-feed.js';
 import type { RunOverview } from '../core/run-view.js';
 import type { RunProjection } from './run-state.js';
 import { fieldIssues, subscribeMessageSchema, unsubscribeMessageSchema } from './validation.js';
@@ -119,6 +124,8 @@ export function unsentBytes(socket: Socket): number {
 }
 
 const BEHIND_ROOM = 'robust-nas:behind';
+/** Encoded batches kept for reuse (clients that keep up share the latest few). */
+const ENCODED_BATCHES_KEPT = 64;
 
 export class LiveHub {
   private readonly channels = new Map<string, Channel>();
@@ -133,6 +140,8 @@ export class LiveHub {
   private readonly replay: number;
   private readonly overviewIntervalMs: number;
   private readonly batchIntervalMs: number;
+  /** Batches encoded lately, by run, epoch and sequence range (oldest first). */
+  private readonly encoded = new Map<string, EncodedChangeBatch>();
   private readonly maxBufferedBytes: number;
   private readonly stallTimeoutMs: number;
   private readonly maxSnapshotResends: number;
@@ -381,16 +390,41 @@ export class LiveHub {
     }
     const changes = sub.queue;
     sub.queue = [];
+    const fromSeq = sub.sentSeq;
+    const toSeq = changes[changes.length - 1]!.seq;
+    sub.sentSeq = toSeq;
+    sub.inFlight = true;
+    const text = this.encodedBatch(projection, fromSeq, toSeq, changes);
+    client.socket.timeout(this.ackTimeoutMs).emit('events', text, done);
+  }
+
+  /**
+   * A batch's JSON text, encoded once for every client sent the same stretch of the feed: clients
+   * that keep up flush the same changes (with the same activity collapsed) between the same sequence
+   * numbers, so the text is reused instead of encoded per client.
+   */
+  private encodedBatch(
+    projection: RunProjection,
+    fromSeq: number,
+    toSeq: number,
+    changes: readonly SequencedChange[],
+  ): EncodedChangeBatch {
+    const key = `${projection.id}\n${projection.epoch}\n${fromSeq}\n${toSeq}`;
+    const cached = this.encoded.get(key);
+    if (cached !== undefined) return cached;
     const batch: ChangeBatch = {
       runId: projection.id,
       epoch: projection.epoch,
-      fromSeq: sub.sentSeq,
-      toSeq: changes[changes.length - 1]!.seq,
+      fromSeq,
+      toSeq,
       changes,
     };
-    sub.sentSeq = batch.toSeq;
-    sub.inFlight = true;
-    client.socket.timeout(this.ackTimeoutMs).emit('events', batch, done);
+    const text = JSON.stringify(batch);
+    this.encoded.set(key, text);
+    if (this.encoded.size > ENCODED_BATCHES_KEPT) {
+      this.encoded.delete(this.encoded.keys().next().value!);
+    }
+    return text;
   }
 
   private scheduleOverview(projection: RunProjection): void {

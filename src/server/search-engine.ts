@@ -9,7 +9,7 @@ import { searchConfigSchema, type SearchConfig } from '../core/search-config.js'
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
 import type { RunStorage } from '../store/run-storage.js';
-import { FolderRunStorage } from './folder-run-storage.js';
+import { FileRunStorage } from '../store/file-run-storage.js';
 import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RunEngine } from './run-manager.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
@@ -31,7 +31,7 @@ export interface SearchEngineOptions {
 export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
-  const storage = options.storage ?? new FolderRunStorage(options.runsDir);
+  const storage = options.storage ?? new FileRunStorage(options.runsDir);
   let worker: WorkerEvaluator | undefined;
   const load =
     options.loadRealEvaluate ??
@@ -81,7 +81,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
     async create(config: SearchConfig): Promise<LiveSearchRun> {
       const evaluate = await evaluateFor(config);
       return SearchRun.create(config, {
-        runsDir: options.runsDir,
+        storage,
         ...(evaluate ? { evaluate } : {}),
       });
     },
@@ -89,7 +89,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       const stored = await storage.read(runId);
       const evaluate = await evaluateFor(stored.file.config);
       return SearchRun.open(runId, {
-        runsDir: options.runsDir,
+        storage,
         ...(evaluate ? { evaluate } : {}),
       });
     },

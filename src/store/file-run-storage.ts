@@ -60,6 +60,7 @@ import type {
   StoredChange,
   StoredRun,
 } from './run-storage.js';
+import { formatIssues } from '../core/issues.js';
 
 export interface FileRunStorageOptions extends LockOptions {
   /** Quiet time after a file-system notification before the watcher re-reads (default 30 ms). */
@@ -514,9 +515,8 @@ class FileRunSession implements RunSession {
       }
       const checked = evaluationRecordSchema.safeParse(record);
       if (!checked.success) {
-        const i = checked.error.issues[0]!;
         throw new Error(
-          `run ${this.runId}: evaluation ${record.index} cannot be stored (${i.path.join('.')}: ${i.message})`,
+          `run ${this.runId}: evaluation ${record.index} cannot be stored (${formatIssues(checked.error, { max: 1 })})`,
         );
       }
       await this.lock.check();

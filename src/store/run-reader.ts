@@ -17,6 +17,7 @@ import {
   type RunFile,
   type StoredEvaluation,
 } from './run-format.js';
+import { formatIssues, type IssueSource } from '../core/issues.js';
 
 export interface RunDirContents {
   readonly file: RunFile;
@@ -24,9 +25,8 @@ export interface RunDirContents {
   readonly journal: JournalContents;
 }
 
-function firstIssue(error: { issues: { path: PropertyKey[]; message: string }[] }): string {
-  const i = error.issues[0]!;
-  return `${i.path.map(String).join('.') || '(root)'}: ${i.message}`;
+function firstIssue(error: IssueSource): string {
+  return formatIssues(error, { max: 1 });
 }
 
 /** Parses and checks run.json text. */

@@ -12,7 +12,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io, type Socket } from 'socket.io-client';
-import { applyBatch, type ChangeBatch, type RunSnapshot } from '../../src/core/live-feed.js';
+import {
+  applyBatch,
+  decodeBatch,
+  type EncodedChangeBatch,
+  type ChangeBatch,
+  type RunSnapshot,
+} from '../../src/core/live-feed.js';
 import { CLI_PATH } from './cli.js';
 import { stuckSubscriber, type StuckClient } from './raw-ws-client.js';
 
@@ -115,7 +121,8 @@ export async function measureLoad(scenario: LoadScenario): Promise<LoadResult> {
         states[i] = s;
         ack();
       });
-      socket.on('events', (batch: ChangeBatch, ack: () => void) => {
+      socket.on('events', (message: EncodedChangeBatch | ChangeBatch, ack: () => void) => {
+        const batch = decodeBatch(message);
         ack();
         const s = states[i];
         if (!s) return;
