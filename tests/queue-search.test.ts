@@ -272,4 +272,35 @@ describe('a search on the queue', () => {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
     }
   });
+
+  it('serve --queue: a run started through the API is evaluated by the queue workers', async () => {
+    const worker = await startWorker(redis.url, 'w-serve');
+    const serve = startCli(
+      ['serve', '--port', '0', '--runs-dir', join(root, 'served'), '--queue', bareUrl],
+      env(),
+    );
+    try {
+      const url = (await serve.line(/dashboard at http/)).replace(/.*dashboard at /, '').trim();
+      expect(serve.stdout()).toMatch(/evaluations go to queue robust-nas-evaluations/);
+      const created = await fetch(new URL('api/runs', url), {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...search, population: 2, generations: 1 }),
+      });
+      expect(created.status).toBe(201);
+      const { run } = (await created.json()) as { run: { id: string } };
+      let status = '';
+      for (let i = 0; i < 300 && status !== 'completed'; i++) {
+        await new Promise((ok) => setTimeout(ok, 100));
+        const r = await fetch(new URL(`api/runs/${run.id}`, url));
+        status =
+          ((await r.json()) as { run?: { status?: string }; status?: string }).run?.status ?? '';
+      }
+      expect(status).toBe('completed');
+      expect(countLines(worker.stdout(), new RegExp(`job ${run.id}\\.\\d+ finished`))).toBe(2);
+    } finally {
+      await serve.kill('SIGTERM');
+      await worker.kill('SIGTERM');
+    }
+  });
 });
