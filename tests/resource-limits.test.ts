@@ -154,7 +154,7 @@ describe('the memory estimator', () => {
       const { buildModel } = await import(${JSON.stringify(dist('evaluator/architecture.js'))});
       const { Sgd } = await import(${JSON.stringify(dist('evaluator/sgd.js'))});
       const { trainStep } = await import(${JSON.stringify(dist('evaluator/train-step.js'))});
-      const { PUBLISHED_GENOTYPES } = await import(${JSON.stringify(dist('search/published-genotypes.js'))});
+      const { PUBLISHED_GENOTYPES } = await import(${JSON.stringify(dist('core/published-genotypes.js'))});
       await initBackend('wasm');
       const opts = { channels: 8, layers: 5, numClasses: 10, inputShape: [28, 28, 1], seed: 0 };
       const model = buildModel({ genotype: PUBLISHED_GENOTYPES.DARTS_V2.genotype }, opts);
