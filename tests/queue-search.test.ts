@@ -7,7 +7,7 @@
  * with the coordinator SIGKILLed and the run resumed (jobs in flight or finished in Redis are
  * picked up, none is computed twice); with Redis restarted mid-run.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -77,6 +77,18 @@ async function expectSingleWorkerRun(runId: string): Promise<void> {
   const run = await comparable(runId);
   expect(run).toEqual(reference);
   expect(JSON.stringify(run)).toBe(JSON.stringify(reference));
+  // The front's trained weights came back through the queue byte for byte.
+  expect(weightsOf(runId)).toEqual(weightsOf('reference'));
+}
+
+/** The kept weights of a run: file name -> bytes (hex). */
+function weightsOf(runId: string): Record<string, string> {
+  const dir = join(runsDir, runId, 'weights');
+  return Object.fromEntries(
+    readdirSync(dir)
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f)).toString('hex')]),
+  );
 }
 
 beforeAll(async () => {

@@ -299,6 +299,14 @@ describe('Redis URLs and reachability', () => {
       expect(r.stderr).toMatch(/--redis: malformed Redis URL/);
       expect(r.stderr + r.stdout).not.toContain('hunter2');
     }
+    for (const command of [['search'], ['resume', 'some-run'], ['serve']]) {
+      const q = runCommand([...command, '--queue', 'redis://:hunter2@127.0.0.1:99999']);
+      expect(q.code).toBe(2);
+      expect(q.stderr).toMatch(
+        /--queue: malformed Redis URL 'redis:\/\/:\*\*\*\*@127\.0\.0\.1:99999'/,
+      );
+      expect(q.stderr).not.toContain('hunter2');
+    }
     const r = runCommand(['worker', '--redis', 'redis://:hunter2@127.0.0.1:99999']);
     expect(r.stderr.trim()).toBe(
       "robust-nas: error: --redis: malformed Redis URL 'redis://:****@127.0.0.1:99999': port 99999 is out of range (1-65535)",
@@ -328,6 +336,38 @@ describe('Redis URLs and reachability', () => {
     await worker.line(/Redis at redis:\/\/:\*\*\*\*@127\.0\.0\.1:\d+ is unreachable/, 10_000);
     expect(await worker.kill('SIGTERM')).toEqual({ code: 0, signal: null });
     expect(worker.stderr() + worker.stdout()).not.toContain('hunter2');
+
+    // Redis lost mid-evaluation: the evaluation waits, reporting, and gives up after its bound.
+    const lost = await startRedis();
+    const worker2 = await startWorker(lost.url, 'w-lost');
+    const lostLines: string[] = [];
+    const coordinator = await createQueueEvaluator({
+      url: lost.url,
+      giveUpAfterMs: 1500,
+      report: (line) => lostLines.push(line),
+    });
+    try {
+      let training = () => {};
+      const trained = new Promise<void>((ok) => (training = ok));
+      const waiting = coordinator
+        .evaluate(genotype, long, 1, (p) => p.phase === 'train' && training(), {
+          job: { runId: 'lost', index: 0 },
+        })
+        .catch((e: unknown) => e);
+      await trained;
+      await lost.halt();
+      const gaveUp = (await waiting) as Error;
+      expect(gaveUp).toBeInstanceOf(Error);
+      expect(gaveUp).not.toBeInstanceOf(EvaluationFailure);
+      expect(gaveUp.message).toMatch(
+        /^Redis at redis:\/\/127\.0\.0\.1:\d+ has been unreachable for \d+ s/,
+      );
+      expect(lostLines[0]).toMatch(/is unreachable .*retrying with backoff/);
+    } finally {
+      await coordinator.close();
+      await worker2.kill('SIGKILL');
+      await lost.stop();
+    }
 
     // A wrong password is reported as such.
     const wrong = redis.url.replace(PASSWORD, 'not-the-password');

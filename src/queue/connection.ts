@@ -22,6 +22,13 @@ export function backoffDelay(times: number): number {
   return Math.min(FIRST_DELAY_MS * 2 ** Math.min(Math.max(times - 1, 0), 10), MAX_DELAY_MS);
 }
 
+/** Waits for `p`, or `ms` at most (the timer never keeps the process alive). */
+export async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([p.catch(() => {}), new Promise<void>((ok) => (timer = setTimeout(ok, ms)))]);
+  clearTimeout(timer);
+}
+
 /** `target` as given, or parsed from a URL (InputError naming it, password masked). */
 export function redisTarget(url: string | RedisTarget): RedisTarget {
   return typeof url === 'string' ? parseRedisUrl(url) : url;
@@ -143,14 +150,6 @@ export function redisClient(health: RedisHealth, options: ClientOptions = {}): R
 /** Closes a client: QUIT when connected, otherwise drops the connection attempts. */
 export async function closeClient(client: Redis): Promise<void> {
   if (client.status === 'end') return;
-  if (client.status === 'ready') {
-    try {
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([client.quit(), new Promise((ok) => (timer = setTimeout(ok, 1000)))]);
-      clearTimeout(timer);
-    } catch {
-      // Already closing.
-    }
-  }
+  if (client.status === 'ready') await atMost(client.quit(), 1000);
   client.disconnect();
 }

@@ -27,7 +27,14 @@ import {
   type EvaluationResult,
 } from '../core/evaluation.js';
 import type { RedisTarget } from '../core/redis-url.js';
-import { closeClient, redisClient, redisTarget, RedisHealth, type Report } from './connection.js';
+import {
+  atMost,
+  closeClient,
+  redisClient,
+  redisTarget,
+  RedisHealth,
+  type Report,
+} from './connection.js';
 import {
   CANCELLED_REASON,
   DEFAULT_QUEUE_NAME,
@@ -84,13 +91,6 @@ const STALLED_LIMIT = /stalled more than allowable limit/;
 const KEEP_SECONDS = 7 * 24 * 3600;
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
-
-/** `p`, or nothing after `ms` (the timer never keeps the process alive). */
-async function atMost(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([p, new Promise<void>((ok) => (timer = setTimeout(ok, ms)))]);
-  clearTimeout(timer);
-}
 
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The evaluation was aborted', 'AbortError');
@@ -406,7 +406,8 @@ export async function createQueueEvaluator(
       closed = true;
       for (const stop of [...stops]) stop();
       await atMost(Promise.allSettled([...cancels]), 2000);
-      await Promise.allSettled([events!.close(), q.close()]);
+      // BullMQ's close waits for Redis: with Redis gone, the connections are dropped after 2 s.
+      await atMost(Promise.allSettled([events!.close(), q.close()]), 2000);
       await Promise.allSettled(clients.map(closeClient));
     },
   };

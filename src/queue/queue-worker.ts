@@ -25,7 +25,14 @@ import type { Redis } from 'ioredis';
 import { EvaluationFailure } from '../core/evaluation.js';
 import type { RedisTarget } from '../core/redis-url.js';
 import { createPoolEvaluator, type PoolEvaluator } from '../evaluator/worker-pool.js';
-import { closeClient, redisClient, redisTarget, RedisHealth, type Report } from './connection.js';
+import {
+  atMost,
+  closeClient,
+  redisClient,
+  redisTarget,
+  RedisHealth,
+  type Report,
+} from './connection.js';
 import {
   CANCELLED_REASON,
   DEFAULT_QUEUE_NAME,
@@ -236,10 +243,14 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     close(mode: CloseMode = 'hand-back') {
       closing ??= (async () => {
         clearInterval(heartbeat);
-        const stopping = w.close();
+        const stopping = w
+          .close()
+          .catch((err: unknown) => report(`closing the worker: ${messageOf(err)}`));
         if (mode === 'hand-back') w.cancelAllJobs(HAND_BACK);
-        await stopping.catch((err: unknown) => report(`closing the worker: ${messageOf(err)}`));
-        await control.del(workerKey(names, id)).catch(() => {});
+        // Without Redis nothing can be handed back or finished: give up after a while (the
+        // jobs' locks expire and other workers take them).
+        await atMost(stopping, mode === 'hand-back' ? 10_000 : 24 * 3600_000);
+        await atMost(control.del(workerKey(names, id)), 1000);
         await Promise.allSettled(clients.map(closeClient));
         await pool.close();
       })();
