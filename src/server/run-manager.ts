@@ -284,11 +284,16 @@ export class RunManager {
     projection.onChange((item) => {
       for (const listener of this.listeners) listener(projection, item);
     });
-    // Watching reports the run as stored from now on; what changed since the read above is
-    // reported too and the projection drops what it already holds.
-    const unwatch = this.storage.watch(runId, (change) => {
-      for (const c of changesOf(change)) projection.apply(c);
-    });
+    // Watching from what the read above holds: storage first reports the run file and every
+    // evaluation stored since (a write by another process in between is not lost), then each change;
+    // the projection drops what it already holds.
+    const unwatch = this.storage.watch(
+      runId,
+      (change) => {
+        for (const c of changesOf(change)) projection.apply(c);
+      },
+      stored.evaluations.length,
+    );
     this.shown.set(runId, { projection, unwatch });
     return projection;
   }

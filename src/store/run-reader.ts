@@ -1,5 +1,5 @@
 /**
- * Reads one run directory and validates everything in it: format and version first (a newer version
+ * Reads and validates what a run directory holds: format and version first (a newer version
  * is reported as such), then the shape of run.json, the config, and every journal line. Read-only.
  */
 import { readFile } from 'node:fs/promises';
@@ -18,12 +18,6 @@ import {
   type StoredEvaluation,
 } from './run-format.js';
 import { formatIssues, type IssueSource } from '../core/issues.js';
-
-export interface RunDirContents {
-  readonly file: RunFile;
-  readonly evaluations: StoredEvaluation[];
-  readonly journal: JournalContents;
-}
 
 function firstIssue(error: IssueSource): string {
   return formatIssues(error, { max: 1 });
@@ -123,12 +117,4 @@ export async function readRunJournal(dir: string, runId: string): Promise<Journa
     }
     throw err;
   }
-}
-
-export async function readRunDir(dir: string, runId: string): Promise<RunDirContents> {
-  const file = await readRunFile(dir, runId);
-  const journal = await readRunJournal(dir, runId);
-  const evaluations = checkRecords(runId, journal.values);
-  checkReferences(runId, file, evaluations.length);
-  return { file, evaluations, journal };
 }
