@@ -20,6 +20,8 @@ const sizes = z.object({
   points: z.number().int().min(10).max(1_000_000).default(10_000),
   stored: z.number().int().min(1).max(1_000_000).default(1000),
   repeats: z.number().int().min(1).max(1000).default(7),
+  rounds: z.number().int().min(0).max(20).default(2),
+  generations: z.number().int().min(1).max(50).default(3),
 });
 
 /** Options handed to `robust-nas bench` as they were typed. */
@@ -68,6 +70,18 @@ async function main(argv: readonly string[]): Promise<number> {
         arg: 'n',
         description: 'search: timed repeats',
       }),
+    )
+    .addOption(
+      schemaOption('rounds', sizes.shape.rounds, {
+        arg: 'n',
+        description: 'evaluations: rounds of each placement, the fastest kept (0: leave them out)',
+      }),
+    )
+    .addOption(
+      schemaOption('generations', sizes.shape.generations, {
+        arg: 'g',
+        description: 'evaluations: generations of the timed search (8 candidates each)',
+      }),
     );
   for (const name of THROUGHPUT_OPTIONS) {
     program.option(`--${name} <value>`, `throughput: passed to robust-nas bench --${name}`);
@@ -90,7 +104,9 @@ async function main(argv: readonly string[]): Promise<number> {
     });
   }
   // Evaluations per hour of a small real search: 1 and 2 local workers, 2 queue workers.
-  if (all || opts.only === 'evaluations') report.evaluations = await runSearchThroughputBench();
+  if ((all || opts.only === 'evaluations') && opts.rounds > 0) {
+    report.evaluations = await runSearchThroughputBench(opts.rounds, opts.generations);
+  }
   process.stdout.write(`${JSON.stringify(report, null, opts.json ? undefined : 2)}\n`);
   return 0;
 }

@@ -65,8 +65,9 @@ async function timedSearch(
   runsDir: string,
   runId: string,
   placement: Placement,
+  generations: number,
 ): Promise<{ figure: Omit<PlacementFigure, 'rounds'>; fingerprint: string }> {
-  const config = parseSearchConfig(THROUGHPUT_SEARCH);
+  const config = parseSearchConfig({ ...THROUGHPUT_SEARCH, generations });
   const evaluator = await openEvaluator(placement, {
     workerFile: resolve('dist/evaluator/evaluation-worker.js'),
     generationSize: Math.max(config.population, config.offspring),
@@ -133,7 +134,10 @@ function best(rounds: { figure: Omit<PlacementFigure, 'rounds'> }[]): PlacementF
  * Runs the search `rounds` times each way, interleaved (1 worker, 2 workers, the queue, then again),
  * and reports each way's fastest round.
  */
-export async function runSearchThroughputBench(rounds = 2): Promise<SearchThroughputReport> {
+export async function runSearchThroughputBench(
+  rounds = 2,
+  generations = THROUGHPUT_SEARCH.generations ?? 3,
+): Promise<SearchThroughputReport> {
   const root = mkdtempSync(join(tmpdir(), 'robust-nas-bench-search-'));
   const redis = await startRedis();
   const workers: ChildProcess[] = [];
@@ -145,16 +149,18 @@ export async function runSearchThroughputBench(rounds = 2): Promise<SearchThroug
     >;
     for (let round = 0; round < rounds; round++) {
       const dir = join(root, `runs-${round}`);
-      runs.workers1.push(await timedSearch(dir, `workers1-${round}`, { workers: 1 }));
-      runs.workers2.push(await timedSearch(dir, `workers2-${round}`, { workers: 2 }));
+      runs.workers1.push(await timedSearch(dir, `workers1-${round}`, { workers: 1 }, generations));
+      runs.workers2.push(await timedSearch(dir, `workers2-${round}`, { workers: 2 }, generations));
       // Another run id each round: a round must not find the jobs of the one before in Redis.
-      runs.queue2.push(await timedSearch(dir, `queue2-${round}`, { queue: redis.url }));
+      runs.queue2.push(
+        await timedSearch(dir, `queue2-${round}`, { queue: redis.url }, generations),
+      );
     }
     const one = best(runs.workers1);
     const two = best(runs.workers2);
     const queued = best(runs.queue2);
     const fingerprints = new Set(Object.values(runs).flatMap((r) => r.map((x) => x.fingerprint)));
-    const c = parseSearchConfig(THROUGHPUT_SEARCH);
+    const c = parseSearchConfig({ ...THROUGHPUT_SEARCH, generations });
     return {
       search: `NSGA-II, population ${c.population}, ${c.generations} generations, DARTS cells of ${c.evaluation.channels} channels x ${c.evaluation.layers} layers, ${c.evaluation.epochs} epochs on ${c.evaluation.trainSize} synthetic images, PGD-${c.evaluation.attacks[0]!.steps} on ${c.evaluation.valSize}; best of ${rounds} rounds`,
       workers1: one,
