@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
  * `../store/run-writer.js` from src/search/ and `../../store/x.js` from src/search/nsga2/ are both
  * caught (no src/ layer has a subfolder named like another layer).
  */
-const LAYERS = ['core', 'search', 'store', 'server', 'evaluator', 'runner', 'cli'];
+const LAYERS = ['core', 'search', 'store', 'server', 'evaluator', 'queue', 'runner', 'cli'];
 
 /** An import of one of `layers` from a sibling layer of src/. */
 function layerImports(layers, why) {
@@ -97,7 +97,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'evaluator', 'runner', 'cli'],
+              ['store', 'server', 'evaluator', 'queue', 'runner', 'cli'],
               'src/search/ is the algorithm alone: it reaches src/core/ only.',
             ),
             {
@@ -117,7 +117,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['search', 'server', 'evaluator', 'runner', 'cli'],
+              ['search', 'server', 'evaluator', 'queue', 'runner', 'cli'],
               'src/store/ stores runs: it reaches src/core/ only.',
             ),
           ],
@@ -133,8 +133,24 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'runner', 'cli'],
+              ['store', 'server', 'queue', 'runner', 'cli'],
               'src/evaluator/ evaluates networks: it reaches src/core/ and src/search/ only.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/queue/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layerImports(
+              ['search', 'store', 'server', 'runner', 'cli'],
+              'src/queue/ places evaluations (this process, the pool, Redis): it reaches src/core/ and src/evaluator/ only.',
             ),
           ],
         },

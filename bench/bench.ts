@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: the developers' benchmarks in one JSON report. `throughput` is the product's own
  * `robust-nas bench` (training and PGD-step images/s, run as the built command so its worker threads
- * load from dist/); `search` is the search overhead (bench/search-overhead.ts). bench/run.mjs
+ * load from dist/); `search` is the search overhead (bench/search-overhead.ts); `evaluations` is
+ * the search throughput with local and queue workers (bench/search-throughput.ts). bench/run.mjs
  * bundles this file with esbuild and runs it; arguments after `npm run bench --` reach it.
  */
 import { spawnSync } from 'node:child_process';
@@ -11,6 +12,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { z } from 'zod';
 import { schemaOption } from '../src/cli/zod-options.js';
 import { runSearchOverheadBench } from './search-overhead.js';
+import { runSearchThroughputBench } from './search-throughput.js';
 
 const CLI = resolve('dist/cli.js');
 
@@ -18,6 +20,8 @@ const sizes = z.object({
   points: z.number().int().min(10).max(1_000_000).default(10_000),
   stored: z.number().int().min(1).max(1_000_000).default(1000),
   repeats: z.number().int().min(1).max(1000).default(7),
+  rounds: z.number().int().min(0).max(20).default(2),
+  generations: z.number().int().min(1).max(50).default(3),
 });
 
 /** Options handed to `robust-nas bench` as they were typed. */
@@ -42,7 +46,13 @@ async function main(argv: readonly string[]): Promise<number> {
     .description('Throughput (robust-nas bench) and search overhead, as one JSON report.')
     .exitOverride()
     .option('--json', 'print the report on one line')
-    .addOption(new Option('--only <part>', 'run one part only').choices(['throughput', 'search']))
+    .addOption(
+      new Option('--only <part>', 'run one part only').choices([
+        'throughput',
+        'search',
+        'evaluations',
+      ]),
+    )
     .addOption(
       schemaOption('points', sizes.shape.points, {
         arg: 'n',
@@ -60,6 +70,18 @@ async function main(argv: readonly string[]): Promise<number> {
         arg: 'n',
         description: 'search: timed repeats',
       }),
+    )
+    .addOption(
+      schemaOption('rounds', sizes.shape.rounds, {
+        arg: 'n',
+        description: 'evaluations: rounds of each placement, the fastest kept (0: leave them out)',
+      }),
+    )
+    .addOption(
+      schemaOption('generations', sizes.shape.generations, {
+        arg: 'g',
+        description: 'evaluations: generations of the timed search (8 candidates each)',
+      }),
     );
   for (const name of THROUGHPUT_OPTIONS) {
     program.option(`--${name} <value>`, `throughput: passed to robust-nas bench --${name}`);
@@ -72,13 +94,18 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   const opts = program.opts();
   const report: Record<string, unknown> = {};
-  if (opts.only !== 'search') report.throughput = throughput(opts);
-  if (opts.only !== 'throughput') {
+  const all = opts.only === undefined;
+  if (all || opts.only === 'throughput') report.throughput = throughput(opts);
+  if (all || opts.only === 'search') {
     report.search = await runSearchOverheadBench({
       points: opts.points,
       stored: opts.stored,
       repeats: opts.repeats,
     });
+  }
+  // Evaluations per hour of a small real search: 1 and 2 local workers, 2 queue workers.
+  if ((all || opts.only === 'evaluations') && opts.rounds > 0) {
+    report.evaluations = await runSearchThroughputBench(opts.rounds, opts.generations);
   }
   process.stdout.write(`${JSON.stringify(report, null, opts.json ? undefined : 2)}\n`);
   return 0;

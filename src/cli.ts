@@ -17,6 +17,7 @@ import { registerResumeCommand } from './cli/resume-command.js';
 import { registerRunsCommand } from './cli/runs-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
+import { registerWorkerCommand } from './cli/worker-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('robust-nas')
@@ -36,6 +37,7 @@ export function buildProgram(): Command {
   registerRunsCommand(program);
   registerExportCommand(program);
   registerServeCommand(program);
+  registerWorkerCommand(program);
   return program;
 }
 

@@ -79,12 +79,29 @@ const cases: readonly {
       "import { startServer } from '../../server/server.js';",
       "import { SearchRun } from '../../runner/search-run.js';",
       "import { runCli } from '../../cli/zod-options.js';",
+      "import { createQueueEvaluator } from '../../queue/queue-evaluator.js';",
     ],
     allowed: [
       "import { InputError } from '../../core/errors.js';",
       "import { extract } from 'tar';",
     ],
     says: /src\/evaluator\/ evaluates networks/,
+  },
+  {
+    file: 'src/queue/example.ts',
+    crossing: [
+      "import { FileRunStorage } from '../store/file-run-storage.js';",
+      "import { SearchRun } from '../runner/search-run.js';",
+      "import { startServer } from '../server/server.js';",
+      "import { createAlgorithm } from '../search/genotype-operators.js';",
+      "import { zodArg } from '../cli/zod-options.js';",
+    ],
+    allowed: [
+      "import { parseRedisUrl } from '../core/redis-url.js';",
+      "import { createPoolEvaluator } from '../evaluator/worker-pool.js';",
+      "import { Queue } from 'bullmq';",
+    ],
+    says: /src\/queue\/ places evaluations/,
   },
   {
     file: 'dashboard/src/example.ts',

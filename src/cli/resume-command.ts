@@ -9,33 +9,43 @@ import {
   maxMemoryOption,
   runStore,
   runsDirOf,
+  placementOptions,
   runsDirOption,
   searchRunOptions,
   withInputErrors,
+  type PlacementFlags,
 } from './runs-access.js';
 
 export function registerResumeCommand(program: Command): void {
-  program
+  const command = program
     .command('resume <runId>')
     .description('Continue a paused, stopped or interrupted run from its last checkpoint.')
     .addOption(runsDirOption())
     .option('--json', 'print every event as a JSON line')
-    .addOption(maxMemoryOption())
-    .action(
-      async (runId: string, opts: { runsDir?: string; json?: boolean; maxMemoryMb?: string }) => {
-        const runsDir = runsDirOf(opts);
-        const data = await withInputErrors(() => runStore(runsDir).read(runId));
-        if (data.status === 'completed') {
-          process.stdout.write(`run ${runId} is already completed\n`);
-          return;
-        }
-        checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
-        checkNamedDataFolder(data.config, `run ${runId}`);
-        const evaluate = await evaluatorFor(data.config);
+    .addOption(maxMemoryOption());
+  for (const option of placementOptions()) command.addOption(option);
+  command.action(
+    async (
+      runId: string,
+      opts: PlacementFlags & { runsDir?: string; json?: boolean; maxMemoryMb?: string },
+    ) => {
+      const runsDir = runsDirOf(opts);
+      const data = await withInputErrors(() => runStore(runsDir).read(runId));
+      if (data.status === 'completed') {
+        process.stdout.write(`run ${runId} is already completed\n`);
+        return;
+      }
+      checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
+      checkNamedDataFolder(data.config, `run ${runId}`);
+      const evaluator = await evaluatorFor(data.config, opts);
+      try {
         const run = await withInputErrors(() =>
-          SearchRun.open(runId, searchRunOptions(runsDir, evaluate)),
+          SearchRun.open(runId, searchRunOptions(runsDir, evaluator)),
         );
         await driveRun(run, opts.json === true);
-      },
-    );
+      } finally {
+        await evaluator?.close();
+      }
+    },
+  );
 }

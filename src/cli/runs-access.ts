@@ -4,10 +4,9 @@
  */
 import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
-import type { Evaluate } from '../core/evaluation.js';
-import type { SearchConfig } from '../core/search-config.js';
+import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
+import { searchConfigObject, type SearchConfig } from '../core/search-config.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
-import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
 import type { SearchRunOptions } from '../runner/search-run.js';
 import {
@@ -18,6 +17,8 @@ import {
 } from '../store/errors.js';
 import { FileRunStorage } from '../store/file-run-storage.js';
 import { RunStore } from '../store/run-store.js';
+import { openRunEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
+import { numberText, schemaArgParser, secretArgParser } from './zod-options.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
 
@@ -49,21 +50,52 @@ export function runStore(runsDir: string): RunStore {
 /** How a SearchRun reaches its runs and its evaluator: the one place the CLI builds these options. */
 export function searchRunOptions(
   runsDir: string,
-  evaluate: Evaluate | undefined,
+  evaluator: RunEvaluator | undefined,
   runId?: string,
 ): SearchRunOptions {
   return {
     storage: new FileRunStorage(runsDir),
-    ...(evaluate ? { evaluate } : {}),
+    ...(evaluator ? { evaluate: evaluator.evaluate, concurrency: evaluator.concurrency } : {}),
     ...(runId !== undefined ? { runId } : {}),
   };
 }
 
-/** The real evaluator for a run that trains networks (it reports its backend on stderr). */
-export async function evaluatorFor(config: SearchConfig): Promise<Evaluate | undefined> {
-  return config.evaluator === 'real'
-    ? loadRealEvaluate((line) => process.stderr.write(`robust-nas: ${line}\n`))
-    : undefined;
+/** Where evaluations run, as the command line says (over what the run's config says). */
+export interface PlacementFlags {
+  workers?: number;
+  queue?: RedisTarget;
+}
+
+/**
+ * `--workers <n>` and `--queue <url>` (search, resume): checked by the config's own schemas. They
+ * are not written into the run's config (a Redis password must not be stored): they override it.
+ */
+export function placementOptions(): Option[] {
+  return [
+    new Option(
+      '--workers <n>',
+      "evaluate in a local pool of n worker threads (default: the config's workers, else one at a time in this process)",
+    ).argParser(schemaArgParser(searchConfigObject.shape.workers.unwrap(), numberText)),
+    new Option(
+      '--queue <url>',
+      'send evaluations as jobs to the queue on this Redis (redis://[:password@]host[:port][/db] or rediss://), where `robust-nas worker` processes on any machine take them',
+    ).argParser(secretArgParser('--queue', redisUrlSchema)),
+  ];
+}
+
+/**
+ * The evaluator of a run that trains networks, placed by the flags, else by the config (a pool,
+ * the queue, or in this process; the backend or the placement is said on stderr). Close it after
+ * the run.
+ */
+export async function evaluatorFor(
+  config: SearchConfig,
+  flags: PlacementFlags = {},
+): Promise<RunEvaluator | undefined> {
+  const say = (line: string) => process.stderr.write(`robust-nas: ${line}\n`);
+  const evaluator = await openRunEvaluator(config, placementOf(config, flags), { report: say });
+  if (evaluator && evaluator.concurrency > 1) say(evaluator.description);
+  return evaluator;
 }
 
 /**

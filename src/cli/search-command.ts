@@ -16,10 +16,12 @@ import {
   checkNamedDataFolder,
   evaluatorFor,
   maxMemoryOption,
+  placementOptions,
   runsDirOf,
   runsDirOption,
   searchRunOptions,
   withInputErrors,
+  type PlacementFlags,
 } from './runs-access.js';
 import { SchemaOptions } from './zod-options.js';
 
@@ -52,7 +54,7 @@ const evaluationOptions = new SchemaOptions(
   'help',
 );
 
-export interface SearchOptions extends Record<string, unknown> {
+export interface SearchOptions extends Record<string, unknown>, PlacementFlags {
   config?: string;
   objectives?: string;
   runsDir?: string;
@@ -114,17 +116,22 @@ export function registerSearchCommand(program: Command): void {
     .addOption(runsDirOption())
     .option('--run-id <id>', 'id for the new run (default: date, time and random digits)')
     .option('--json', 'print every event as a JSON line')
-    .addOption(maxMemoryOption())
-    .action(async (opts: SearchOptions) => {
-      const config = await buildSearchConfig(opts);
-      // Before anything is created: a network too big for the backend would crash it.
-      checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
-      checkNamedDataFolder(config, opts.config ? `config file ${opts.config}` : 'search options');
-      const evaluate = await evaluatorFor(config);
+    .addOption(maxMemoryOption());
+  for (const option of placementOptions()) command.addOption(option);
+  command.action(async (opts: SearchOptions) => {
+    const config = await buildSearchConfig(opts);
+    // Before anything is created: a network too big for the backend would crash it.
+    checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
+    checkNamedDataFolder(config, opts.config ? `config file ${opts.config}` : 'search options');
+    const evaluator = await evaluatorFor(config, opts);
+    try {
       const run = await withInputErrors(() =>
-        SearchRun.create(config, searchRunOptions(runsDirOf(opts), evaluate, opts.runId)),
+        SearchRun.create(config, searchRunOptions(runsDirOf(opts), evaluator, opts.runId)),
       );
       if (!opts.json) process.stdout.write(`run ${run.id} in ${runsDirOf(opts)}\n`);
       await driveRun(run, opts.json === true);
-    });
+    } finally {
+      await evaluator?.close();
+    }
+  });
 }

@@ -4,11 +4,14 @@ import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.
 import { ALLOWED_HOSTS_ENV_VAR, allowedHostsFrom } from '../server/access.js';
 import { z } from 'zod';
 import { startDemo } from '../server/demo.js';
+import { createSearchEngine } from '../server/search-engine.js';
 import { startServer } from '../server/server.js';
-import { runsDirOf } from './runs-access.js';
+import { InputError } from '../core/errors.js';
+import { openEvaluator, type RunEvaluator } from '../queue/placement.js';
+import { placementOptions, runsDirOf, type PlacementFlags } from './runs-access.js';
 import { schemaOption } from './zod-options.js';
 
-interface ServeFlags {
+interface ServeFlags extends PlacementFlags {
   host: string;
   port: number;
   runsDir?: string;
@@ -45,7 +48,7 @@ const portSchema = z.number().int().min(0).max(65535).default(3000);
 
 /** Registers `robust-nas serve`: the REST API, the live feed and the dashboard. */
 export function registerServeCommand(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description(
       'Serve the dashboard, the REST API and the live Pareto front (socket.io); Ctrl-C pauses running searches and exits.',
@@ -72,29 +75,54 @@ export function registerServeCommand(program: Command): void {
       '--max-memory-mb <mb>',
       `refuse real searches whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
     )
-    .option('--demo', 'also start a small demo search on the bundled MNIST data')
-    .action(async (flags: ServeFlags) => {
-      keepWritingWithoutReader();
-      if (flags.demo) resolveNamedDataDir('mnist');
-      const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
-      const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
-      const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);
-      const server = await startServer({
-        host: flags.host,
-        port: flags.port,
-        runsDir: runsDirOf(flags),
-        allowedHosts,
-        maxMemoryMB,
-        ...(token ? { token } : {}),
+    .option('--demo', 'also start a small demo search on the bundled MNIST data');
+  for (const option of placementOptions()) command.addOption(option);
+  command.action(async (flags: ServeFlags) => {
+    keepWritingWithoutReader();
+    if (flags.demo) resolveNamedDataDir('mnist');
+    const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
+    const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
+    const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);
+    if (flags.workers !== undefined && flags.queue !== undefined) {
+      throw new InputError('give either --workers (a local pool) or --queue (Redis), not both');
+    }
+    // --workers / --queue: the real evaluations of every run go there (Redis is reached first,
+    // so an unreachable one is an error at start, not at the first run).
+    let evaluator: RunEvaluator | undefined;
+    if (flags.workers !== undefined || flags.queue !== undefined) {
+      evaluator = await openEvaluator(flags, {
+        report: (line) => complain(`robust-nas: ${line}`),
       });
-      say(`robust-nas: dashboard at ${server.url}`);
-      if (token) say('robust-nas: the API and the live feed need the token');
-      let stopping = false;
-      const shutdown = (signal: string) => {
-        if (stopping) return;
-        stopping = true;
-        say(`robust-nas: ${signal}: pausing running searches and stopping`);
-        server.close().then(
+      say(`robust-nas: ${evaluator.description}`);
+    }
+    const placed = evaluator;
+    const server = await startServer({
+      host: flags.host,
+      port: flags.port,
+      runsDir: runsDirOf(flags),
+      allowedHosts,
+      maxMemoryMB,
+      ...(token ? { token } : {}),
+      ...(placed
+        ? {
+            engine: createSearchEngine({
+              runsDir: runsDirOf(flags),
+              loadRealEvaluate: async () => placed.evaluate,
+            }),
+          }
+        : {}),
+    });
+    say(`robust-nas: dashboard at ${server.url}`);
+    if (token) say('robust-nas: the API and the live feed need the token');
+    let stopping = false;
+    const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
+      say(`robust-nas: ${signal}: pausing running searches and stopping`);
+      server
+        .close()
+        .then(() => evaluator?.close())
+        .then(
           () => process.exit(0),
           (err: unknown) => {
             const message = err instanceof Error ? err.message : String(err);
@@ -102,18 +130,18 @@ export function registerServeCommand(program: Command): void {
             process.exit(1);
           },
         );
-      };
-      process.once('SIGINT', () => shutdown('SIGINT'));
-      process.once('SIGTERM', () => shutdown('SIGTERM'));
-      if (flags.demo) {
-        const demo = await startDemo(server);
-        const how =
-          demo.fallback === undefined
-            ? 'real evaluator, tiny network on MNIST'
-            : `surrogate evaluator (scores are not accuracy; real evaluator unavailable: ${demo.fallback})`;
-        say(
-          `robust-nas: demo search ${demo.run.id} started (${how}): ${server.url}#run=${demo.run.id}`,
-        );
-      }
-    });
+    };
+    process.once('SIGINT', () => shutdown('SIGINT'));
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    if (flags.demo) {
+      const demo = await startDemo(server);
+      const how =
+        demo.fallback === undefined
+          ? 'real evaluator, tiny network on MNIST'
+          : `surrogate evaluator (scores are not accuracy; real evaluator unavailable: ${demo.fallback})`;
+      say(
+        `robust-nas: demo search ${demo.run.id} started (${how}): ${server.url}#run=${demo.run.id}`,
+      );
+    }
+  });
 }

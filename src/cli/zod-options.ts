@@ -61,6 +61,22 @@ export function schemaArgParser<S extends z.ZodType>(
   };
 }
 
+/**
+ * Like schemaArgParser, for an argument that may hold a secret (a Redis URL's password): the error
+ * is an InputError (one line, exit 2) naming `flag` with the schema's message only, because
+ * commander's own message would repeat the argument as typed.
+ */
+export function secretArgParser<S extends z.ZodType>(
+  flag: string,
+  schema: S,
+): (text: string) => z.output<S> {
+  return (text: string) => {
+    const r = schema.safeParse(text);
+    if (!r.success) throw new InputError(`${flag}: ${formatIssues(r.error)}`);
+    return r.data;
+  };
+}
+
 interface Unwrapped {
   readonly inner: z.ZodType;
   readonly defaultValue: unknown;

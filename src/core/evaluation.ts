@@ -122,6 +122,12 @@ export interface EvaluateOptions {
    * behind. Evaluators that cannot stop midway may finish first; the caller ignores the result.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Which evaluation of which run this is (the runner fills it in). Evaluators that hand work to
+   * others key it by this, so the same evaluation is never queued twice and a resumed run finds
+   * the result of one computed while it was down (the queue's job id is `<runId>.<index>`).
+   */
+  readonly job?: { readonly runId: string; readonly index: number };
 }
 
 /** What an evaluation gives back: its scores and, when asked for, the trained weights. */

@@ -9,6 +9,7 @@ import { evalConfigSchema, DATASETS, type DatasetName } from './evaluation.js';
 import { OPERATIONS } from './genotype.js';
 import { DEFAULT_NODES, MAX_NODES } from './sampling.js';
 import { DEFAULT_SEARCH_EPS, objectiveSpecSchema, type ObjectiveSpec } from './objectives.js';
+import { storedRedisUrlSchema } from './redis-url.js';
 
 /** How two parent genotypes are recombined (see src/search/crossover.ts). */
 export const CROSSOVER_MODES = ['node-uniform', 'cell-swap', 'random'] as const;
@@ -57,6 +58,13 @@ export const searchConfigObject = z
     maxRedraws: z.number().int().min(0).max(1000).default(20),
     /** Surrogate evaluator only: artificial delay per evaluation, for tests and demos. */
     surrogateDelayMs: z.number().min(0).max(600_000).default(0),
+    /**
+     * Where real evaluations run (the stored run does not depend on it): a local pool of this many
+     * worker threads; absent (and no `queue`), one at a time in the searching process.
+     */
+    workers: z.number().int().min(1).max(256).optional(),
+    /** Or: the BullMQ queue on this Redis, whose workers (on any machine) take the evaluations. */
+    queue: storedRedisUrlSchema.optional(),
   })
   .strict();
 
@@ -122,6 +130,13 @@ export const searchConfigSchema = z.preprocess(
   fillDependentDefaults,
   searchConfigObject
     .superRefine((c, ctx) => {
+      if (c.workers !== undefined && c.queue !== undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['queue'],
+          message: 'give either workers (a local pool) or queue (Redis), not both',
+        });
+      }
       c.objectives.forEach((o: ObjectiveSpec, i) => {
         if (o.metric === 'adversarial') {
           const found = c.evaluation.attacks.some(

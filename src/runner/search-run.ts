@@ -489,7 +489,7 @@ export class SearchRun {
           this.emit({ type: 'evaluation-progress', runId: this.id, index: b.index, ...p });
         }
       },
-      { keepWeights: true, signal },
+      { keepWeights: true, signal, job: { runId: this.id, index: b.index } },
     ).then(
       (result) => ({ base: b, result }),
       (error: unknown) => ({ base: b, error }),

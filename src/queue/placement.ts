@@ -1,0 +1,153 @@
+/**
+ * Where a run's evaluations happen, chosen per run: in the searching process one at a time (the
+ * default), in a local pool of worker threads (`workers`), or as jobs on a BullMQ queue in Redis
+ * (`queue`) that `robust-nas worker` processes take on any machine. All three are the same
+ * {@link Evaluate}; the stored run does not depend on the choice.
+ */
+import type { Evaluate } from '../core/evaluation.js';
+import { InputError } from '../core/errors.js';
+import { parseRedisUrl, type RedisTarget } from '../core/redis-url.js';
+import type { SearchConfig } from '../core/search-config.js';
+import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+import { createPoolEvaluator } from '../evaluator/worker-pool.js';
+import type { Report } from './connection.js';
+import { createQueueEvaluator, type QueueEvaluatorOptions } from './queue-evaluator.js';
+
+/** Where evaluations run; at most one of the two. */
+export interface Placement {
+  /** A local pool of this many worker threads. */
+  readonly workers?: number;
+  /** The queue on this Redis. */
+  readonly queue?: string | RedisTarget;
+}
+
+/** An evaluator opened for one run, with how many evaluations the run should keep in flight. */
+export interface RunEvaluator {
+  readonly evaluate: Evaluate;
+  readonly concurrency: number;
+  /** One line saying where evaluations run (the Redis URL masked). */
+  readonly description: string;
+  close(): Promise<void>;
+}
+
+/**
+ * `evaluate` with at most `slots` evaluations running at once; the others wait here, in the order
+ * they came (an aborted one leaves the line at once). So a run may keep its whole generation in
+ * flight on a pool of fewer workers: none waits behind a slow candidate, and the pool's own queue
+ * (bounded) never overflows.
+ */
+export function limitConcurrency(evaluate: Evaluate, slots: number): Evaluate {
+  let free = slots;
+  const line: (() => void)[] = [];
+  return async (genotype, config, seed, onProgress, options) => {
+    const signal = options?.signal;
+    signal?.throwIfAborted();
+    if (free > 0) {
+      free -= 1;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const go = () => {
+          signal?.removeEventListener('abort', leave);
+          resolve();
+        };
+        const leave = () => {
+          const at = line.indexOf(go);
+          if (at >= 0) line.splice(at, 1);
+          reject(signal!.reason);
+        };
+        line.push(go);
+        signal?.addEventListener('abort', leave, { once: true });
+      });
+    }
+    try {
+      return await evaluate(genotype, config, seed, onProgress, options);
+    } finally {
+      // Hand the slot to the next in line, or free it.
+      const next = line.shift();
+      if (next) next();
+      else free += 1;
+    }
+  };
+}
+
+/** The placement given on the command line, else the one in the run's config. */
+export function placementOf(config: SearchConfig, flags: Placement = {}): Placement {
+  if (flags.workers !== undefined && flags.queue !== undefined) {
+    throw new InputError('give either --workers (a local pool) or --queue (Redis), not both');
+  }
+  if (flags.workers !== undefined) return { workers: flags.workers };
+  if (flags.queue !== undefined) return { queue: flags.queue };
+  if (config.workers !== undefined) return { workers: config.workers };
+  if (config.queue !== undefined) return { queue: config.queue };
+  return {};
+}
+
+export interface OpenOptions {
+  /** Lines about the backend and about Redis's reachability. */
+  readonly report?: Report;
+  /** The pool's worker module (default: the built evaluation worker next to this module). */
+  readonly workerFile?: string;
+  /** Passed to the queue evaluator (timeouts, queue name). */
+  readonly queue?: Omit<QueueEvaluatorOptions, 'url' | 'report'>;
+}
+
+/**
+ * The real evaluator placed as `placement`. `concurrency` is how many evaluations a run keeps in
+ * flight: one in this process; for the queue and the pool, `generationSize` (a run passes the size
+ * of its generations), so that every free worker finds a candidate to take: the runner stores
+ * results in index order, and with no more in flight than workers, a slow candidate would hold up
+ * the workers that finished theirs (the pool queues the rest in this process).
+ */
+export async function openEvaluator(
+  placement: Placement,
+  options: OpenOptions & { readonly generationSize?: number } = {},
+): Promise<RunEvaluator> {
+  const report = options.report ?? (() => {});
+  if (placement.queue !== undefined) {
+    const target =
+      typeof placement.queue === 'string' ? parseRedisUrl(placement.queue) : placement.queue;
+    const queue = await createQueueEvaluator({ ...options.queue, url: target, report });
+    const workers = await queue.workers().catch(() => []);
+    return {
+      evaluate: queue.evaluate,
+      concurrency: options.generationSize ?? 1,
+      description: `evaluations go to queue ${queue.queueName} on ${target.masked} (${workers.length} worker${workers.length === 1 ? '' : 's'} connected now)`,
+      close: () => queue.close(),
+    };
+  }
+  if (placement.workers !== undefined) {
+    const pool = createPoolEvaluator({
+      size: placement.workers,
+      ...(options.workerFile ? { filename: options.workerFile } : {}),
+    });
+    return {
+      evaluate: limitConcurrency(pool.evaluate, pool.size),
+      concurrency: Math.max(pool.size, options.generationSize ?? 1),
+      description: `evaluations run in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`,
+      close: () => pool.close(),
+    };
+  }
+  const evaluate = await loadRealEvaluate(report);
+  return {
+    evaluate,
+    concurrency: 1,
+    description: 'evaluations run in this process, one at a time',
+    close: async () => {},
+  };
+}
+
+/**
+ * The evaluator of a run with `config` placed as `placement`; undefined for a surrogate run (the
+ * runner uses the built-in surrogate, in its own process).
+ */
+export async function openRunEvaluator(
+  config: SearchConfig,
+  placement: Placement,
+  options: OpenOptions = {},
+): Promise<RunEvaluator | undefined> {
+  if (config.evaluator !== 'real') return undefined;
+  return openEvaluator(placement, {
+    ...options,
+    generationSize: Math.max(config.population, config.offspring),
+  });
+}

@@ -1,0 +1,414 @@
+/**
+ * The queue evaluator: an {@link Evaluate} that sends each evaluation as a BullMQ job to Redis,
+ * where workers on any machine (`robust-nas worker`) take it, and answers with the job's result.
+ *
+ * - Job ids are deterministic (`<runId>.<index>`), and a job's result is a pure function of its
+ *   data: an evaluation whose job is already in Redis with the same data is not queued again. So a
+ *   coordinator that was killed and resumed picks up the jobs still in flight or already finished
+ *   instead of recomputing them.
+ * - Progress comes through QueueEvents; the result is read from the job itself, and the job's state
+ *   is also polled, so an event lost while Redis restarted delays nothing by more than a poll.
+ * - Abort (pause, stop): a waiting job is removed, an active one is cancelled through a Redis key
+ *   and a pub/sub message that its worker obeys at once (it terminates the evaluation's thread);
+ *   evaluate() rejects at once either way, and the job is queued afresh if the run asks again.
+ * - A candidate's own failure (NaN loss...) is the job's result: EvaluationFailure. A job whose
+ *   worker died on it more often than the workers allow (BullMQ's stalled limit) is the candidate's
+ *   failure too, with that reason. Anything else (a worker's environment failed on every try, Redis
+ *   unreachable for longer than `giveUpAfterMs`) rejects with a plain Error: the run pauses.
+ */
+import { randomBytes } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
+import { Job, Queue, QueueEvents } from 'bullmq';
+import type { Redis } from 'ioredis';
+import {
+  EvaluationFailure,
+  type EvalProgress,
+  type Evaluate,
+  type EvaluationResult,
+} from '../core/evaluation.js';
+import type { RedisTarget } from '../core/redis-url.js';
+import {
+  atMost,
+  closeClient,
+  redisClient,
+  redisTarget,
+  RedisHealth,
+  type Report,
+} from './connection.js';
+import {
+  CANCELLED_REASON,
+  DEFAULT_QUEUE_NAME,
+  JOB_FORMAT_VERSION,
+  decodeResult,
+  jobIdOf,
+  type EvaluationJob,
+} from './job.js';
+import {
+  DEFAULT_PREFIX,
+  cancelChannel,
+  cancelKey,
+  workerPattern,
+  type QueueNames,
+  type QueueWorkerInfo,
+} from './keys.js';
+
+export interface QueueEvaluatorOptions {
+  /** The Redis URL (`redis://`, `rediss://`), or one parsed already. */
+  readonly url: string | RedisTarget;
+  readonly queueName?: string;
+  /** BullMQ's key prefix (default 'bull'). */
+  readonly prefix?: string;
+  /** Where connection trouble is reported (one line each). */
+  readonly report?: Report;
+  /** How long createQueueEvaluator waits for Redis before giving up (default 30 s). */
+  readonly connectTimeoutMs?: number;
+  /** An evaluation rejects once Redis has been unreachable this long (default 5 min). */
+  readonly giveUpAfterMs?: number;
+  /** Tries of a job whose worker fails for a reason of its environment (default 3). */
+  readonly attempts?: number;
+  /** How often a waiting evaluation checks its job's state besides the events (default 2 s). */
+  readonly pollMs?: number;
+}
+
+export interface QueueEvaluator {
+  readonly evaluate: Evaluate;
+  readonly target: RedisTarget;
+  readonly queueName: string;
+  /** The workers whose heartbeat is current. */
+  workers(): Promise<QueueWorkerInfo[]>;
+  /** Jobs waiting for a worker (not yet taken). */
+  waiting(): Promise<number>;
+  /** Evaluations of this process in flight. */
+  pending(): number;
+  /** Rejects the evaluations in flight and closes the connections (jobs stay in Redis). */
+  close(): Promise<void>;
+}
+
+/** The reason BullMQ gives a job whose worker stopped renewing its lock too often. */
+const STALLED_LIMIT = /stalled more than allowable limit/;
+
+/** Keep finished jobs this long, so a coordinator resumed later still finds their results. */
+const KEEP_SECONDS = 7 * 24 * 3600;
+
+const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
+
+function abortReason(signal: AbortSignal): unknown {
+  return signal.reason ?? new DOMException('The evaluation was aborted', 'AbortError');
+}
+
+class Closed extends Error {
+  override name = 'QueueEvaluatorClosed';
+}
+
+/**
+ * Connects to Redis (rejecting after `connectTimeoutMs` with the reason, the URL masked) and
+ * returns the queue evaluator.
+ */
+export async function createQueueEvaluator(
+  options: QueueEvaluatorOptions,
+): Promise<QueueEvaluator> {
+  const target = redisTarget(options.url);
+  const names: QueueNames = {
+    prefix: options.prefix ?? DEFAULT_PREFIX,
+    queueName: options.queueName ?? DEFAULT_QUEUE_NAME,
+  };
+  const report = options.report ?? (() => {});
+  const health = new RedisHealth(target, report);
+  const connectTimeoutMs = options.connectTimeoutMs ?? 30_000;
+  const giveUpAfterMs = options.giveUpAfterMs ?? 300_000;
+  const attempts = options.attempts ?? 3;
+  const pollMs = options.pollMs ?? 2000;
+
+  const clients: Redis[] = [];
+  const client = (name: string) => {
+    const c = redisClient(health, { name: `robust-nas-${name}` });
+    clients.push(c);
+    return c;
+  };
+  const control = client('coordinator');
+  let queue: Queue | undefined;
+  let events: QueueEvents | undefined;
+  try {
+    await health.waitReady(control, connectTimeoutMs);
+    queue = new Queue(names.queueName, { connection: client('queue'), prefix: names.prefix });
+    events = new QueueEvents(names.queueName, {
+      connection: client('events'),
+      prefix: names.prefix,
+    });
+    queue.on('error', (err) => health.failed(err));
+    events.on('error', (err) => health.failed(err));
+    await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+  } catch (err) {
+    await Promise.allSettled([queue?.close(), events?.close()]);
+    await Promise.allSettled(clients.map(closeClient));
+    throw err;
+  }
+  const q = queue;
+
+  /** Per job id: who wants its progress, and who waits for it to settle. */
+  const progress = new Map<string, (p: EvalProgress) => void>();
+  const wakers = new Map<string, Set<() => void>>();
+  const wake = (jobId: string) => {
+    for (const w of wakers.get(jobId) ?? []) w();
+  };
+  events.on('progress', ({ jobId, data }) => {
+    const p = data as Partial<EvalProgress> | undefined;
+    if (p && typeof p.phase === 'string' && typeof p.done === 'number') {
+      progress.get(jobId)?.(p as EvalProgress);
+    }
+  });
+  events.on('completed', ({ jobId }) => wake(jobId));
+  events.on('failed', ({ jobId }) => wake(jobId));
+  events.on('removed', ({ jobId }) => wake(jobId));
+
+  let closed = false;
+  const stops = new Set<() => void>();
+  const cancels = new Set<Promise<void>>();
+  let inFlight = 0;
+
+  /** `p`, unless Redis stays unreachable longer than allowed or the evaluation stops first. */
+  async function guarded<T>(p: Promise<T>, stopped: () => boolean): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const watch = new Promise<never>((_, reject) => {
+      const check = () => {
+        if (closed) return reject(new Closed('the queue evaluator was closed'));
+        if (stopped()) return reject(new Closed('stopped'));
+        const down = health.unreachableFor();
+        if (down > giveUpAfterMs) {
+          return reject(
+            new Error(
+              `Redis at ${target.masked} has been unreachable for ${Math.round(down / 1000)} s${health.error() ? ` (${health.error()})` : ''}`,
+            ),
+          );
+        }
+        timer = setTimeout(check, 500);
+      };
+      timer = setTimeout(check, 500);
+    });
+    try {
+      return await Promise.race([p, watch]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /**
+   * The job and its state, read in that order so that a finished state comes with the job's
+   * result (read the other way round, a job that finished in between shows no result).
+   */
+  async function snapshot(jobId: string, stopped: () => boolean) {
+    const state = await guarded(q.getJobState(jobId), stopped);
+    const job = await guarded(Job.fromId(q, jobId), stopped);
+    return { job, state: job ? state : 'unknown' };
+  }
+
+  /** Makes sure the job `jobId` with `data` is in Redis: queued, in flight or finished. */
+  async function ensureJob(jobId: string, data: EvaluationJob, stopped: () => boolean) {
+    const wanted = JSON.parse(JSON.stringify(data)) as unknown;
+    for (let round = 0; ; round++) {
+      if (stopped()) return;
+      const { job: existing, state } = await snapshot(jobId, stopped);
+      if (!existing) {
+        await guarded(control.del(cancelKey(names, jobId)), stopped);
+        await guarded(
+          q.add('evaluate', data, {
+            jobId,
+            attempts,
+            backoff: { type: 'exponential', delay: 1000 },
+            removeOnComplete: { age: KEEP_SECONDS },
+            removeOnFail: { age: KEEP_SECONDS },
+          }),
+          stopped,
+        );
+        return;
+      }
+      const same = isDeepStrictEqual(existing.data, wanted);
+      if (same && state !== 'failed') return; // queued, in flight, or finished
+      if (same && STALLED_LIMIT.test(existing.failedReason ?? '')) return; // a final outcome
+      // A failed try to make again (the run pauses on those and asks again on resume), or
+      // another evaluation under this id: out with it.
+      if (state === 'active') {
+        await guarded(control.set(cancelKey(names, jobId), '1', 'EX', 3600), stopped);
+        await guarded(control.publish(cancelChannel(names), jobId), stopped);
+        await sleep(Math.min(250 * (round + 1), 2000));
+        continue;
+      }
+      await guarded(
+        existing.remove().catch(() => {}),
+        stopped,
+      );
+    }
+  }
+
+  /** The outcome of job `jobId`: its result, or the rejection the run should see. */
+  async function outcome(
+    jobId: string,
+    data: EvaluationJob,
+    stopped: () => boolean,
+  ): Promise<EvaluationResult> {
+    const wanted = JSON.parse(JSON.stringify(data)) as unknown;
+    for (;;) {
+      const { job, state } = await snapshot(jobId, stopped);
+      if (!job || !isDeepStrictEqual(job.data, wanted)) {
+        // Gone (removed, or lost by a Redis without persistence) or replaced: queue it again.
+        await ensureJob(jobId, data, stopped);
+      } else {
+        if (state === 'completed') return decodeResult(jobId, job.returnvalue);
+        if (state === 'failed') {
+          const reason = job.failedReason || 'no reason given';
+          if (reason === CANCELLED_REASON) {
+            // Cancelled for an earlier pause of this run while still running: ask again.
+            await ensureJob(jobId, data, stopped);
+            continue;
+          }
+          if (STALLED_LIMIT.test(reason)) {
+            throw new EvaluationFailure(
+              `the evaluation's worker died on it again and again (${job.stalledCounter ?? 'several'} times; BullMQ: ${reason})`,
+            );
+          }
+          throw new Error(
+            `evaluation job ${jobId} failed after ${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}: ${reason}`,
+          );
+        }
+      }
+      // Wait for an event about this job, or the next poll.
+      await new Promise<void>((resolve) => {
+        const set = wakers.get(jobId) ?? new Set();
+        wakers.set(jobId, set);
+        const done = () => {
+          clearTimeout(timer);
+          set.delete(done);
+          if (set.size === 0) wakers.delete(jobId);
+          stops.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, pollMs);
+        set.add(done);
+        stops.add(done);
+      });
+      if (closed) throw new Closed('the queue evaluator was closed');
+      if (stopped()) throw new Closed('stopped');
+    }
+  }
+
+  /** Takes job `jobId` out of the queue, or tells its worker to drop it. Never rejects. */
+  function cancel(jobId: string): void {
+    const work = (async () => {
+      try {
+        await control.set(cancelKey(names, jobId), '1', 'EX', 3600);
+        const job = await Job.fromId(q, jobId);
+        if (!job) return;
+        const state = await job.getState();
+        if (state === 'completed' || state === 'failed') return;
+        if (state !== 'active') {
+          try {
+            await job.remove();
+            return;
+          } catch {
+            // A worker took it meanwhile: cancel it there.
+          }
+        }
+        await control.publish(cancelChannel(names), jobId);
+      } catch (err) {
+        report(
+          `could not cancel evaluation job ${jobId}: ${err instanceof Error ? err.message : String(err)}`,
+        );
+      }
+    })();
+    cancels.add(work);
+    void work.finally(() => cancels.delete(work));
+  }
+
+  const evaluate: Evaluate = async (genotype, config, seed, onProgress, opts = {}) => {
+    if (closed) throw new Error('the queue evaluator was closed');
+    const signal = opts.signal;
+    signal?.throwIfAborted();
+    const ref = opts.job ?? { runId: `adhoc-${randomBytes(6).toString('hex')}`, index: 0 };
+    const jobId = jobIdOf(ref.runId, ref.index);
+    const data: EvaluationJob = {
+      formatVersion: JOB_FORMAT_VERSION,
+      runId: ref.runId,
+      index: ref.index,
+      genotype,
+      config,
+      seed,
+      keepWeights: opts.keepWeights ?? false,
+    };
+    let aborted = false;
+    const stopped = () => aborted || closed;
+    if (onProgress) progress.set(jobId, onProgress);
+    inFlight += 1;
+    let onAbort: (() => void) | undefined;
+    const abortedP = new Promise<never>((_, reject) => {
+      onAbort = () => {
+        aborted = true;
+        for (const w of wakers.get(jobId) ?? []) w();
+        cancel(jobId);
+        reject(abortReason(signal!));
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+    abortedP.catch(() => {});
+    try {
+      const work = (async () => {
+        await ensureJob(jobId, data, stopped);
+        return outcome(jobId, data, stopped);
+      })();
+      work.catch(() => {});
+      return await Promise.race([work, abortedP]);
+    } catch (err) {
+      if (signal?.aborted) throw abortReason(signal);
+      throw err;
+    } finally {
+      if (onAbort) signal?.removeEventListener('abort', onAbort);
+      if (progress.get(jobId) === onProgress) progress.delete(jobId);
+      inFlight -= 1;
+    }
+  };
+
+  return {
+    evaluate,
+    target,
+    queueName: names.queueName,
+    pending: () => inFlight,
+    async workers() {
+      const keys: string[] = [];
+      let cursor = '0';
+      do {
+        const [next, found] = await control.scan(
+          cursor,
+          'MATCH',
+          workerPattern(names),
+          'COUNT',
+          200,
+        );
+        cursor = next;
+        keys.push(...found);
+      } while (cursor !== '0');
+      if (keys.length === 0) return [];
+      const values = await control.mget(...keys);
+      return values
+        .flatMap((v) => {
+          try {
+            return v ? [JSON.parse(v) as QueueWorkerInfo] : [];
+          } catch {
+            return [];
+          }
+        })
+        .sort((a, b) => a.name.localeCompare(b.name));
+    },
+    async waiting() {
+      const counts = await q.getJobCounts('waiting', 'prioritized', 'delayed');
+      return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const stop of [...stops]) stop();
+      await atMost(Promise.allSettled([...cancels]), 2000);
+      // BullMQ's close waits for Redis: with Redis gone, the connections are dropped after 2 s.
+      await atMost(Promise.allSettled([events!.close(), q.close()]), 2000);
+      await Promise.allSettled(clients.map(closeClient));
+    },
+  };
+}
