@@ -131,23 +131,6 @@ describe('npm run bench (bench/run.mjs)', () => {
     expect(report.search.persistEvaluation.stored).toBe(20);
   });
 
-  it('measures search throughput with 1 and 2 local workers and 2 queue workers, all storing the same run', () => {
-    const r = spawnSync(
-      process.execPath,
-      ['bench/run.mjs', '--json', '--only', 'evaluations', '--rounds', '1', '--generations', '1'],
-      { encoding: 'utf8', timeout: 600_000 },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    const { evaluations } = JSON.parse(r.stdout);
-    expect(evaluations.identical).toBe(true);
-    for (const way of ['workers1', 'workers2', 'queue2']) {
-      expect(evaluations[way]).toMatchObject({ evaluations: 8, rounds: [expect.any(Number)] });
-      expect(evaluations[way].evaluationsPerHour).toBeGreaterThan(0);
-    }
-    expect(evaluations.speedup2).toBeGreaterThan(0);
-    expect(evaluations.queueVsPool).toBeGreaterThan(0);
-  });
-
   it('rejects a bad option with exit code 2', () => {
     const r = spawnSync(process.execPath, ['bench/run.mjs', '--only', 'nothing'], {
       encoding: 'utf8',

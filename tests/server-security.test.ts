@@ -428,3 +428,26 @@ describe('the Host allow-list', () => {
     }
   });
 });
+
+describe('where evaluations run is the server operator’s choice', () => {
+  it('POST /api/runs refuses a config that names workers or a queue, naming the fields', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'robust-nas-placement-'));
+    const server = await startServer({ port: 0, runsDir: dir });
+    try {
+      for (const extra of [{ workers: 2 }, { queue: 'redis://127.0.0.1:6379' }]) {
+        const res = await fetch(new URL('/api/runs', server.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ evaluator: 'surrogate', population: 2, generations: 1, ...extra }),
+        });
+        expect(res.status).toBe(400);
+        const body = (await res.json()) as { issues: { path: string; message: string }[] };
+        expect(body.issues.map((i) => i.path)).toEqual(Object.keys(extra));
+      }
+      expect((await server.manager.list()).length).toBe(0);
+    } finally {
+      await server.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

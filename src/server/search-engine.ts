@@ -65,6 +65,18 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
           },
         ]);
       }
+      // Where evaluations run is the server's choice (serve --workers / --queue): a client must not
+      // make it (or a later `resume` of the stored config) connect to a Redis of its choosing.
+      const placement = (['workers', 'queue'] as const).filter((k) => config[k] !== undefined);
+      if (placement.length > 0) {
+        throw new RequestValidationError(
+          'search config',
+          placement.map((k) => ({
+            path: k,
+            message: `${k} cannot be chosen through the API (the server evaluates as serve --workers/--queue says)`,
+          })),
+        );
+      }
       if (config.evaluator === 'real') {
         // The server's own data folder (ROBUST_NAS_DATA), when it names one, must hold the data set.
         try {

@@ -11,21 +11,21 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Scores } from '../src/core/evaluation.js';
-import { parseSearchConfig, type SearchConfigInput } from '../src/core/search-config.js';
-import { evaluateGenotype } from '../src/evaluator/evaluate.js';
-import { SearchRun } from '../src/runner/search-run.js';
-import { FileRunStorage } from '../src/store/file-run-storage.js';
-import { runCommand } from './helpers/cli.js';
+import type { Scores } from '../../src/core/evaluation.js';
+import { parseSearchConfig, type SearchConfigInput } from '../../src/core/search-config.js';
+import { evaluateGenotype } from '../../src/evaluator/evaluate.js';
+import { SearchRun } from '../../src/runner/search-run.js';
+import { FileRunStorage } from '../../src/store/file-run-storage.js';
+import { runCommand } from '../helpers/cli.js';
 import {
   countLines,
   killAll,
   startCli,
   startWorker,
   type CliProcess,
-} from './helpers/queue-processes.js';
-import { startRedis, type RedisServer } from './helpers/redis.js';
-import { comparableRun } from './helpers/run-compare.js';
+} from '../helpers/queue-processes.js';
+import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { comparableRun } from '../helpers/run-compare.js';
 
 const PASSWORD = 'search-test-secret';
 const search: SearchConfigInput = {

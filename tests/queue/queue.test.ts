@@ -14,14 +14,14 @@ import {
   evalConfigSchema,
   type EvalConfig,
   type Scores,
-} from '../src/core/evaluation.js';
-import { getPublishedGenotype } from '../src/core/published-genotypes.js';
-import { evaluateGenotype } from '../src/evaluator/evaluate.js';
-import { CANCELLED_REASON, DEFAULT_QUEUE_NAME, JOB_FORMAT_VERSION } from '../src/queue/job.js';
-import { createQueueEvaluator, type QueueEvaluator } from '../src/queue/queue-evaluator.js';
-import { runCommand } from './helpers/cli.js';
-import { countLines, killAll, startCli, startWorker } from './helpers/queue-processes.js';
-import { freePort, startRedis, type RedisServer } from './helpers/redis.js';
+} from '../../src/core/evaluation.js';
+import { getPublishedGenotype } from '../../src/core/published-genotypes.js';
+import { evaluateGenotype } from '../../src/evaluator/evaluate.js';
+import { CANCELLED_REASON, DEFAULT_QUEUE_NAME, JOB_FORMAT_VERSION } from '../../src/queue/job.js';
+import { createQueueEvaluator, type QueueEvaluator } from '../../src/queue/queue-evaluator.js';
+import { runCommand } from '../helpers/cli.js';
+import { countLines, killAll, startCli, startWorker } from '../helpers/queue-processes.js';
+import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
 
 const PASSWORD = 'queue-test-secret';
 const tiny = {
