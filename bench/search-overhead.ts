@@ -7,7 +7,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RUN_FORMAT, RUN_FORMAT_VERSION, type RunFile } from '../src/store/run-format.js';
+import { newRunFile, type RunFile } from '../src/core/records.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { genotypeHash } from '../src/core/canonical.js';
 import { crowdingDistance } from '../src/search/nsga2/crowding-distance.js';
@@ -76,17 +76,7 @@ export async function runSearchOverheadBench(
   const dir = await mkdtemp(join(tmpdir(), 'robust-nas-bench-'));
   const config = parseSearchConfig({ evaluator: 'surrogate' });
   const now = new Date().toISOString();
-  const file: RunFile = {
-    format: RUN_FORMAT,
-    formatVersion: RUN_FORMAT_VERSION,
-    id: 'bench',
-    createdAt: now,
-    updatedAt: now,
-    status: 'running',
-    config,
-    checkpoint: { generation: 0, rngState: rng.state(), evaluationsAtStart: 0, population: [] },
-    generations: [],
-  };
+  const file: RunFile = { ...newRunFile('bench', config), status: 'running' };
   const persistTimes: number[] = [];
   const checkpointTimes: number[] = [];
   const session = await createSession(dir, file);

@@ -5,7 +5,7 @@
  */
 import type { Genotype } from './genotype.js';
 import type { Scores } from './evaluation.js';
-import type { RngState } from './rng.js';
+import { Rng, type RngState } from './rng.js';
 import type { RunStatus } from './run-status.js';
 import type { SearchConfig } from './search-config.js';
 
@@ -60,8 +60,12 @@ export interface Checkpoint {
   readonly reference?: readonly number[];
 }
 
+/** What a run file says it is, and the newest version of its format this code reads and writes. */
+export const RUN_FORMAT = 'robust-nas-run';
+export const RUN_FORMAT_VERSION = 1;
+
 export interface RunFile {
-  readonly format: 'robust-nas-run';
+  readonly format: typeof RUN_FORMAT;
   readonly formatVersion: number;
   readonly id: string;
   readonly createdAt: string;
@@ -75,4 +79,25 @@ export interface RunFile {
   readonly config: SearchConfig;
   readonly checkpoint: Checkpoint;
   readonly generations: readonly GenerationSummary[];
+}
+
+/** The run file of a new run (status 'created'): generation 0 starts from the config's seed. */
+export function newRunFile(id: string, config: SearchConfig, now = new Date()): RunFile {
+  const at = now.toISOString();
+  return {
+    format: RUN_FORMAT,
+    formatVersion: RUN_FORMAT_VERSION,
+    id,
+    createdAt: at,
+    updatedAt: at,
+    status: 'created',
+    config,
+    checkpoint: {
+      generation: 0,
+      rngState: Rng.fromSeed(config.seed).state(),
+      evaluationsAtStart: 0,
+      population: [],
+    },
+    generations: [],
+  };
 }

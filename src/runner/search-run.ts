@@ -17,7 +17,12 @@ import { InputError } from '../core/errors.js';
 import type { Evaluate, EvaluationResult } from '../core/evaluation.js';
 import type { SearchEvent, SearchEventListener } from '../core/events.js';
 import type { Genotype } from '../core/genotype.js';
-import type { Checkpoint, RunFile, StoredEvaluation } from '../core/records.js';
+import {
+  newRunFile,
+  type Checkpoint,
+  type RunFile,
+  type StoredEvaluation,
+} from '../core/records.js';
 import { Rng } from '../core/rng.js';
 import { canTransition, refusal, type RunAction, type RunStatus } from '../core/run-status.js';
 import {
@@ -39,9 +44,6 @@ import {
   recordFromScores,
   type RecordBase,
 } from './record-outcome.js';
-
-export const RUN_FORMAT = 'robust-nas-run';
-export const RUN_FORMAT_VERSION = 1;
 
 export interface SearchRunOptions {
   readonly storage: RunStorage;
@@ -117,23 +119,7 @@ export class SearchRun {
   static async create(config: SearchConfigInput, options: SearchRunOptions): Promise<SearchRun> {
     const parsed = parseSearchConfig(config);
     const evaluate = chooseEvaluate(parsed, options.evaluate);
-    const now = new Date().toISOString();
-    const file: RunFile = {
-      format: RUN_FORMAT,
-      formatVersion: RUN_FORMAT_VERSION,
-      id: options.runId ?? newRunId(),
-      createdAt: now,
-      updatedAt: now,
-      status: 'created',
-      config: parsed,
-      checkpoint: {
-        generation: 0,
-        rngState: Rng.fromSeed(parsed.seed).state(),
-        evaluationsAtStart: 0,
-        population: [],
-      },
-      generations: [],
-    };
+    const file = newRunFile(options.runId ?? newRunId(), parsed);
     const session = await options.storage.create(file);
     return new SearchRun(
       options.storage,

@@ -9,8 +9,9 @@ import { RUN_STATUSES } from '../core/run-status.js';
 
 export type { Checkpoint, RunFile, StoredEvaluation } from '../core/records.js';
 
-export const RUN_FORMAT = 'robust-nas-run';
-export const RUN_FORMAT_VERSION = 1;
+import { RUN_FORMAT, RUN_FORMAT_VERSION } from '../core/records.js';
+
+export { RUN_FORMAT, RUN_FORMAT_VERSION };
 export const RUN_FILE = 'run.json';
 export const EVALUATIONS_FILE = 'evaluations.jsonl';
 

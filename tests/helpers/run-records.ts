@@ -1,11 +1,10 @@
 /** Real run files and evaluation records (surrogate scores of sampled genotypes) for storage tests. */
 import { genotypeHash } from '../../src/core/canonical.js';
-import type { RunFile, StoredEvaluation } from '../../src/core/records.js';
+import { newRunFile, type RunFile, type StoredEvaluation } from '../../src/core/records.js';
 import { Rng } from '../../src/core/rng.js';
 import { sampleGenotype } from '../../src/core/sampling.js';
 import { parseSearchConfig, type SearchConfigInput } from '../../src/core/search-config.js';
 import { surrogateScores } from '../../src/evaluator/surrogate.js';
-import { RUN_FORMAT, RUN_FORMAT_VERSION } from '../../src/store/run-format.js';
 
 /** A new run file (status 'created') for a surrogate search. */
 export function makeRunFile(id: string, config: SearchConfigInput = {}): RunFile {
@@ -15,23 +14,7 @@ export function makeRunFile(id: string, config: SearchConfigInput = {}): RunFile
     generations: 3,
     ...config,
   });
-  const now = new Date().toISOString();
-  return {
-    format: RUN_FORMAT,
-    formatVersion: RUN_FORMAT_VERSION,
-    id,
-    createdAt: now,
-    updatedAt: now,
-    status: 'created',
-    config: parsed,
-    checkpoint: {
-      generation: 0,
-      rngState: Rng.fromSeed(parsed.seed).state(),
-      evaluationsAtStart: 0,
-      population: [],
-    },
-    generations: [],
-  };
+  return newRunFile(id, parsed);
 }
 
 /** `count` evaluation records from index `from`, deterministic in `seed`. */
