@@ -403,3 +403,23 @@ describe('search config', () => {
     expect(data.generations.at(-1)!.hypervolume).toBeGreaterThan(0);
   });
 });
+
+describe('a run killed after its last checkpoint', () => {
+  it('is finished by resume instead of staying interrupted', async () => {
+    const dir = fresh();
+    const { data } = await runToEnd(SMALL, dir);
+    expect(data.status).toBe('completed');
+    // As if the process died between the last checkpoint and storing 'completed'.
+    const storage = new FileRunStorage(dir);
+    const session = await storage.open('x');
+    await session.update({ status: 'running' });
+    await session.close();
+    expect((await readRun(dir, 'x')).status).toBe('interrupted');
+    const resumed = await SearchRun.open('x', { storage });
+    await resumed.run();
+    expect(resumed.status()).toBe('completed');
+    const after = await readRun(dir, 'x');
+    expect(after.status).toBe('completed');
+    expect(after.evaluations).toEqual(data.evaluations); // nothing evaluated again
+  });
+});
