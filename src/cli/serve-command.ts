@@ -108,6 +108,9 @@ export function registerServeCommand(program: Command): void {
             engine: createSearchEngine({
               runsDir: runsDirOf(flags),
               loadRealEvaluate: async () => placed.evaluate,
+              // A whole generation in flight: every free worker finds a candidate.
+              concurrencyFor: (config) =>
+                Math.max(placed.concurrency, config.population, config.offspring),
             }),
           }
         : {}),

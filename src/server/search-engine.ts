@@ -26,6 +26,11 @@ export interface SearchEngineOptions {
    * worker script is not there (running from TypeScript sources).
    */
   readonly loadRealEvaluate?: () => Promise<Evaluate>;
+  /**
+   * How many evaluations of a real run are in flight at once (default 1). With a pool or a queue
+   * (serve --workers/--queue), a whole generation, so every free worker finds a candidate.
+   */
+  readonly concurrencyFor?: (config: SearchConfig) => number;
 }
 
 export { loadRealEvaluate };
@@ -41,6 +46,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       worker ??= createWorkerEvaluator(script);
       return worker.evaluate;
     });
+  const concurrencyOf = (config: SearchConfig) => options.concurrencyFor?.(config) ?? 1;
   let real: Promise<Evaluate> | undefined;
   const evaluateFor = async (config: SearchConfig): Promise<Evaluate | undefined> => {
     if (config.evaluator !== 'real') return undefined; // SearchRun uses its own surrogate
@@ -94,7 +100,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       const evaluate = await evaluateFor(config);
       return SearchRun.create(config, {
         storage,
-        ...(evaluate ? { evaluate } : {}),
+        ...(evaluate ? { evaluate, concurrency: concurrencyOf(config) } : {}),
       });
     },
     async open(runId: string): Promise<LiveSearchRun> {
@@ -102,7 +108,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       const evaluate = await evaluateFor(stored.file.config);
       return SearchRun.open(runId, {
         storage,
-        ...(evaluate ? { evaluate } : {}),
+        ...(evaluate ? { evaluate, concurrency: concurrencyOf(stored.file.config) } : {}),
       });
     },
     async close() {
