@@ -4,7 +4,7 @@
  * run keep a whole generation in flight on a smaller local pool.
  */
 import { describe, expect, it } from 'vitest';
-import { EvaluationFailure, evalConfigSchema } from '../src/core/evaluation.js';
+import { EvaluationFailure } from '../src/core/evaluation.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { maskRedisUrl, parseRedisUrl, redisUrlSchema } from '../src/core/redis-url.js';
 import { parseSearchConfig } from '../src/core/search-config.js';
@@ -19,18 +19,9 @@ import {
   parseEvaluationJob,
 } from '../src/queue/job.js';
 import { limitConcurrency, placementOf } from '../src/queue/placement.js';
+import { tinyEvaluation } from './helpers/tiny-evaluation.js';
 
-const config = evalConfigSchema.parse({
-  dataset: 'synthetic',
-  channels: 2,
-  layers: 1,
-  epochs: 1,
-  trainSize: 64,
-  valSize: 32,
-  testSize: 32,
-  batchSize: 32,
-  attacks: [{ name: 'fgsm', eps: 0.1 }],
-});
+const config = tinyEvaluation();
 const genotype = getPublishedGenotype('DARTS_V2');
 
 describe('Redis URLs', () => {

@@ -12,7 +12,6 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
 import { evaluateGenotype } from '../src/evaluator/evaluate.js';
-import { evalConfigSchema } from '../src/core/evaluation.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { CLI_PATH, runCommand } from './helpers/cli.js';
 import { parseGenotype } from '../src/core/genotype-parse.js';
@@ -24,6 +23,7 @@ import { startServer, type RunningServer } from '../src/server/server.js';
 import { runToCsv } from '../src/store/run-export.js';
 import { RunStore } from '../src/store/run-store.js';
 import type { RunOverview } from '../src/core/run-view.js';
+import { tinyEvaluation } from './helpers/tiny-evaluation.js';
 
 interface Reply {
   status: number;
@@ -626,16 +626,7 @@ describe('the real evaluator in a worker thread', () => {
     const worker = createWorkerEvaluator(script!);
     try {
       const genotype = getPublishedGenotype('DARTS_V2');
-      const config = evalConfigSchema.parse({
-        dataset: 'synthetic',
-        channels: 2,
-        layers: 1,
-        trainSize: 64,
-        valSize: 32,
-        testSize: 32,
-        batchSize: 32,
-        attacks: [{ name: 'fgsm', eps: 0.1 }],
-      });
+      const config = tinyEvaluation();
       const phases = new Set<string>();
       const { scores: inWorker } = await worker.evaluate(genotype, config, 5, (p) =>
         phases.add(p.phase),

@@ -13,24 +13,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { evalConfigSchema } from '../src/core/evaluation.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
+import { tinyEvaluation } from './helpers/tiny-evaluation.js';
 
 type WorkerModule = typeof import('../src/server/worker-evaluate.js');
 
 const dist = (p: string) => pathToFileURL(resolve(import.meta.dirname, '../dist', p)).href;
 
 const genotype = getPublishedGenotype('DARTS_V2');
-const SMALL = evalConfigSchema.parse({
-  dataset: 'synthetic',
-  channels: 2,
-  layers: 1,
-  trainSize: 64,
-  valSize: 32,
-  testSize: 32,
-  batchSize: 32,
-  attacks: [{ name: 'fgsm', eps: 0.1 }],
-});
+const SMALL = tinyEvaluation();
 /** 3 x 443 = 1329 stem channels; 3156 x 16 x 16 x 1329 x 4 bytes = 2^32 + 20480. */
 const CRASHING = { ...SMALL, channels: 443, trainSize: 3156, batchSize: 3156 };
 

@@ -15,22 +15,13 @@ import { createPoolEvaluator } from '../src/evaluator/worker-pool.js';
 import { SearchRun } from '../src/runner/search-run.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { comparableRun } from './helpers/run-compare.js';
+import { TINY_EVALUATION, tinyEvaluation } from './helpers/tiny-evaluation.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-pool-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const evaluation = {
-  dataset: 'synthetic',
-  channels: 2,
-  layers: 1,
-  epochs: 1,
-  trainSize: 64,
-  valSize: 32,
-  testSize: 32,
-  batchSize: 32,
-  attacks: [{ name: 'fgsm', eps: 0.1 }],
-} as const;
-const config = evalConfigSchema.parse(evaluation);
+const evaluation = TINY_EVALUATION;
+const config = tinyEvaluation();
 const genotype = getPublishedGenotype('DARTS_V2');
 
 const withoutTimes = ({ seconds: _s, ...rest }: Scores) => rest;

@@ -22,20 +22,11 @@ import { createQueueEvaluator, type QueueEvaluator } from '../../src/queue/queue
 import { runCommand } from '../helpers/cli.js';
 import { countLines, killAll, startCli, startWorker } from '../helpers/queue-processes.js';
 import { freePort, startRedis, type RedisServer } from '../helpers/redis.js';
+import { TINY_EVALUATION, tinyEvaluation } from '../helpers/tiny-evaluation.js';
 
 const PASSWORD = 'queue-test-secret';
-const tiny = {
-  dataset: 'synthetic',
-  channels: 2,
-  layers: 1,
-  epochs: 1,
-  trainSize: 64,
-  valSize: 32,
-  testSize: 32,
-  batchSize: 32,
-  attacks: [{ name: 'fgsm', eps: 0.1 }],
-} as const;
-const config = evalConfigSchema.parse(tiny);
+const tiny = TINY_EVALUATION;
+const config = tinyEvaluation();
 /** Minutes of training: long enough to be caught mid-evaluation. */
 const long = evalConfigSchema.parse({ ...tiny, epochs: 400, trainSize: 256 });
 /** Diverges to an infinite loss: the candidate's own failure. */
