@@ -614,41 +614,6 @@ describe('a run that another process is running', () => {
   });
 });
 
-describe('the real evaluator in a worker thread', () => {
-  it('gives the same scores as in this thread, with progress, and fails bad input cleanly', async () => {
-    // The compiled worker (global setup builds dist/).
-    const dist = resolve(import.meta.dirname, '../dist/server/worker-evaluate.js');
-    const { createWorkerEvaluator, workerScript } = (await import(
-      pathToFileURL(dist).href
-    )) as typeof import('../src/server/worker-evaluate.js');
-    const script = workerScript();
-    expect(script).toBeDefined();
-    const worker = createWorkerEvaluator(script!);
-    try {
-      const genotype = getPublishedGenotype('DARTS_V2');
-      const config = tinyEvaluation();
-      const phases = new Set<string>();
-      const { scores: inWorker } = await worker.evaluate(genotype, config, 5, (p) =>
-        phases.add(p.phase),
-      );
-      const { scores: inThread } = await evaluateGenotype(genotype, config, 5);
-      expect(inWorker.clean).toEqual(inThread.clean);
-      expect(inWorker.adversarial).toEqual(inThread.adversarial);
-      expect(inWorker.params).toBe(inThread.params);
-      expect([...phases]).toEqual(expect.arrayContaining(['data', 'train', 'attack']));
-      // (dist/ has its own copy of the InputError class, hence the check by name.)
-      await expect(
-        worker.evaluate(genotype, { ...config, batchSize: -1 }, 5),
-      ).rejects.toMatchObject({
-        name: 'InputError',
-        message: expect.stringContaining('batchSize'),
-      });
-    } finally {
-      await worker.close();
-    }
-  });
-});
-
 describe('bearer token', () => {
   it('refuses to bind to a non-loopback address without a token', async () => {
     await expect(startServer({ host: '0.0.0.0', port: 0, runsDir })).rejects.toBeInstanceOf(

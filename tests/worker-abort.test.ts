@@ -1,5 +1,5 @@
 /**
- * A worker whose backend aborts is replaced, never reused. A network whose stem output is just over
+ * A worker thread of the evaluation pool whose backend aborts is replaced, never reused. A network whose stem output is just over
  * 4 GiB (3156 images x 16x16 x 1329 channels x 4 bytes) genuinely crashes the wasm backend in a
  * fraction of a second (its 32-bit allocation wraps and the kernels write out of bounds); before,
  * the candidate was marked failed (EvaluationFailure) and every later evaluation in that worker
@@ -16,7 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { tinyEvaluation } from './helpers/tiny-evaluation.js';
 
-type WorkerModule = typeof import('../src/server/worker-evaluate.js');
+type PoolModule = typeof import('../src/evaluator/worker-pool.js');
 
 const dist = (p: string) => pathToFileURL(resolve(import.meta.dirname, '../dist', p)).href;
 
@@ -42,10 +42,8 @@ afterAll(async () => {
 
 describe('a worker whose backend aborts', () => {
   it('fails that evaluation as an environment error and runs the next one in a fresh worker', async () => {
-    const { createWorkerEvaluator, workerScript } = (await import(
-      dist('server/worker-evaluate.js')
-    )) as WorkerModule;
-    const worker = createWorkerEvaluator(workerScript()!);
+    const { createPoolEvaluator } = (await import(dist('evaluator/worker-pool.js'))) as PoolModule;
+    const worker = createPoolEvaluator({ size: 1 });
     try {
       const before = await worker.evaluate(genotype, SMALL, 1);
       let err: Error | undefined;
@@ -84,37 +82,39 @@ describe('a worker whose backend aborts', () => {
 
 describe('a worker that exits or errors', () => {
   it('fails the evaluation in flight as an environment error and is replaced', async () => {
-    const { createWorkerEvaluator } = (await import(
-      dist('server/worker-evaluate.js')
-    )) as WorkerModule;
+    const { createPoolEvaluator } = (await import(dist('evaluator/worker-pool.js'))) as PoolModule;
+    // A stand-in for evaluation-worker.js: it answers with its thread id, exits, or throws outside
+    // the task (an uncaught error kills its thread), depending on the seed.
     const script = join(dir, 'fake-worker.mjs');
     await writeFile(
       script,
-      `import { parentPort, threadId } from 'node:worker_threads';
-       parentPort.on('message', (job) => {
-         if (job.seed === 1) process.exit(3);
-         if (job.seed === 2) throw new Error('boom');
-         parentPort.postMessage({ type: 'done', id: job.id, result: { threadId } });
-       });`,
+      `import { threadId } from 'node:worker_threads';
+       export default async function (task) {
+         task.progress.close();
+         if (task.seed === 1) process.exit(3);
+         if (task.seed === 2) {
+           setTimeout(() => { throw new Error('boom'); });
+           return new Promise(() => {});
+         }
+         return { ok: true, result: { threadId } };
+       }`,
     );
-    const worker = createWorkerEvaluator(script);
+    const worker = createPoolEvaluator({ size: 1, filename: script });
+    const threadOf = async (seed: number) =>
+      ((await worker.evaluate(genotype, SMALL, seed)) as unknown as { threadId: number }).threadId;
     try {
-      const first = (await worker.evaluate(genotype, SMALL, 0)) as unknown as { threadId: number };
+      const first = await threadOf(0);
       const exited = await worker.evaluate(genotype, SMALL, 1).catch((e: Error) => e);
       expect(exited).toBeInstanceOf(Error);
-      expect((exited as Error).name).not.toBe('EvaluationFailure');
-      expect((exited as Error).message).toContain('exited with code 3');
-      const second = (await worker.evaluate(genotype, SMALL, 0)) as unknown as {
-        threadId: number;
-      };
-      expect(second.threadId).not.toBe(first.threadId);
+      expect((exited as Error).name).toBe('WorkerLostError');
+      expect((exited as Error).message).toMatch(/worker was lost/);
+      const second = await threadOf(0);
+      expect(second).not.toBe(first);
       const errored = await worker.evaluate(genotype, SMALL, 2).catch((e: Error) => e);
-      expect((errored as Error).name).not.toBe('EvaluationFailure');
+      expect((errored as Error).name).toBe('WorkerLostError');
       expect((errored as Error).message).toContain('boom');
-      const third = (await worker.evaluate(genotype, SMALL, 0)) as unknown as {
-        threadId: number;
-      };
-      expect(third.threadId).not.toBe(second.threadId);
+      const third = await threadOf(0);
+      expect(third).not.toBe(second);
     } finally {
       await worker.close();
     }

@@ -4,7 +4,7 @@
  * wasm backend's heap in an unknown state: every later evaluation on it fails at once. Such a
  * failure is the environment's, not the candidate's, so it is a {@link BackendAbortError} and not
  * an EvaluationFailure: a search stops (and can be resumed) instead of marking candidate after
- * candidate failed, and the server's evaluation worker is replaced (worker-evaluate.ts).
+ * candidate failed, and the worker thread it ran in is replaced (worker-pool.ts, evaluation-worker.ts).
  */
 
 /** The evaluation could not run because its backend (or the worker running it) crashed. */

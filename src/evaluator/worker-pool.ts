@@ -57,7 +57,10 @@ export class WorkerLostError extends Error {
 function fromTaskError(r: Extract<EvaluationTaskResult, { ok: false }>): Error {
   if (r.name === 'EvaluationFailure') return new EvaluationFailure(r.message);
   if (r.name === 'InputError') return new InputError(r.message);
-  const e = new Error(r.message) as NodeJS.ErrnoException;
+  const message = r.fatal
+    ? `${r.message}; its worker thread was replaced by a fresh one for the next evaluation`
+    : r.message;
+  const e = new Error(message) as NodeJS.ErrnoException;
   e.name = r.name;
   if (r.code) e.code = r.code;
   return e;
@@ -72,15 +75,29 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   if (!filename) {
     throw new Error('the evaluation worker is not built: run npm run build');
   }
-  const pool = new Piscina({
-    filename,
-    minThreads: 0,
-    maxThreads: size,
-    concurrentTasksPerWorker: 1,
-    idleTimeout: 60_000,
-    // Waiting evaluations are bounded by the caller (one per candidate of a generation).
-    maxQueue: 'auto',
-  });
+  const makePool = () =>
+    new Piscina({
+      filename,
+      minThreads: 0,
+      maxThreads: size,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: 60_000,
+      // Waiting evaluations are bounded by the caller (one per candidate of a generation).
+      maxQueue: 'auto',
+    });
+  let pool = makePool();
+  const retiring = new Set<Promise<void>>();
+  /**
+   * A thread whose backend crashed must take no further task, but piscina may hand it one before it
+   * exits: new tasks go to a fresh pool, and the old one closes once its other tasks are done.
+   */
+  const replacePool = () => {
+    const old = pool;
+    pool = makePool();
+    const closing = old.close().catch(() => {});
+    retiring.add(closing);
+    void closing.finally(() => retiring.delete(closing));
+  };
 
   let running = 0;
   const evaluate: Evaluate = async (genotype, config, seed, onProgress, opts) => {
@@ -108,7 +125,10 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
       port1.close();
       running -= 1;
     }
-    if (!answer.ok) throw fromTaskError(answer);
+    if (!answer.ok) {
+      if (answer.fatal) replacePool();
+      throw fromTaskError(answer);
+    }
     return answer.result;
   };
 
@@ -116,6 +136,8 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
     evaluate,
     size,
     pending: () => running,
-    close: () => pool.destroy(),
+    close: async () => {
+      await Promise.all([pool.destroy(), ...retiring]);
+    },
   };
 }

@@ -13,7 +13,11 @@ import { FileRunStorage } from '../store/file-run-storage.js';
 import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RunEngine } from './run-manager.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
-import { createWorkerEvaluator, workerScript, type WorkerEvaluator } from './worker-evaluate.js';
+import {
+  createPoolEvaluator,
+  evaluationWorkerFile,
+  type PoolEvaluator,
+} from '../evaluator/worker-pool.js';
 import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
 
 export interface SearchEngineOptions {
@@ -21,9 +25,9 @@ export interface SearchEngineOptions {
   /** Storage of the runs in `runsDir` (default: the runs folder's own). */
   readonly storage?: RunStorage;
   /**
-   * The real evaluator. Default: `evaluateGenotype` of src/evaluator/evaluate.ts in a worker thread
-   * (so training never blocks the API and the live feed), or in this thread when the compiled
-   * worker script is not there (running from TypeScript sources).
+   * The real evaluator. Default: `evaluateGenotype` of src/evaluator/evaluate.ts in a pool of one
+   * worker thread (so training never blocks the API and the live feed; a thread whose backend
+   * crashed is replaced), or in this thread when the compiled worker is not there (not built).
    */
   readonly loadRealEvaluate?: () => Promise<Evaluate>;
   /**
@@ -37,13 +41,12 @@ export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
   const storage = options.storage ?? new FileRunStorage(options.runsDir);
-  let worker: WorkerEvaluator | undefined;
+  let worker: PoolEvaluator | undefined;
   const load =
     options.loadRealEvaluate ??
     (async () => {
-      const script = workerScript();
-      if (!script) return loadRealEvaluate();
-      worker ??= createWorkerEvaluator(script);
+      if (!evaluationWorkerFile()) return loadRealEvaluate();
+      worker ??= createPoolEvaluator({ size: 1 });
       return worker.evaluate;
     });
   const concurrencyOf = (config: SearchConfig) => options.concurrencyFor?.(config) ?? 1;
