@@ -7,12 +7,9 @@ import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError } from '../src/core/errors.js';
-import { evaluateGenotype } from '../src/evaluator/evaluate.js';
-import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { CLI_PATH, runCommand } from './helpers/cli.js';
 import { parseGenotype } from '../src/core/genotype-parse.js';
 import { searchConfigSchema, type SearchConfigInput } from '../src/core/search-config.js';
@@ -23,7 +20,6 @@ import { startServer, type RunningServer } from '../src/server/server.js';
 import { runToCsv } from '../src/store/run-export.js';
 import { RunStore } from '../src/store/run-store.js';
 import type { RunOverview } from '../src/core/run-view.js';
-import { tinyEvaluation } from './helpers/tiny-evaluation.js';
 
 interface Reply {
   status: number;
