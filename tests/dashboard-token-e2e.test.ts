@@ -5,17 +5,16 @@
  * can neither read the API nor open the live feed.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, testChromium } from './helpers/chromium.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/server/server.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
 const TOKEN = 'correct-horse-battery';
 
@@ -52,10 +51,12 @@ beforeAll(async () => {
   // Another site on another port of the same machine.
   evil = createServer((_req, res) => res.end('<!doctype html><title>elsewhere</title>'));
   await new Promise<void>((r) => evil.listen(0, '127.0.0.1', r));
-  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium`);
+  // The Chromium of the devDependency @sparticuz/chromium, or CHROMIUM_PATH (tests/helpers/chromium.ts).
+  const browserInfo = await testChromium();
   browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run'],
+    executablePath: browserInfo.executablePath,
+    env: browserInfo.env,
+    args: [...CHROMIUM_ARGS],
   });
   page = await browser.newPage();
 });
