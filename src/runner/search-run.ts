@@ -219,10 +219,16 @@ export class SearchRun {
       // Run by another process as far as storage knows: taking the lock names the holder
       // (RunLockedError), or finds it gone (then the run was interrupted and continues here).
       if (this.current === 'running') await this.openSession();
-      const finished = this.file.checkpoint.generation >= this.config.generations;
-      if (!finished) this.check(this.current === 'created' ? 'start' : 'resume');
+      const allowed = () => {
+        const finished = this.file.checkpoint.generation >= this.config.generations;
+        if (!finished) this.check(this.current === 'created' ? 'start' : 'resume');
+        return finished;
+      };
+      allowed(); // refused before the lock is taken
       await this.openSession();
-      if (finished) {
+      // Judged again on what is stored now that the lock is held (another process may have moved it).
+      if ((this.current as RunStatus) === 'completed') return;
+      if (allowed()) {
         // Killed after its last checkpoint but before 'completed' was stored: finish it now.
         await this.setStatus('completed', { message: undefined });
         return;
