@@ -45,3 +45,10 @@ export {
   type SearchConfig,
   type SearchConfigInput,
 } from './search-config.js';
+export {
+  noiseStats,
+  reliabilityAt,
+  seedsForReliability,
+  meanAndStderr,
+  type NoiseStats,
+} from './noise-stats.js';
