@@ -68,8 +68,12 @@ export interface EvaluationRequest {
   readonly onProgress?: ProgressListener;
   /** Return the trained network's weights as bytes (single networks only, not ensembles). */
   readonly keepWeights?: boolean;
-  /** Start from these saved weights instead of training (the config's epochs are not used). */
-  readonly loadWeightsFrom?: string;
+  /**
+   * Start from these saved weights instead of training (the config's epochs are not used): one file
+   * for one network, or one file per member of an ensemble (members trained separately, say by a
+   * study, attacked end to end without training again).
+   */
+  readonly loadWeightsFrom?: string | readonly string[];
 }
 
 /** Images per forward pass when measuring accuracy and attacking. */
@@ -94,8 +98,19 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
   if (!Number.isInteger(request.seed) || request.seed < 0) {
     throw new InputError(`seed must be a non-negative integer, got ${request.seed}`);
   }
-  if (request.members.length > 1 && (request.keepWeights || request.loadWeightsFrom)) {
-    throw new InputError('saving or loading weights works for one network, not an ensemble');
+  if (request.members.length > 1 && request.keepWeights) {
+    throw new InputError('saving weights works for one network, not an ensemble');
+  }
+  const weightFiles =
+    request.loadWeightsFrom === undefined
+      ? undefined
+      : typeof request.loadWeightsFrom === 'string'
+        ? [request.loadWeightsFrom]
+        : request.loadWeightsFrom;
+  if (weightFiles && weightFiles.length !== request.members.length) {
+    throw new InputError(
+      `${weightFiles.length} weights file(s) for ${request.members.length} network(s): give one per member`,
+    );
   }
   const progress = request.onProgress ?? (() => {});
   const started = performance.now();
@@ -130,8 +145,9 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
       members.push(member);
       // Drawn whether or not the member trains, so the attacks' randomness is the same either way.
       const trainSeed = rng.seed32();
-      if (request.loadWeightsFrom) {
-        await loadWeights(member, request.loadWeightsFrom);
+      const weightFile = weightFiles?.[k];
+      if (weightFile !== undefined) {
+        await loadWeights(member, weightFile);
         training.push({ steps: 0, lastEpochLoss: Number.NaN, losses: [] });
         continue;
       }

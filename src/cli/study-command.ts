@@ -1,0 +1,204 @@
+/**
+ * `robust-nas study`: the founding study's experiment (issue 14): the published NAS cells, the
+ * hand-crafted baselines at a matched size, random DARTS genotypes and their ensembles, all
+ * naturally trained with several seeds on each data set and attacked with FGSM, R-FGSM, Step-LL and
+ * PGD over an eps sweep (APGD-CE as a check), then a report (HTML, Markdown, JSON, SVG) with a
+ * verdict per claim. Resumable: the same --out continues where a killed study stopped.
+ */
+import { type Command, Option } from 'commander';
+import { z } from 'zod';
+import cliProgress from 'cli-progress';
+import { InputError } from '../core/errors.js';
+import { formatIssues } from '../core/issues.js';
+import type { RedisTarget } from '../core/redis-url.js';
+import { redisUrlSchema } from '../core/redis-url.js';
+import { progressEnabled } from '../evaluator/progress.js';
+import { BUDGET_NAMES, STUDY_DATASETS, type StudyDataset } from '../study/budgets.js';
+import {
+  inProcessExecutor,
+  poolExecutor,
+  queueExecutor,
+  type StudyExecutor,
+} from '../study/executors.js';
+import type { StudyEvent } from '../study/run.js';
+import { executeStudy, settingsOf } from '../study/study.js';
+import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
+
+const studyOptionsSchema = z.object({
+  budget: z.enum(BUDGET_NAMES).default('quick'),
+  seeds: z.number().int().min(1).max(100).optional(),
+  workers: z.number().int().min(1).max(256).optional(),
+});
+
+interface StudyOptions {
+  budget?: string;
+  datasets?: string;
+  seeds?: number;
+  workers?: number;
+  queue?: RedisTarget;
+  out?: string;
+  dataDir?: string;
+  json?: boolean;
+}
+
+function parseDatasets(text: string | undefined): StudyDataset[] | undefined {
+  if (text === undefined) return undefined;
+  const names = splitList(text);
+  if (names.length === 0) throw new InputError('--datasets: give a comma-separated list');
+  return names.map((n) => {
+    const r = z.enum(STUDY_DATASETS).safeParse(n.trim().toLowerCase());
+    if (!r.success) {
+      throw new InputError(`--datasets: '${n}' is not one of ${STUDY_DATASETS.join(', ')}`);
+    }
+    return r.data;
+  });
+}
+
+const say = (line: string) => process.stderr.write(`robust-nas: ${line}\n`);
+
+/** Progress on stderr: a bar of evaluations on a terminal, else one line per finished evaluation. */
+function studyProgress(total: number, done: number): {
+  onEvent: (e: StudyEvent) => void;
+  stop: () => void;
+} {
+  const running = new Map<string, string>();
+  let finished = done;
+  if (progressEnabled()) {
+    const bars = new cliProgress.MultiBar(
+      {
+        format: ' {label} |{bar}| {value}/{total} | ETA {eta_formatted} | {info}',
+        stream: process.stderr,
+        hideCursor: true,
+        clearOnComplete: false,
+        etaBuffer: 10,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    const bar = bars.create(total, done, { label: 'evaluations', info: '' });
+    const info = () =>
+      [...running.entries()].map(([id, phase]) => `${id} ${phase}`).join(' · ').slice(0, 90);
+    return {
+      onEvent(e) {
+        if (e.type === 'started') running.set(e.job.id, 'starting');
+        else if (e.type === 'progress') {
+          const p = e.progress;
+          running.set(e.job.id, `${p.phase} ${Math.floor((100 * p.done) / Math.max(1, p.total))}%`);
+        } else {
+          running.delete(e.job.id);
+          finished += 1;
+        }
+        bar.update(finished, { info: info() });
+      },
+      stop: () => bars.stop(),
+    };
+  }
+  return {
+    onEvent(e) {
+      if (e.type !== 'finished') return;
+      finished += 1;
+      const entry = e.entry;
+      const what =
+        'failed' in entry
+          ? `failed: ${entry.failed}`
+          : `clean ${(100 * entry.scores.clean.accuracy).toFixed(1)}%`;
+      process.stderr.write(`robust-nas: [${finished}/${total}] ${e.job.id}: ${what}\n`);
+    },
+    stop: () => {},
+  };
+}
+
+export function registerStudyCommand(program: Command): void {
+  program
+    .command('study')
+    .description(
+      'the founding study: NAS cells vs hand-crafted networks vs random genotypes and their ensembles, naturally trained, attacked, with a verdict per claim (resumable)',
+    )
+    .addOption(
+      new Option('--budget <name>', 'how much to run (budgets: src/study/budgets.ts)')
+        .choices([...BUDGET_NAMES])
+        .default('quick'),
+    )
+    .option('--datasets <list>', `comma-separated (${STUDY_DATASETS.join(', ')}; default: the budget's)`)
+    .addOption(
+      new Option('--seeds <n>', "training seeds per network (default: the budget's)").argParser(
+        schemaArgParser(z.number().int().min(1).max(100), numberText),
+      ),
+    )
+    .addOption(
+      new Option('--workers <n>', 'evaluate in a local pool of n worker threads').argParser(
+        schemaArgParser(z.number().int().min(1).max(256), numberText),
+      ),
+    )
+    .addOption(
+      new Option(
+        '--queue <url>',
+        'send the DARTS cell networks to the evaluation queue on this Redis (baselines and ensembles run here)',
+      ).argParser(secretArgParser('--queue', redisUrlSchema)),
+    )
+    .option('--out <dir>', 'the study folder (created, or continued when it holds this study)')
+    .option(
+      '--data-dir <dir>',
+      'folder with mnist/, fashion-mnist/, cifar-10/ (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST, the repository subset)',
+    )
+    .option('--json', 'print report.json on stdout at the end')
+    .action(async (o: StudyOptions) => {
+      const r = studyOptionsSchema.safeParse({
+        budget: o.budget,
+        seeds: o.seeds,
+        workers: o.workers,
+      });
+      if (!r.success) throw new InputError(`invalid options: ${formatIssues(r.error)}`);
+      if (o.workers !== undefined && o.queue !== undefined) {
+        throw new InputError('give either --workers (a local pool) or --queue (Redis), not both');
+      }
+      const budget = r.data.budget;
+      const out = o.out ?? `study-${budget}`;
+      const { settings, notes } = settingsOf({
+        budget,
+        out,
+        ...(o.datasets !== undefined ? { datasets: parseDatasets(o.datasets) } : {}),
+        ...(r.data.seeds !== undefined ? { seeds: r.data.seeds } : {}),
+        ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+      });
+      for (const n of notes) say(n);
+      const started = performance.now();
+      let progress: ReturnType<typeof studyProgress> | undefined;
+      const onSignal = () => {
+        progress?.stop();
+        say(`stopped; rerun the same command to continue (finished evaluations are kept in ${out})`);
+        process.exit(130);
+      };
+      process.once('SIGINT', onSignal);
+      process.once('SIGTERM', onSignal);
+      try {
+        const report = await executeStudy(out, settings, {
+          executor: async (): Promise<StudyExecutor> => {
+            const executor =
+              o.queue !== undefined
+                ? await queueExecutor(o.queue, `study-${budget}`, say)
+                : o.workers !== undefined
+                  ? poolExecutor(o.workers)
+                  : await inProcessExecutor(say);
+            say(executor.description);
+            return executor;
+          },
+          onOpen: ({ jobs, done, folder }) => {
+            say(
+              `study in ${folder.dir}: ${jobs.length} evaluations, ${done} already done (budget ${budget}, ${settings.seeds} seed(s), ${settings.datasets.join(', ')})`,
+            );
+            progress = studyProgress(jobs.length, done);
+          },
+          onEvent: (e) => progress?.onEvent(e),
+        });
+        progress?.stop();
+        const minutes = (performance.now() - started) / 60_000;
+        say(`report: ${out}/report.html, report.md, report.json (${minutes.toFixed(1)} min)`);
+        for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
+        if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      } finally {
+        progress?.stop();
+        process.off('SIGINT', onSignal);
+        process.off('SIGTERM', onSignal);
+      }
+    });
+}

@@ -1,0 +1,153 @@
+/**
+ * The study's report as data (pure): settings, per data set the protocol and the size matching of
+ * the baselines, the claims' verdicts and the rows. report.json is this object; the Markdown and
+ * HTML pages render it. Nothing here depends on timing or the machine, so an interrupted and
+ * resumed study gives the same report as an uninterrupted one.
+ */
+import type { StudyRow } from './aggregate.js';
+import { aggregateRows } from './aggregate.js';
+import { BUDGETS, COMPLEXITY_ORDER, type StudyDataset } from './budgets.js';
+import { architectures, planJobs, type Family, type StudyJob } from './plan.js';
+import type { JournalEntry, StudySettings } from './study-folder.js';
+import { judgeClaims, type ClaimVerdict } from './verdicts.js';
+
+export interface ReportRow {
+  readonly dataset: string;
+  readonly architecture: string;
+  readonly family: Family;
+  readonly seeds: number;
+  readonly params: number;
+  readonly macs: number;
+  /** Test images per seed. */
+  readonly n: number;
+  readonly clean: { readonly mean: number; readonly stderr: number };
+  readonly robust: readonly {
+    readonly attack: string;
+    readonly eps: number;
+    readonly mean: number;
+    readonly stderr: number;
+    readonly n: number;
+  }[];
+  readonly hrs: { readonly mean: number; readonly stderr: number };
+  /** Baselines: the width multiplier that matches the NAS cells' size. */
+  readonly width?: number;
+  /** Seeds that failed, with the reason. */
+  readonly failures: readonly string[];
+}
+
+export interface DatasetProtocol {
+  readonly dataset: StudyDataset;
+  readonly trainSize: number;
+  readonly testSize: number;
+  readonly epochs: number;
+  readonly eps: readonly number[];
+  readonly referenceEps: number;
+  readonly dataDir: string | null;
+}
+
+export interface StudyReport {
+  readonly format: 'robust-nas-study-report';
+  readonly version: 1;
+  readonly robustNasVersion: string;
+  /** The command that reproduces this study (and this report). */
+  readonly command: string;
+  readonly settings: StudySettings;
+  readonly complete: boolean;
+  readonly evaluations: { readonly planned: number; readonly finished: number; readonly failed: number };
+  readonly protocol: readonly DatasetProtocol[];
+  readonly claims: readonly ClaimVerdict[];
+  readonly rows: readonly ReportRow[];
+  /** Per-seed figures behind the rows (for re-analysis). */
+  readonly perSeed: readonly { dataset: string; architecture: string; seeds: StudyRow['perSeed'] }[];
+}
+
+export function studyCommand(settings: StudySettings): string {
+  const dirs = Object.entries(settings.dataDirs);
+  return [
+    'robust-nas study',
+    `--budget ${settings.budgetName}`,
+    `--datasets ${settings.datasets.join(',')}`,
+    `--seeds ${settings.seeds}`,
+    ...(dirs.length ? [`# data folders: ${dirs.map(([d, f]) => `${d}=${f}`).join(', ')}`] : []),
+  ].join(' ');
+}
+
+export function buildReport(
+  settings: StudySettings,
+  entries: ReadonlyMap<string, JournalEntry>,
+): StudyReport {
+  const budget = BUDGETS[settings.budgetName];
+  const datasets = [...settings.datasets].sort(
+    (a, b) => COMPLEXITY_ORDER.indexOf(a) - COMPLEXITY_ORDER.indexOf(b),
+  );
+  const jobs: StudyJob[] = planJobs({
+    budget,
+    datasets,
+    seeds: settings.seeds,
+    dataDirs: settings.dataDirs as Partial<Record<StudyDataset, string>>,
+  });
+  const referenceEps = (d: string) => budget.perDataset[d as StudyDataset].referenceEps;
+  const rows = aggregateRows(jobs, entries, referenceEps);
+  const widths = new Map<string, number>();
+  const ensembleMembers: Record<string, readonly string[]> = {};
+  for (const d of datasets) {
+    for (const a of architectures(budget, d)) {
+      if (a.spec && 'arch' in a.spec && a.spec.width !== undefined) {
+        widths.set(`${d}/${a.name}`, a.spec.width);
+      }
+      if (a.members) ensembleMembers[a.name] = a.members;
+    }
+  }
+  const claims = judgeClaims({ rows, datasets, referenceEps, ensembleMembers });
+  const finished = jobs.filter((j) => entries.has(j.id));
+  const failed = finished.filter((j) => 'failed' in (entries.get(j.id) as JournalEntry));
+  return {
+    format: 'robust-nas-study-report',
+    version: 1,
+    robustNasVersion: settings.robustNasVersion,
+    command: studyCommand(settings),
+    settings,
+    complete: finished.length === jobs.length,
+    evaluations: { planned: jobs.length, finished: finished.length, failed: failed.length },
+    protocol: datasets.map((d) => {
+      const p = budget.perDataset[d];
+      return {
+        dataset: d,
+        trainSize: p.trainSize,
+        testSize: p.testSize,
+        epochs: p.epochs,
+        eps: p.eps,
+        referenceEps: p.referenceEps,
+        dataDir: settings.dataDirs[d] ?? null,
+      };
+    }),
+    claims,
+    rows: rows.map((r) => {
+      const width = widths.get(`${r.dataset}/${r.architecture}`);
+      return {
+        dataset: r.dataset,
+        architecture: r.architecture,
+        family: r.family,
+        seeds: r.seeds,
+        params: r.params,
+        macs: r.macs,
+        n: r.n,
+        clean: r.clean,
+        robust: r.robust.map(({ attack, eps, mean, stderr, n }) => ({ attack, eps, mean, stderr, n })),
+        hrs: r.hrs,
+        ...(width !== undefined ? { width } : {}),
+        failures: r.failures,
+      };
+    }),
+    perSeed: rows.map((r) => ({
+      dataset: r.dataset,
+      architecture: r.architecture,
+      seeds: r.perSeed,
+    })),
+  };
+}
+
+/** report.json's text: NaN (no result) becomes null. */
+export function reportJson(report: StudyReport): string {
+  return `${JSON.stringify(report, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+}

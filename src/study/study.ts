@@ -1,0 +1,112 @@
+/**
+ * A study from start to report: settings from the options, the study folder (created or resumed),
+ * the plan, every evaluation not yet in the journal, then report.json, report.md, report.html and
+ * plots/*.svg (also written when the study stops early, marked incomplete).
+ */
+import { readFileSync } from 'node:fs';
+import { InputError } from '../core/errors.js';
+import { BUDGETS, COMPLEXITY_ORDER, type BudgetName, type StudyDataset } from './budgets.js';
+import { chooseDataDirs } from './data-sources.js';
+import type { StudyExecutor } from './executors.js';
+import { planJobs, type StudyJob } from './plan.js';
+import { reportPlots } from './plots.js';
+import { buildReport, reportJson, type StudyReport } from './report.js';
+import { reportHtml, reportMarkdown } from './report-pages.js';
+import { runStudy, type StudyEvent } from './run.js';
+import { StudyFolder, type StudySettings } from './study-folder.js';
+
+export function robustNasVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(text) as { version: string }).version;
+}
+
+export interface StudyRequest {
+  readonly budget: BudgetName;
+  readonly datasets?: readonly StudyDataset[];
+  readonly seeds?: number;
+  readonly dataDir?: string;
+  readonly out: string;
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/** The settings a request stands for (data folders resolved now), with notes on the data. */
+export function settingsOf(request: StudyRequest): { settings: StudySettings; notes: string[] } {
+  const budget = BUDGETS[request.budget];
+  const datasets = [...new Set(request.datasets ?? budget.datasets)].sort(
+    (a, b) => COMPLEXITY_ORDER.indexOf(a) - COMPLEXITY_ORDER.indexOf(b),
+  );
+  if (datasets.length === 0) throw new InputError('--datasets: give at least one data set');
+  const { dataDirs, notes } = chooseDataDirs(datasets, budget, request.dataDir, request.env);
+  return {
+    settings: {
+      format: 'robust-nas-study',
+      version: 1,
+      robustNasVersion: robustNasVersion(),
+      budgetName: request.budget,
+      budget: JSON.parse(JSON.stringify(budget)) as Record<string, unknown>,
+      datasets,
+      seeds: request.seeds ?? budget.seeds,
+      dataDirs: dataDirs as Record<string, string>,
+    },
+    notes,
+  };
+}
+
+export function studyJobs(settings: StudySettings): StudyJob[] {
+  return planJobs({
+    budget: BUDGETS[settings.budgetName],
+    datasets: settings.datasets,
+    seeds: settings.seeds,
+    dataDirs: settings.dataDirs as Partial<Record<StudyDataset, string>>,
+  });
+}
+
+/** Writes the report files from what the folder's journal holds. */
+export async function writeReport(folder: StudyFolder): Promise<StudyReport> {
+  const report = buildReport(folder.settings, folder.entries());
+  const plots = reportPlots(report);
+  for (const p of plots) await folder.writeFile(`plots/${p.name}.svg`, `${p.svg}\n`);
+  await folder.writeFile('report.json', reportJson(report));
+  await folder.writeFile('report.md', reportMarkdown(report, plots));
+  await folder.writeFile('report.html', reportHtml(report, plots));
+  return report;
+}
+
+export interface RunOptions {
+  readonly executor: () => Promise<StudyExecutor>;
+  readonly onOpen?: (info: { jobs: readonly StudyJob[]; done: number; folder: StudyFolder }) => void;
+  readonly onEvent?: (e: StudyEvent) => void;
+}
+
+/** Runs (or continues) the study in `settings` in the folder `out`; returns its report. */
+export async function executeStudy(
+  out: string,
+  settings: StudySettings,
+  options: RunOptions,
+): Promise<StudyReport> {
+  const jobs = studyJobs(settings);
+  const folder = await StudyFolder.open(out, settings);
+  try {
+    const done = jobs.filter((j) => folder.entries().has(j.id)).length;
+    options.onOpen?.({ jobs, done, folder });
+    if (done < jobs.length) {
+      const executor = await options.executor();
+      try {
+        await runStudy({
+          jobs,
+          folder,
+          executor,
+          ...(options.onEvent ? { onEvent: options.onEvent } : {}),
+        });
+      } catch (err) {
+        await writeReport(folder).catch(() => {});
+        throw err;
+      } finally {
+        await executor.close();
+      }
+    }
+    return await writeReport(folder);
+  } finally {
+    await folder.close();
+  }
+}
