@@ -7,7 +7,17 @@ import tseslint from 'typescript-eslint';
  * `../store/run-writer.js` from src/search/ and `../../store/x.js` from src/search/nsga2/ are both
  * caught (no src/ layer has a subfolder named like another layer).
  */
-const LAYERS = ['core', 'search', 'store', 'server', 'evaluator', 'queue', 'runner', 'cli'];
+const LAYERS = [
+  'core',
+  'search',
+  'store',
+  'server',
+  'evaluator',
+  'queue',
+  'runner',
+  'study',
+  'cli',
+];
 
 /** An import of one of `layers` from a sibling layer of src/. */
 function layerImports(layers, why) {
@@ -97,7 +107,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'evaluator', 'queue', 'runner', 'cli'],
+              ['store', 'server', 'evaluator', 'queue', 'runner', 'study', 'cli'],
               'src/search/ is the algorithm alone: it reaches src/core/ only.',
             ),
             {
@@ -117,7 +127,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['search', 'server', 'evaluator', 'queue', 'runner', 'cli'],
+              ['search', 'server', 'evaluator', 'queue', 'runner', 'study', 'cli'],
               'src/store/ stores runs: it reaches src/core/ only.',
             ),
           ],
@@ -133,7 +143,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'queue', 'runner', 'cli'],
+              ['store', 'server', 'queue', 'runner', 'study', 'cli'],
               'src/evaluator/ evaluates networks: it reaches src/core/ and src/search/ only.',
             ),
           ],
@@ -149,8 +159,24 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['search', 'store', 'server', 'runner', 'cli'],
+              ['search', 'store', 'server', 'runner', 'study', 'cli'],
               'src/queue/ places evaluations (this process, the pool, Redis): it reaches src/core/ and src/evaluator/ only.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/study/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layerImports(
+              ['search', 'server', 'runner', 'cli'],
+              'src/study/ runs the founding study: it reaches src/core/, src/evaluator/, src/queue/ and src/store/ only.',
             ),
           ],
         },

@@ -104,6 +104,34 @@ const cases: readonly {
     says: /src\/queue\/ places evaluations/,
   },
   {
+    file: 'src/queue/example-study.ts',
+    crossing: ["import { runStudy } from '../study/run.js';"],
+    allowed: [],
+    says: /src\/queue\/ places evaluations/,
+  },
+  {
+    file: 'src/evaluator/example-study.ts',
+    crossing: ["import { planJobs } from '../study/plan.js';"],
+    allowed: [],
+    says: /src\/evaluator\/ evaluates networks/,
+  },
+  {
+    file: 'src/study/example.ts',
+    crossing: [
+      "import { SearchRun } from '../runner/search-run.js';",
+      "import { startServer } from '../server/server.js';",
+      "import { createAlgorithm } from '../search/genotype-operators.js';",
+      "import { zodArg } from '../cli/zod-options.js';",
+    ],
+    allowed: [
+      "import { meanAndStderr } from '../core/noise-stats.js';",
+      "import { runEvaluation } from '../evaluator/evaluate.js';",
+      "import { openEvaluator } from '../queue/placement.js';",
+      "import { RunLock } from '../store/run-lock.js';",
+    ],
+    says: /src\/study\/ runs the founding study/,
+  },
+  {
     file: 'dashboard/src/example.ts',
     crossing: [
       "import type { RunOverview } from '../../src/server/run-state.js';",

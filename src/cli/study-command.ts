@@ -57,7 +57,10 @@ function parseDatasets(text: string | undefined): StudyDataset[] | undefined {
 const say = (line: string) => process.stderr.write(`robust-nas: ${line}\n`);
 
 /** Progress on stderr: a bar of evaluations on a terminal, else one line per finished evaluation. */
-function studyProgress(total: number, done: number): {
+function studyProgress(
+  total: number,
+  done: number,
+): {
   onEvent: (e: StudyEvent) => void;
   stop: () => void;
 } {
@@ -76,7 +79,10 @@ function studyProgress(total: number, done: number): {
     );
     const bar = bars.create(total, done, { label: 'evaluations', info: '' });
     const info = () =>
-      [...running.entries()].map(([id, phase]) => `${id} ${phase}`).join(' · ').slice(0, 90);
+      [...running.entries()]
+        .map(([id, phase]) => `${id} ${phase}`)
+        .join(' · ')
+        .slice(0, 90);
     return {
       onEvent(e) {
         if (e.type === 'started') running.set(e.job.id, 'starting');
@@ -118,7 +124,10 @@ export function registerStudyCommand(program: Command): void {
         .choices([...BUDGET_NAMES])
         .default('quick'),
     )
-    .option('--datasets <list>', `comma-separated (${STUDY_DATASETS.join(', ')}; default: the budget's)`)
+    .option(
+      '--datasets <list>',
+      `comma-separated (${STUDY_DATASETS.join(', ')}; default: the budget's)`,
+    )
     .addOption(
       new Option('--seeds <n>', "training seeds per network (default: the budget's)").argParser(
         schemaArgParser(z.number().int().min(1).max(100), numberText),
@@ -165,7 +174,9 @@ export function registerStudyCommand(program: Command): void {
       let progress: ReturnType<typeof studyProgress> | undefined;
       const onSignal = () => {
         progress?.stop();
-        say(`stopped; rerun the same command to continue (finished evaluations are kept in ${out})`);
+        say(
+          `stopped; rerun the same command to continue (finished evaluations are kept in ${out})`,
+        );
         process.exit(130);
       };
       process.once('SIGINT', onSignal);

@@ -162,7 +162,13 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
         eps: [0.003, 0.01, 0.02, 0.03, 0.05, 0.1],
         referenceEps: 0.01,
       },
-      cifar10: { trainSize: 20_000, testSize: 1000, epochs: 10, eps: CIFAR_EPS, referenceEps: 1 / 255 },
+      cifar10: {
+        trainSize: 20_000,
+        testSize: 1000,
+        epochs: 10,
+        eps: CIFAR_EPS,
+        referenceEps: 1 / 255,
+      },
     },
   },
   full: {
@@ -204,7 +210,13 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
         eps: [0.003, 0.01, 0.02, 0.03, 0.05, 0.1],
         referenceEps: 0.01,
       },
-      cifar10: { trainSize: 49_000, testSize: 10_000, epochs: 50, eps: CIFAR_EPS, referenceEps: 1 / 255 },
+      cifar10: {
+        trainSize: 49_000,
+        testSize: 10_000,
+        epochs: 50,
+        eps: CIFAR_EPS,
+        referenceEps: 1 / 255,
+      },
     },
   },
 };

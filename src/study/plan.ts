@@ -71,10 +71,7 @@ export function studyAttacks(budget: StudyBudget, dataset: StudyDataset): Attack
   const sweep = (['fgsm', 'rfgsm', 'stepll', 'pgd'] as const).flatMap((name) =>
     d.eps.map((eps) => ({ name, eps, steps: budget.pgdSteps, restarts: 1 })),
   );
-  return [
-    ...sweep,
-    { name: 'apgd-ce', eps: d.referenceEps, steps: budget.apgdSteps, restarts: 1 },
-  ];
+  return [...sweep, { name: 'apgd-ce', eps: d.referenceEps, steps: budget.apgdSteps, restarts: 1 }];
 }
 
 export function studyConfig(settings: PlanSettings, dataset: StudyDataset): EvalConfig {
@@ -99,15 +96,25 @@ export function studyConfig(settings: PlanSettings, dataset: StudyDataset): Eval
   });
 }
 
-function shapeOf(dataset: StudyDataset): { inputShape: [number, number, number]; numClasses: number } {
+function shapeOf(dataset: StudyDataset): {
+  inputShape: [number, number, number];
+  numClasses: number;
+} {
   const spec = datasetSpec(dataset);
   return { inputShape: [...spec.shape] as [number, number, number], numClasses: spec.numClasses };
 }
 
 /** Parameters of a network of the study on `dataset`. */
-export function paramsOf(spec: ArchitectureSpec, budget: StudyBudget, dataset: StudyDataset): number {
-  return complexityOf(spec, { channels: budget.channels, layers: budget.layers, ...shapeOf(dataset) })
-    .params;
+export function paramsOf(
+  spec: ArchitectureSpec,
+  budget: StudyBudget,
+  dataset: StudyDataset,
+): number {
+  return complexityOf(spec, {
+    channels: budget.channels,
+    layers: budget.layers,
+    ...shapeOf(dataset),
+  }).params;
 }
 
 /** The width multiplier (a multiple of 1/256) whose parameter count is closest to `target`. */
@@ -169,9 +176,7 @@ export function jobId(dataset: string, architecture: string, seed: number): stri
 export function planJobs(settings: PlanSettings): StudyJob[] {
   const { budget } = settings;
   const usedByEnsembles = new Set(
-    budget.ensembleSizes.flatMap((k) =>
-      Array.from({ length: k }, (_, i) => `random-${i + 1}`),
-    ),
+    budget.ensembleSizes.flatMap((k) => Array.from({ length: k }, (_, i) => `random-${i + 1}`)),
   );
   const perDataset = settings.datasets.map((dataset) => ({
     dataset,

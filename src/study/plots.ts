@@ -70,7 +70,11 @@ export function reportPlots(report: StudyReport): Plot[] {
       caption: `${p.dataset}: PGD robust accuracy at eps ${+ref.toFixed(4)} per architecture, mean ± standard error over seeds (NAS cells blue, hand-crafted red)`,
       svg: barChart(
         bars,
-        { title: `${p.dataset}: PGD at eps ${+ref.toFixed(4)}`, xLabel: '', yLabel: 'robust accuracy (%)' },
+        {
+          title: `${p.dataset}: PGD at eps ${+ref.toFixed(4)}`,
+          xLabel: '',
+          yLabel: 'robust accuracy (%)',
+        },
         FAMILIES.map((f) => ({ label: f, color: FAMILY_COLORS[f] as string })),
       ),
     });
@@ -85,7 +89,12 @@ export function reportPlots(report: StudyReport): Plot[] {
             .filter((r) => r.family === family && finite(r.hrs.mean) && r.params > 0)
             .map((r) => ({ x: r.params, y: 100 * r.hrs.mean, err: 100 * r.hrs.stderr })),
         })).filter((s) => s.points.length > 0),
-        { title: `${p.dataset}: HRS against parameters`, xLabel: 'parameters (log)', yLabel: 'HRS (%)', logX: true },
+        {
+          title: `${p.dataset}: HRS against parameters`,
+          xLabel: 'parameters (log)',
+          yLabel: 'HRS (%)',
+          logX: true,
+        },
       ),
     });
   }
@@ -121,7 +130,9 @@ function ensembleGainSeries(report: StudyReport): Series[] {
         const values = members.map((m) => {
           const mr = row(m);
           const seed = per.get(m)?.find((x) => x.seed === s.seed);
-          const j = mr ? mr.robust.findIndex((c) => c.attack === 'pgd' && c.eps === p.referenceEps) : -1;
+          const j = mr
+            ? mr.robust.findIndex((c) => c.attack === 'pgd' && c.eps === p.referenceEps)
+            : -1;
           return seed && j >= 0 ? seed.robust[j] : undefined;
         });
         if (k < 0 || values.some((v) => v === undefined)) continue;

@@ -21,7 +21,9 @@ const pct = (m: number, se: number) =>
   Number.isFinite(m) ? `${(100 * m).toFixed(1)} ± ${(100 * se).toFixed(1)}` : '—';
 const epsText = (eps: number) => {
   const k = eps * 255;
-  return Math.abs(k - Math.round(k)) < 1e-9 && eps < 0.1 ? `${Math.round(k)}/255` : `${+eps.toFixed(4)}`;
+  return Math.abs(k - Math.round(k)) < 1e-9 && eps < 0.1
+    ? `${Math.round(k)}/255`
+    : `${+eps.toFixed(4)}`;
 };
 const count = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US') : '—');
 
@@ -39,7 +41,15 @@ function claimsTable(report: StudyReport): Table {
 
 function protocolTable(report: StudyReport): Table {
   return {
-    head: ['data set', 'training images', 'epochs', 'test images', 'eps sweep', 'reference eps', 'data folder'],
+    head: [
+      'data set',
+      'training images',
+      'epochs',
+      'test images',
+      'eps sweep',
+      'reference eps',
+      'data folder',
+    ],
     body: report.protocol.map((p) => [
       p.dataset,
       count(p.trainSize),
@@ -84,7 +94,10 @@ function resultsTable(rows: readonly ReportRow[]): Table {
 
 function sizeNote(report: StudyReport, dataset: string): string {
   const rows = report.rows.filter((r) => r.dataset === dataset);
-  const nas = rows.filter((r) => r.family === 'nas').map((r) => r.params).filter(Number.isFinite);
+  const nas = rows
+    .filter((r) => r.family === 'nas')
+    .map((r) => r.params)
+    .filter(Number.isFinite);
   const hand = rows.filter((r) => r.family === 'handcrafted');
   if (nas.length === 0 || hand.length === 0) return '';
   const sorted = [...nas].sort((a, b) => a - b);
@@ -190,7 +203,10 @@ export function reportHtml(report: StudyReport, plots: readonly Plot[]): string 
 <h2>Claims</h2><table class="claims"><thead><tr><th>claim</th><th>verdict</th><th>statistic</th></tr></thead><tbody>${claimRows}</tbody></table>
 <h2>Protocol</h2>${htmlTable(protocolTable(report))}
 ${sections.join('\n')}
-<h2>Ensembles</h2>${plots.filter((p) => p.name === 'ensemble-gain').map(figure).join('')}
+<h2>Ensembles</h2>${plots
+    .filter((p) => p.name === 'ensemble-gain')
+    .map(figure)
+    .join('')}
 <h2>Settings</h2><p>Reproduce with <code>${escapeXml(report.command)}</code>.</p><pre>${escapeXml(JSON.stringify(report.settings, null, 2))}</pre>
 </body></html>
 `;

@@ -53,12 +53,20 @@ export interface StudyReport {
   readonly command: string;
   readonly settings: StudySettings;
   readonly complete: boolean;
-  readonly evaluations: { readonly planned: number; readonly finished: number; readonly failed: number };
+  readonly evaluations: {
+    readonly planned: number;
+    readonly finished: number;
+    readonly failed: number;
+  };
   readonly protocol: readonly DatasetProtocol[];
   readonly claims: readonly ClaimVerdict[];
   readonly rows: readonly ReportRow[];
   /** Per-seed figures behind the rows (for re-analysis). */
-  readonly perSeed: readonly { dataset: string; architecture: string; seeds: StudyRow['perSeed'] }[];
+  readonly perSeed: readonly {
+    dataset: string;
+    architecture: string;
+    seeds: StudyRow['perSeed'];
+  }[];
 }
 
 export function studyCommand(settings: StudySettings): string {
@@ -133,7 +141,13 @@ export function buildReport(
         macs: r.macs,
         n: r.n,
         clean: r.clean,
-        robust: r.robust.map(({ attack, eps, mean, stderr, n }) => ({ attack, eps, mean, stderr, n })),
+        robust: r.robust.map(({ attack, eps, mean, stderr, n }) => ({
+          attack,
+          eps,
+          mean,
+          stderr,
+          n,
+        })),
         hrs: r.hrs,
         ...(width !== undefined ? { width } : {}),
         failures: r.failures,

@@ -25,7 +25,11 @@ export interface RunStudyOptions {
   readonly onEvent?: (e: StudyEvent) => void;
 }
 
-function taskOf(job: StudyJob, byId: ReadonlyMap<string, StudyJob>, folder: StudyFolder): StudyTask {
+function taskOf(
+  job: StudyJob,
+  byId: ReadonlyMap<string, StudyJob>,
+  folder: StudyFolder,
+): StudyTask {
   if (job.kind === 'train') {
     return {
       members: [job.spec as ArchitectureSpec],
@@ -113,6 +117,8 @@ export async function runStudy(options: RunStudyOptions): Promise<void> {
   if (stopError !== undefined) throw stopError;
   const missing = waiting.filter((j) => !done(j.id));
   if (missing.length > 0) {
-    throw new Error(`${missing.length} evaluations could not start (${missing[0]?.id} waits for members)`);
+    throw new Error(
+      `${missing.length} evaluations could not start (${missing[0]?.id} waits for members)`,
+    );
   }
 }

@@ -74,7 +74,10 @@ const COMPARED: readonly [keyof StudySettings, string][] = [
 ];
 
 /** The first difference between stored and requested settings, as a sentence; undefined when none. */
-export function settingsDifference(stored: StudySettings, wanted: StudySettings): string | undefined {
+export function settingsDifference(
+  stored: StudySettings,
+  wanted: StudySettings,
+): string | undefined {
   for (const [key, label] of COMPARED) {
     const a = JSON.stringify(stored[key]);
     const b = JSON.stringify(wanted[key]);
@@ -220,7 +223,9 @@ export async function readEntries(root: string): Promise<Map<string, JournalEntr
   contents.values.forEach((value, i) => {
     const r = journalEntrySchema.safeParse(value);
     if (!r.success) {
-      throw new InputError(`${path}: line ${i + 1} is not a study evaluation: ${formatIssues(r.error)}`);
+      throw new InputError(
+        `${path}: line ${i + 1} is not a study evaluation: ${formatIssues(r.error)}`,
+      );
     }
     done.set(r.data.id, r.data);
   });

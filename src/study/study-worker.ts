@@ -14,7 +14,12 @@ export interface StudyWorkerTask extends StudyTask {
 
 export type StudyWorkerResult =
   | { readonly ok: true; readonly result: EvaluationResult }
-  | { readonly ok: false; readonly name: string; readonly message: string; readonly fatal: boolean };
+  | {
+      readonly ok: false;
+      readonly name: string;
+      readonly message: string;
+      readonly fatal: boolean;
+    };
 
 export default async function studyWorkerTask(task: StudyWorkerTask): Promise<StudyWorkerResult> {
   try {

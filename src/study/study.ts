@@ -74,7 +74,11 @@ export async function writeReport(folder: StudyFolder): Promise<StudyReport> {
 
 export interface RunOptions {
   readonly executor: () => Promise<StudyExecutor>;
-  readonly onOpen?: (info: { jobs: readonly StudyJob[]; done: number; folder: StudyFolder }) => void;
+  readonly onOpen?: (info: {
+    jobs: readonly StudyJob[];
+    done: number;
+    folder: StudyFolder;
+  }) => void;
   readonly onEvent?: (e: StudyEvent) => void;
 }
 

@@ -107,11 +107,7 @@ function frame(all: readonly Point[], o: ChartOptions, xTicks?: readonly number[
       `<text x="${M.left - 4}" y="${(sy(t) + 4).toFixed(1)}" text-anchor="end" font-size="10">${fmt(t)}</text>`,
     );
   }
-  const xt =
-    xTicks ??
-    (o.logX
-      ? niceTicks(x0, x1).map((e) => 10 ** e)
-      : niceTicks(x0, x1));
+  const xt = xTicks ?? (o.logX ? niceTicks(x0, x1).map((e) => 10 ** e) : niceTicks(x0, x1));
   for (const t of xt) {
     const x = sx(t);
     if (x < M.left - 1 || x > M.left + pw + 1) continue;
@@ -192,7 +188,11 @@ export interface Bar {
 }
 
 /** One bar per entry with its error bar; labels under the bars, rotated. */
-export function barChart(bars: readonly Bar[], o: ChartOptions, legendItems: readonly { label: string; color: string }[]): string {
+export function barChart(
+  bars: readonly Bar[],
+  o: ChartOptions,
+  legendItems: readonly { label: string; color: string }[],
+): string {
   const w = o.width ?? Math.max(480, 40 + bars.length * 34 + M.left + M.right);
   const h = o.height ?? 320;
   const pw = w - M.left - M.right;

@@ -49,8 +49,7 @@ export interface VerdictInput {
   readonly ensembleMembers: Readonly<Record<string, readonly string[]>>;
 }
 
-const pts = (x: number, sign = false) =>
-  `${sign && x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+const pts = (x: number, sign = false) => `${sign && x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
 const pval = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toPrecision(2));
 
 /** Per-seed PGD accuracy at the reference eps of a row. */
