@@ -21,7 +21,7 @@ import {
   type StudyExecutor,
 } from '../study/executors.js';
 import type { StudyEvent } from '../study/run.js';
-import { executeStudy, settingsOf } from '../study/study.js';
+import { executeStudy, reportOnly, settingsOf } from '../study/study.js';
 import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
 
 const studyOptionsSchema = z.object({
@@ -39,6 +39,7 @@ interface StudyOptions {
   out?: string;
   dataDir?: string;
   json?: boolean;
+  reportOnly?: boolean;
 }
 
 function parseDatasets(text: string | undefined): StudyDataset[] | undefined {
@@ -149,6 +150,10 @@ export function registerStudyCommand(program: Command): void {
       '--data-dir <dir>',
       'folder with mnist/, fashion-mnist/, cifar-10/ (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST, the repository subset)',
     )
+    .option(
+      '--report-only',
+      'write the report of the study in --out as far as it got (it may be running), evaluating nothing',
+    )
     .option('--json', 'print report.json on stdout at the end')
     .action(async (o: StudyOptions) => {
       const r = studyOptionsSchema.safeParse({
@@ -162,6 +167,16 @@ export function registerStudyCommand(program: Command): void {
       }
       const budget = r.data.budget;
       const out = o.out ?? `study-${budget}`;
+      if (o.reportOnly) {
+        const report = await reportOnly(out);
+        const e = report.evaluations;
+        say(
+          `report: ${out}/report.html, report.md, report.json (${e.finished} of ${e.planned} evaluations)`,
+        );
+        for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
+        if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
       const { settings, notes } = settingsOf({
         budget,
         out,

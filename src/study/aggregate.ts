@@ -98,8 +98,11 @@ export function aggregateRows(
     if (!sample || seeds.length === 0) {
       if (failures.length === 0) continue;
     }
+    // With one seed there is no standard error over seeds: NaN (null in report.json), never 0.
     const stat = (values: number[]): MeanStderr =>
-      values.length ? meanAndStderr(values) : { mean: Number.NaN, stderr: Number.NaN };
+      values.length >= 2
+        ? meanAndStderr(values)
+        : { mean: values.length ? (values[0] as number) : Number.NaN, stderr: Number.NaN };
     rows.push({
       dataset: first.dataset,
       architecture: first.architecture,

@@ -48,7 +48,8 @@ export function reportPlots(report: StudyReport): Plot[] {
         caption: `${p.dataset}, ${ATTACK_TITLES[attack]}: robust accuracy against eps, mean of each family's architectures (band: ± standard error across them)`,
         svg: lineChart(series, {
           title: `${p.dataset}: ${ATTACK_TITLES[attack]}`,
-          xLabel: 'eps (pixel units)',
+          xLabel: 'eps (pixel units, log)',
+          logX: true,
           yLabel: 'robust accuracy (%)',
           yMin: 0,
           yMax: 100,

@@ -18,7 +18,11 @@ const ATTACK_NAMES: Readonly<Record<string, string>> = {
 };
 
 const pct = (m: number, se: number) =>
-  Number.isFinite(m) ? `${(100 * m).toFixed(1)} ± ${(100 * se).toFixed(1)}` : '—';
+  !Number.isFinite(m)
+    ? '—'
+    : Number.isFinite(se)
+      ? `${(100 * m).toFixed(1)} ± ${(100 * se).toFixed(1)}`
+      : `${(100 * m).toFixed(1)}`;
 const epsText = (eps: number) => {
   const k = eps * 255;
   return Math.abs(k - Math.round(k)) < 1e-9 && eps < 0.1
@@ -77,7 +81,7 @@ function resultsTable(rows: readonly ReportRow[]): Table {
       'HRS %',
     ],
     body: rows.map((r) => [
-      r.architecture + (r.width !== undefined ? ` (width ${r.width})` : ''),
+      r.architecture + (r.width !== undefined ? ` (width ${+r.width.toFixed(3)})` : ''),
       r.family,
       `${r.seeds}${r.failures.length ? ` (${r.failures.length} failed)` : ''}`,
       count(r.params),
@@ -124,13 +128,15 @@ export function reportMarkdown(report: StudyReport, plots: readonly Plot[]): str
     '',
     `robust-nas ${report.robustNasVersion}, budget \`${report.settings.budgetName}\`, ${report.settings.seeds} seed(s). ${rowsNote(report)}`,
     '',
-    'Accuracies are percentages, mean ± standard error over seeds; each seed is scored on the test images listed. Robust accuracy counts an image only when it is classified correctly both clean and attacked. HRS = 2CR/(C+R) of clean accuracy and PGD accuracy at the reference eps.',
+    'Accuracies are percentages, mean ± standard error over seeds (no ± with one seed); each seed is scored on the test images listed. Robust accuracy counts an image only when it is classified correctly both clean and attacked. HRS = 2CR/(C+R) of clean accuracy and PGD accuracy at the reference eps.',
     '',
     '## Claims',
     '',
     markdownTable(claimsTable(report)),
     '',
     '## Protocol',
+    '',
+    report.method,
     '',
     markdownTable(protocolTable(report)),
     '',
@@ -199,9 +205,9 @@ export function reportHtml(report: StudyReport, plots: readonly Plot[]): string 
 <title>robust-nas study report</title><style>${CSS}</style></head>
 <body><h1>robust-nas study: adversarial robustness from topology alone</h1>
 <p>robust-nas ${escapeXml(report.robustNasVersion)}, budget <code>${escapeXml(report.settings.budgetName)}</code>, ${report.settings.seeds} seed(s). ${escapeXml(rowsNote(report))}</p>
-<p>Accuracies are percentages, mean ± standard error over seeds; each seed is scored on the test images listed. Robust accuracy counts an image only when it is classified correctly both clean and attacked. HRS = 2CR/(C+R) of clean accuracy and PGD accuracy at the reference eps.</p>
+<p>Accuracies are percentages, mean ± standard error over seeds (no ± with one seed); each seed is scored on the test images listed. Robust accuracy counts an image only when it is classified correctly both clean and attacked. HRS = 2CR/(C+R) of clean accuracy and PGD accuracy at the reference eps.</p>
 <h2>Claims</h2><table class="claims"><thead><tr><th>claim</th><th>verdict</th><th>statistic</th></tr></thead><tbody>${claimRows}</tbody></table>
-<h2>Protocol</h2>${htmlTable(protocolTable(report))}
+<h2>Protocol</h2><p>${escapeXml(report.method)}</p>${htmlTable(protocolTable(report))}
 ${sections.join('\n')}
 <h2>Ensembles</h2>${plots
     .filter((p) => p.name === 'ensemble-gain')

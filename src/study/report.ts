@@ -58,6 +58,8 @@ export interface StudyReport {
     readonly finished: number;
     readonly failed: number;
   };
+  /** The protocol in one paragraph (networks, training, attacks), from the budget. */
+  readonly method: string;
   readonly protocol: readonly DatasetProtocol[];
   readonly claims: readonly ClaimVerdict[];
   readonly rows: readonly ReportRow[];
@@ -117,6 +119,12 @@ export function buildReport(
     settings,
     complete: finished.length === jobs.length,
     evaluations: { planned: jobs.length, finished: finished.length, failed: failed.length },
+    method:
+      `Networks: the DARTS cell networks (NAS cells and random genotypes) have ${budget.channels} initial channels and ${budget.layers} cells; ` +
+      `the hand-crafted networks are scaled (width multiplier) to the median parameter count of the NAS cell networks. ` +
+      `${budget.randomGenotypes} random genotypes are drawn uniformly from the DARTS space; ensembles of the first ${budget.ensembleSizes.join(', ')} of them average their logits (members trained separately, attacked end to end). ` +
+      `Training, the same for every network: SGD with momentum 0.9, learning rate ${budget.learningRate} (cosine to 0), batch ${budget.batchSize}, weight decay 3e-4, gradient clipping 5, no augmentation, no adversarial training; ${settings.seeds} seed(s) per network. ` +
+      `Attacks on the test split, in inference mode, inputs in [0, 1]: FGSM, R-FGSM (alpha eps/2), Step-LL and PGD (${budget.pgdSteps} steps, alpha eps/4, random start) over the eps sweep; APGD-CE (${budget.apgdSteps} steps) at the reference eps as a check on PGD.`,
     protocol: datasets.map((d) => {
       const p = budget.perDataset[d];
       return {

@@ -172,13 +172,6 @@ export class StudyFolder {
     this.done.set(entry.id, entry);
   }
 
-  /** Writes a report file atomically. */
-  async writeFile(name: string, data: string): Promise<void> {
-    const path = join(this.dir, name);
-    await mkdir(join(path, '..'), { recursive: true });
-    await writeFileAtomic(path, data);
-  }
-
   async close(): Promise<void> {
     await this.lock.release();
   }
@@ -199,8 +192,14 @@ export async function readSettings(root: string): Promise<StudySettings> {
   return r.data;
 }
 
-/** The journal's entries by id; a torn last line (a kill mid-append) is cut off the file. */
-export async function readEntries(root: string): Promise<Map<string, JournalEntry>> {
+/**
+ * The journal's entries by id; a torn last line (a kill mid-append) is cut off the file, unless
+ * `readOnly` (a study another process may be running: its torn line is ignored, never touched).
+ */
+export async function readEntries(
+  root: string,
+  { readOnly = false }: { readonly readOnly?: boolean } = {},
+): Promise<Map<string, JournalEntry>> {
   const path = join(root, JOURNAL_FILE);
   let contents;
   try {
@@ -209,7 +208,9 @@ export async function readEntries(root: string): Promise<Map<string, JournalEntr
     if (err instanceof JournalCorruptError) throw new InputError(`${path}: ${err.message}`);
     throw err;
   }
-  if (contents.torn) await truncate(path, contents.validBytes);
+  if (readOnly) {
+    // nothing to repair here
+  } else if (contents.torn) await truncate(path, contents.validBytes);
   else if (contents.missingNewline) {
     const fh = await open(path, 'a');
     try {

@@ -3,7 +3,10 @@
  * the plan, every evaluation not yet in the journal, then report.json, report.md, report.html and
  * plots/*.svg (also written when the study stops early, marked incomplete).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../store/atomic-write.js';
 import { InputError } from '../core/errors.js';
 import { BUDGETS, COMPLEXITY_ORDER, type BudgetName, type StudyDataset } from './budgets.js';
 import { chooseDataDirs } from './data-sources.js';
@@ -13,7 +16,14 @@ import { reportPlots } from './plots.js';
 import { buildReport, reportJson, type StudyReport } from './report.js';
 import { reportHtml, reportMarkdown } from './report-pages.js';
 import { runStudy, type StudyEvent } from './run.js';
-import { StudyFolder, type StudySettings } from './study-folder.js';
+import {
+  readEntries,
+  readSettings,
+  SETTINGS_FILE,
+  StudyFolder,
+  type JournalEntry,
+  type StudySettings,
+} from './study-folder.js';
 
 export function robustNasVersion(): string {
   const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
@@ -63,13 +73,35 @@ export function studyJobs(settings: StudySettings): StudyJob[] {
 
 /** Writes the report files from what the folder's journal holds. */
 export async function writeReport(folder: StudyFolder): Promise<StudyReport> {
-  const report = buildReport(folder.settings, folder.entries());
+  return writeReportFiles(folder.dir, folder.settings, folder.entries());
+}
+
+async function writeReportFiles(
+  dir: string,
+  settings: StudySettings,
+  entries: ReadonlyMap<string, JournalEntry>,
+): Promise<StudyReport> {
+  const report = buildReport(settings, entries);
   const plots = reportPlots(report);
-  for (const p of plots) await folder.writeFile(`plots/${p.name}.svg`, `${p.svg}\n`);
-  await folder.writeFile('report.json', reportJson(report));
-  await folder.writeFile('report.md', reportMarkdown(report, plots));
-  await folder.writeFile('report.html', reportHtml(report, plots));
+  await mkdir(join(dir, 'plots'), { recursive: true });
+  for (const p of plots) await writeFileAtomic(join(dir, 'plots', `${p.name}.svg`), `${p.svg}\n`);
+  await writeFileAtomic(join(dir, 'report.json'), reportJson(report));
+  await writeFileAtomic(join(dir, 'report.md'), reportMarkdown(report, plots));
+  await writeFileAtomic(join(dir, 'report.html'), reportHtml(report, plots));
   return report;
+}
+
+/**
+ * The report of the study in `out` as far as its journal goes, without evaluating anything and
+ * without the study's lock (it may be running: its journal is only read).
+ */
+export async function reportOnly(out: string): Promise<StudyReport> {
+  const dir = resolve(out);
+  if (!existsSync(join(dir, SETTINGS_FILE))) {
+    throw new InputError(`--out ${dir}: no study there (no ${SETTINGS_FILE})`);
+  }
+  const settings = await readSettings(dir);
+  return writeReportFiles(dir, settings, await readEntries(dir, { readOnly: true }));
 }
 
 export interface RunOptions {

@@ -134,8 +134,19 @@ function wrap(f: Frame, title: string): string {
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${f.w}" height="${f.h}" viewBox="0 0 ${f.w} ${f.h}" role="img" aria-label="${escapeXml(title)}" font-family="sans-serif">${f.parts.join('')}</svg>`;
 }
 
+/** Points whose error is not a finite number (one seed: no standard error) get no band or bar. */
+function clean(series: readonly Series[]): Series[] {
+  return series.map((s) => ({
+    ...s,
+    points: s.points
+      .filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y))
+      .map((p) => ({ x: p.x, y: p.y, err: Number.isFinite(p.err) ? (p.err as number) : 0 })),
+  }));
+}
+
 /** Lines with a shaded band of ±err around each. */
-export function lineChart(series: readonly Series[], o: ChartOptions): string {
+export function lineChart(input: readonly Series[], o: ChartOptions): string {
+  const series = clean(input);
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return emptyChart(o);
   const xTicks = [...new Set(all.map((p) => p.x))].sort((a, b) => a - b);
@@ -161,7 +172,8 @@ export function lineChart(series: readonly Series[], o: ChartOptions): string {
 }
 
 /** Points with vertical error bars, one colour per series (a scatter). */
-export function scatterChart(series: readonly Series[], o: ChartOptions): string {
+export function scatterChart(input: readonly Series[], o: ChartOptions): string {
+  const series = clean(input);
   const all = series.flatMap((s) => s.points);
   if (all.length === 0) return emptyChart(o);
   const f = frame(all, o);
@@ -189,10 +201,15 @@ export interface Bar {
 
 /** One bar per entry with its error bar; labels under the bars, rotated. */
 export function barChart(
-  bars: readonly Bar[],
+  input: readonly Bar[],
   o: ChartOptions,
   legendItems: readonly { label: string; color: string }[],
 ): string {
+  const bars = input.map((b) => ({
+    ...b,
+    value: Number.isFinite(b.value) ? b.value : 0,
+    err: Number.isFinite(b.err) ? b.err : 0,
+  }));
   const w = o.width ?? Math.max(480, 40 + bars.length * 34 + M.left + M.right);
   const h = o.height ?? 320;
   const pw = w - M.left - M.right;

@@ -12,7 +12,7 @@
  * 2. nas-vs-handcrafted: NAS cells are more robust than hand-crafted networks on the simplest data
  *    set, and hand-crafted ones more robust on the most complex: the difference of the two
  *    families' means (architectures as units). Supported when the simplest data set's interval is
- *    above 0 and the most complex one's below 0 (needs 2 data sets); not supported when the
+ *    above 0 and the most complex one's below 0 (Welch's degrees of freedom) (needs 2 data sets); not supported when the
  *    simplest one's is below 0 or the most complex one's above 0; else inconclusive.
  * 3. ensemble-gain: an ensemble of random genotypes is more robust than its members: per seed, the
  *    largest ensemble's accuracy minus its members' mean. Supported when the interval is above 0 on
@@ -130,7 +130,7 @@ function familyDiff(input: VerdictInput, d: string): FamilyDiff | undefined {
   const b = meanAndStderr(hand);
   const diff = a.mean - b.mean;
   const se = Math.hypot(a.stderr, b.stderr);
-  const t = tQuantile975(Math.min(nas.length, hand.length) - 1);
+  const t = tQuantile975(welchDf(a.stderr, nas.length, b.stderr, hand.length));
   return {
     dataset: d,
     diff,
@@ -140,6 +140,14 @@ function familyDiff(input: VerdictInput, d: string): FamilyDiff | undefined {
     nNas: nas.length,
     nHand: hand.length,
   };
+}
+
+/** Welch-Satterthwaite degrees of freedom of a difference of two means (at least 1). */
+export function welchDf(se1: number, n1: number, se2: number, n2: number): number {
+  const v1 = se1 ** 2;
+  const v2 = se2 ** 2;
+  const den = v1 ** 2 / (n1 - 1) + v2 ** 2 / (n2 - 1);
+  return den > 0 ? Math.max(1, (v1 + v2) ** 2 / den) : Math.max(1, n1 + n2 - 2);
 }
 
 export function judgeNasVsHandcrafted(input: VerdictInput): ClaimVerdict {
@@ -227,7 +235,7 @@ export function judgeHrsRanking(input: VerdictInput): ClaimVerdict {
     const groups = rows.map((r) => r.perSeed.map((s) => s.hrs));
     const seeds = Math.min(...rows.map((r) => r.seeds));
     if (rows.length < 3 || groups.every((g) => g.length < 2)) {
-      parts.push(`${d}: ${rows.length} architectures, needs 3 and 2 seeds`);
+      parts.push(`${d}: ${rows.length} architectures with results, needs 3 with 2 seeds`);
       all = false;
       continue;
     }
