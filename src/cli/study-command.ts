@@ -21,7 +21,7 @@ import {
   type StudyExecutor,
 } from '../study/executors.js';
 import type { StudyEvent } from '../study/run.js';
-import { executeStudy, reportOnly, settingsOf } from '../study/study.js';
+import { executeStudy, reportOnly, settingsOf, studyKey } from '../study/study.js';
 import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
 
 const studyOptionsSchema = z.object({
@@ -201,7 +201,7 @@ export function registerStudyCommand(program: Command): void {
           executor: async (): Promise<StudyExecutor> => {
             const executor =
               o.queue !== undefined
-                ? await queueExecutor(o.queue, `study-${budget}`, say)
+                ? await queueExecutor(o.queue, studyKey(settings), say)
                 : o.workers !== undefined
                   ? poolExecutor(o.workers)
                   : await inProcessExecutor(say);

@@ -3,6 +3,7 @@
  * the plan, every evaluation not yet in the journal, then report.json, report.md, report.html and
  * plots/*.svg (also written when the study stops early, marked incomplete).
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -60,6 +61,15 @@ export function settingsOf(request: StudyRequest): { settings: StudySettings; no
     },
     notes,
   };
+}
+
+/**
+ * The study's name on the evaluation queue: a hash of its settings, so two studies share queue
+ * results only when their settings (hence their evaluations) are the same.
+ */
+export function studyKey(settings: StudySettings): string {
+  const hash = createHash('sha256').update(JSON.stringify(settings)).digest('hex');
+  return `study-${hash.slice(0, 16)}`;
 }
 
 export function studyJobs(settings: StudySettings): StudyJob[] {
