@@ -12,7 +12,7 @@ import { BUDGETS, BUDGET_NAMES, STUDY_DATASETS } from '../src/study/budgets.js';
 import { chooseDataDirs, fixtureDataRoot } from '../src/study/data-sources.js';
 import { architectures, paramsOf, planJobs } from '../src/study/plan.js';
 import { settingsDifference, StudyFolder, JOURNAL_FILE } from '../src/study/study-folder.js';
-import { settingsOf } from '../src/study/study.js';
+import { checkStudyMemory, settingsOf } from '../src/study/study.js';
 
 let root: string;
 beforeAll(async () => {
@@ -169,5 +169,18 @@ describe('study folder', () => {
     const first = await StudyFolder.open(dir, settings);
     await expect(StudyFolder.open(dir, settings)).rejects.toThrow(/is already running \(process/);
     await first.close();
+  });
+});
+
+describe('memory', () => {
+  it.each(BUDGET_NAMES)('%s fits the default memory limit (4096 MB)', (name) => {
+    const settings = settingsOf({
+      budget: name,
+      out: 'x',
+      datasets: [...STUDY_DATASETS],
+      env: { ROBUST_NAS_CACHE: join(root, 'no-cache') },
+    }).settings;
+    expect(() => checkStudyMemory(settings, 4096)).not.toThrow();
+    expect(() => checkStudyMemory(settings, 1)).toThrow(/seed1: .*memory/);
   });
 });

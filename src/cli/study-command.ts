@@ -21,7 +21,14 @@ import {
   type StudyExecutor,
 } from '../study/executors.js';
 import type { StudyEvent } from '../study/run.js';
-import { executeStudy, reportOnly, settingsOf, studyKey } from '../study/study.js';
+import {
+  checkStudyMemory,
+  executeStudy,
+  reportOnly,
+  settingsOf,
+  studyKey,
+} from '../study/study.js';
+import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
 
 const studyOptionsSchema = z.object({
@@ -40,6 +47,7 @@ interface StudyOptions {
   dataDir?: string;
   json?: boolean;
   reportOnly?: boolean;
+  maxMemoryMb?: string;
 }
 
 function parseDatasets(text: string | undefined): StudyDataset[] | undefined {
@@ -151,6 +159,10 @@ export function registerStudyCommand(program: Command): void {
       'folder with mnist/, fashion-mnist/, cifar-10/ (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST, the repository subset)',
     )
     .option(
+      '--max-memory-mb <mb>',
+      `refuse a study whose networks' estimated training or attack memory exceeds this (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
+    )
+    .option(
       '--report-only',
       'write the report of the study in --out as far as it got (it may be running), evaluating nothing',
     )
@@ -184,6 +196,7 @@ export function registerStudyCommand(program: Command): void {
         ...(r.data.seeds !== undefined ? { seeds: r.data.seeds } : {}),
         ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
       });
+      checkStudyMemory(settings, memoryLimitMB(o.maxMemoryMb));
       for (const n of notes) say(n);
       const started = performance.now();
       let progress: ReturnType<typeof studyProgress> | undefined;

@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { checkEvaluationMemory } from '../evaluator/memory-estimate.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { InputError } from '../core/errors.js';
 import { BUDGETS, COMPLEXITY_ORDER, type BudgetName, type StudyDataset } from './budgets.js';
@@ -79,6 +80,27 @@ export function studyJobs(settings: StudySettings): StudyJob[] {
     seeds: settings.seeds,
     dataDirs: settings.dataDirs as Partial<Record<StudyDataset, string>>,
   });
+}
+
+/**
+ * Refuses (InputError) a study whose DARTS networks or ensembles would need more memory than
+ * `limitMB` (src/evaluator/memory-estimate.ts), before anything is written or trained.
+ */
+export function checkStudyMemory(settings: StudySettings, limitMB: number): void {
+  const jobs = studyJobs(settings);
+  const byId = new Map(jobs.map((j) => [j.id, j]));
+  for (const job of jobs) {
+    if (job.seed !== 1) continue;
+    const specs =
+      job.kind === 'train' ? [job.spec] : (job.memberJobs ?? []).map((id) => byId.get(id)?.spec);
+    const genotypes = specs.flatMap((s) => (s && 'genotype' in s ? [s.genotype] : []));
+    try {
+      checkEvaluationMemory(genotypes, job.config, limitMB);
+    } catch (err) {
+      if (err instanceof InputError) throw new InputError(`${job.id}: ${err.message}`);
+      throw err;
+    }
+  }
 }
 
 /** Writes the report files from what the folder's journal holds. */
