@@ -60,6 +60,10 @@ describe('robust-nas study (tiny budget)', () => {
     const report = JSON.parse(uninterrupted);
     expect(report.complete).toBe(true);
     expect(report.evaluations).toEqual({ planned: 10, finished: 10, failed: 0 });
+    expect(report.apgdCheck).toEqual([
+      expect.objectContaining({ dataset: 'mnist', eps: 0.05, architectures: 5 }),
+    ]);
+    expect(report.method).toMatch(/PGD \(2 steps, alpha eps\/4, random start\)/);
     expect(report.claims.map((c: { id: string }) => c.id)).toEqual([
       'topology',
       'nas-vs-handcrafted',

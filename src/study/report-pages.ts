@@ -96,6 +96,13 @@ function resultsTable(rows: readonly ReportRow[]): Table {
   };
 }
 
+function apgdNote(report: StudyReport, dataset: string): string {
+  const c = report.apgdCheck.find((x) => x.dataset === dataset);
+  if (!c || c.architectures === 0) return '';
+  const se = Number.isFinite(c.stderr) ? ` ± ${(100 * c.stderr).toFixed(1)}` : '';
+  return `APGD-CE check on PGD at eps ${epsText(c.eps)}: APGD-CE accuracy minus PGD accuracy = ${(100 * c.mean).toFixed(1)}${se} points over ${c.architectures} architectures (negative: APGD-CE finds adversarial examples PGD missed).`;
+}
+
 function sizeNote(report: StudyReport, dataset: string): string {
   const rows = report.rows.filter((r) => r.dataset === dataset);
   const nas = rows
@@ -146,7 +153,7 @@ export function reportMarkdown(report: StudyReport, plots: readonly Plot[]): str
     parts.push(
       `## ${p.dataset}`,
       '',
-      `${count(p.testSize)} test images per seed. ${sizeNote(report, p.dataset)}`,
+      `${count(p.testSize)} test images per seed. ${sizeNote(report, p.dataset)} ${apgdNote(report, p.dataset)}`,
       '',
       markdownTable(resultsTable(rows)),
       '',
@@ -195,7 +202,7 @@ export function reportHtml(report: StudyReport, plots: readonly Plot[]): string 
     `<figure id="${escapeXml(p.name)}">${p.svg}<figcaption>${escapeXml(p.caption)}</figcaption></figure>`;
   const sections = report.protocol.map((p) => {
     const rows = report.rows.filter((r) => r.dataset === p.dataset);
-    return `<h2>${escapeXml(p.dataset)}</h2><p>${count(p.testSize)} test images per seed. ${escapeXml(sizeNote(report, p.dataset))}</p><div class="scroll">${htmlTable(resultsTable(rows))}</div>${plots
+    return `<h2>${escapeXml(p.dataset)}</h2><p>${count(p.testSize)} test images per seed. ${escapeXml(sizeNote(report, p.dataset))} ${escapeXml(apgdNote(report, p.dataset))}</p><div class="scroll">${htmlTable(resultsTable(rows))}</div>${plots
       .filter((x) => x.name.endsWith(`-${p.dataset}`) || x.name.includes(`-${p.dataset}-`))
       .map(figure)
       .join('')}`;

@@ -4,6 +4,7 @@
  * HTML pages render it. Nothing here depends on timing or the machine, so an interrupted and
  * resumed study gives the same report as an uninterrupted one.
  */
+import { meanAndStderr } from '../core/noise-stats.js';
 import type { StudyRow } from './aggregate.js';
 import { aggregateRows } from './aggregate.js';
 import { BUDGETS, COMPLEXITY_ORDER, type StudyDataset } from './budgets.js';
@@ -62,6 +63,17 @@ export interface StudyReport {
   readonly method: string;
   readonly protocol: readonly DatasetProtocol[];
   readonly claims: readonly ClaimVerdict[];
+  /**
+   * APGD-CE as a check on PGD, per data set: APGD-CE accuracy minus PGD accuracy at the reference
+   * eps, mean ± standard error over the architectures with results (negative: APGD-CE finds more).
+   */
+  readonly apgdCheck: readonly {
+    readonly dataset: string;
+    readonly eps: number;
+    readonly architectures: number;
+    readonly mean: number;
+    readonly stderr: number;
+  }[];
   readonly rows: readonly ReportRow[];
   /** Per-seed figures behind the rows (for re-analysis). */
   readonly perSeed: readonly {
@@ -138,6 +150,23 @@ export function buildReport(
       };
     }),
     claims,
+    apgdCheck: datasets.map((d) => {
+      const eps = referenceEps(d);
+      const diffs = rows
+        .filter((r) => r.dataset === d && r.seeds > 0)
+        .flatMap((r) => {
+          const apgd = r.robust.find(
+            (c) => c.attack === 'apgd-ce' && Math.abs(c.eps - eps) < 1e-12,
+          );
+          const pgd = r.robust.find((c) => c.attack === 'pgd' && Math.abs(c.eps - eps) < 1e-12);
+          return apgd && pgd ? [apgd.mean - pgd.mean] : [];
+        });
+      const stat =
+        diffs.length >= 2
+          ? meanAndStderr(diffs)
+          : { mean: diffs[0] ?? Number.NaN, stderr: Number.NaN };
+      return { dataset: d, eps, architectures: diffs.length, ...stat };
+    }),
     rows: rows.map((r) => {
       const width = widths.get(`${r.dataset}/${r.architecture}`);
       return {
