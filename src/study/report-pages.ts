@@ -100,7 +100,8 @@ function apgdNote(report: StudyReport, dataset: string): string {
   const c = report.apgdCheck.find((x) => x.dataset === dataset);
   if (!c || c.architectures === 0) return '';
   const se = Number.isFinite(c.stderr) ? ` ± ${(100 * c.stderr).toFixed(1)}` : '';
-  return `APGD-CE check on PGD at eps ${epsText(c.eps)}: APGD-CE accuracy minus PGD accuracy = ${(100 * c.mean).toFixed(1)}${se} points over ${c.architectures} architectures (negative: APGD-CE finds adversarial examples PGD missed).`;
+  const mean = (100 * c.mean).toFixed(1).replace(/^-(0\.0)$/, '$1');
+  return `APGD-CE check on PGD at eps ${epsText(c.eps)}: APGD-CE accuracy minus PGD accuracy = ${mean}${se} points over ${c.architectures} architectures (negative: APGD-CE finds adversarial examples PGD missed).`;
 }
 
 function sizeNote(report: StudyReport, dataset: string): string {
