@@ -49,7 +49,10 @@ export interface VerdictInput {
   readonly ensembleMembers: Readonly<Record<string, readonly string[]>>;
 }
 
-const pts = (x: number, sign = false) => `${sign && x >= 0 ? '+' : ''}${(100 * x).toFixed(1)}`;
+const pts = (x: number, sign = false) => {
+  const text = (100 * x).toFixed(1).replace(/^-(0\.0)$/, '$1');
+  return `${sign && !text.startsWith('-') ? '+' : ''}${text}`;
+};
 const pval = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toPrecision(2));
 
 /** Per-seed PGD accuracy at the reference eps of a row. */
