@@ -110,13 +110,13 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
     baselines: ['resnet18', 'vgg16', 'densenet121'],
     randomGenotypes: 5,
     ensembleSizes: [2, 3, 5],
-    pgdSteps: 10,
+    pgdSteps: 8,
     apgdSteps: 10,
     perDataset: {
-      mnist: { trainSize: 2500, testSize: 200, epochs: 2, eps: MNIST_EPS, referenceEps: 0.03 },
+      mnist: { trainSize: 2500, testSize: 150, epochs: 2, eps: MNIST_EPS, referenceEps: 0.03 },
       'fashion-mnist': {
         trainSize: 950,
-        testSize: 200,
+        testSize: 150,
         epochs: 5,
         eps: FASHION_EPS,
         referenceEps: 0.01,
@@ -124,7 +124,7 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
       },
       cifar10: {
         trainSize: 950,
-        testSize: 200,
+        testSize: 150,
         epochs: 5,
         eps: CIFAR_EPS,
         referenceEps: 1 / 255,
