@@ -7,7 +7,7 @@
 import { meanAndStderr } from '../core/noise-stats.js';
 import type { StudyRow } from './aggregate.js';
 import { aggregateRows } from './aggregate.js';
-import { BUDGETS, COMPLEXITY_ORDER, type StudyDataset } from './budgets.js';
+import { COMPLEXITY_ORDER, type StudyBudget, type StudyDataset } from './budgets.js';
 import { architectures, planJobs, type Family, type StudyJob } from './plan.js';
 import type { JournalEntry, StudySettings } from './study-folder.js';
 import { judgeClaims, type ClaimVerdict } from './verdicts.js';
@@ -98,7 +98,8 @@ export function buildReport(
   settings: StudySettings,
   entries: ReadonlyMap<string, JournalEntry>,
 ): StudyReport {
-  const budget = BUDGETS[settings.budgetName];
+  // The budget as stored with the study (a later edit of budgets.ts does not rewrite its report).
+  const budget = settings.budget as unknown as StudyBudget;
   const datasets = [...settings.datasets].sort(
     (a, b) => COMPLEXITY_ORDER.indexOf(a) - COMPLEXITY_ORDER.indexOf(b),
   );

@@ -10,7 +10,13 @@ import { join, resolve } from 'node:path';
 import { checkEvaluationMemory } from '../evaluator/memory-estimate.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
 import { InputError } from '../core/errors.js';
-import { BUDGETS, COMPLEXITY_ORDER, type BudgetName, type StudyDataset } from './budgets.js';
+import {
+  BUDGETS,
+  COMPLEXITY_ORDER,
+  type BudgetName,
+  type StudyBudget,
+  type StudyDataset,
+} from './budgets.js';
 import { chooseDataDirs } from './data-sources.js';
 import type { StudyExecutor } from './executors.js';
 import { planJobs, type StudyJob } from './plan.js';
@@ -75,7 +81,7 @@ export function studyKey(settings: StudySettings): string {
 
 export function studyJobs(settings: StudySettings): StudyJob[] {
   return planJobs({
-    budget: BUDGETS[settings.budgetName],
+    budget: settings.budget as unknown as StudyBudget,
     datasets: settings.datasets,
     seeds: settings.seeds,
     dataDirs: settings.dataDirs as Partial<Record<StudyDataset, string>>,
