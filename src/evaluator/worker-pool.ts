@@ -20,7 +20,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
-import { EvaluationFailure, type EvalProgress, type Evaluate } from '../core/evaluation.js';
+import { EvaluationFailure, type Evaluate } from '../core/evaluation.js';
 import type { WorkerStatus, WorkerTask } from '../core/workers.js';
 import type { EvaluationTask, EvaluationTaskResult, WorkerMessage } from './evaluation-worker.js';
 
