@@ -8,12 +8,16 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { genotypeHash } from '../src/core/canonical.js';
+import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import type { WorkersReport } from '../src/core/workers.js';
+import { createSurrogateEvaluate } from '../src/evaluator/surrogate.js';
+import { inProcessWorkers } from '../src/queue/in-process-workers.js';
 import { openEvaluator, type RunEvaluator } from '../src/queue/placement.js';
 import { createSearchEngine } from '../src/server/search-engine.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
-import { TINY_EVALUATION } from './helpers/tiny-evaluation.js';
+import { TINY_EVALUATION, tinyEvaluation } from './helpers/tiny-evaluation.js';
 
 const TOKEN = 'workers-test-token';
 let runsDir: string;
@@ -124,4 +128,32 @@ describe('GET /api/workers', () => {
     const computed = stored.evaluations.filter((e) => !e.cached).length;
     expect(after.workers.reduce((n, w) => n + w.finished, 0)).toBe(computed);
   }, 120_000);
+});
+
+describe('evaluations in this process, told as one worker', () => {
+  it('shows the evaluation in flight with its progress, then the worker idle with one finished', async () => {
+    const tracked = inProcessWorkers(createSurrogateEvaluate({ delayMs: 300 }));
+    const genotype = getPublishedGenotype('DARTS_V2');
+    const before = tracked.report('here');
+    expect(before).toMatchObject({ placement: 'in-process', active: 0, waiting: 0 });
+    expect(before.workers[0]).toMatchObject({ id: 'main', busy: [], finished: 0 });
+    const running = tracked.evaluate(genotype, tinyEvaluation(), 1, undefined, {
+      job: { runId: 'r1', index: 3 },
+    });
+    const during = tracked.report('here');
+    expect(during.active).toBe(1);
+    expect(during.workers[0]!.busy).toEqual([
+      {
+        runId: 'r1',
+        index: 3,
+        hash: genotypeHash(genotype),
+        startedAt: expect.any(String),
+        progress: { phase: 'train', done: 0, total: 1 },
+      },
+    ]);
+    await running;
+    const after = tracked.report('here');
+    expect(after.active).toBe(0);
+    expect(after.workers[0]).toMatchObject({ busy: [], finished: 1, backend: 'surrogate' });
+  });
 });

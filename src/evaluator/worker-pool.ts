@@ -150,6 +150,8 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   const threadState = (id: number): ThreadState => {
     let t = threads.get(id);
     if (!t) {
+      // Threads come and go (an aborted evaluation's is replaced): forget those that left.
+      if (threads.size >= 2 * size) forgetGone();
       t = { lastSeen: Date.now(), finished: 0, busyMs: 0 };
       threads.set(id, t);
     }
@@ -231,8 +233,10 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
     return answer.result;
   };
 
-  const liveThreads = (): Set<number> =>
-    new Set([pool, ...retired].flatMap((p) => p.threads.map((w) => w.threadId)));
+  function forgetGone(): void {
+    const live = new Set([pool, ...retired].flatMap((p) => p.threads.map((w) => w.threadId)));
+    for (const [id, t] of threads) if (!live.has(id) && !t.task) threads.delete(id);
+  }
 
   return {
     evaluate,
@@ -256,8 +260,7 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
       }
     },
     status() {
-      const live = liveThreads();
-      for (const id of threads.keys()) if (!live.has(id)) threads.delete(id);
+      forgetGone();
       return [...threads.entries()]
         .sort(([a], [b]) => a - b)
         .map(([id, t]) => ({

@@ -225,6 +225,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
 
   let worker: Worker | undefined;
   try {
+    // Threads and backends loaded before the first job is taken.
+    await pool.warm();
     await health.waitReady(control, 24 * 3600 * 1000);
     worker = new Worker(names.queueName, processor, {
       connection: client('jobs'),
