@@ -14,6 +14,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Cast,
   Concat,
+  Conv2D,
+  DepthwiseConv2dNative,
+  FusedConv2D,
   Identity,
   Slice,
   Mean,
@@ -32,6 +35,7 @@ import {
   depthwiseConv2dGradConfig,
   markDilationAwareBackend,
 } from './conv-gradients.js';
+import { convForwardConfigs } from './conv-forward.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
@@ -93,6 +97,13 @@ export function registerWasmTrainingKernels(): void {
     identityShareConfig(original(Identity)),
     castShareConfig(original(Cast)),
     sliceHeapConfig(original(Slice)),
+    ...(process.env.ROBUST_NAS_XNNPACK_CONV === '1'
+      ? []
+      : convForwardConfigs(
+          original(Conv2D),
+          original(FusedConv2D),
+          original(DepthwiseConv2dNative),
+        )),
   ];
   for (const config of wrappers) replaceKernel(config);
   markDilationAwareBackend('wasm');

@@ -607,3 +607,187 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
       }
   }
 }
+
+/*
+ * y[r,co] = bias[co] + sum over k of x[r,k] * w[k,co] (bias 0 when hasBias is 0): a 1x1 stride-1
+ * convolution (rows = N*H*W pixels, w = the [1,1,K,Co] filter) or, with w the transposed filter,
+ * its input gradient. Register-blocked 4 rows x 8 output channels (8 accumulators); w stays in
+ * cache while the rows stream through once per 8 output channels.
+ */
+#define MM_ROW(i, A)                                                                   \
+  do {                                                                                 \
+    v128_t s_ = wasm_v128_load32_splat(x##i + k);                                      \
+    A##0 = wasm_f32x4_add(A##0, wasm_f32x4_mul(s_, b0));                               \
+    A##1 = wasm_f32x4_add(A##1, wasm_f32x4_mul(s_, b1));                               \
+  } while (0)
+
+EXPORT(matmul_bias)
+void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
+                 int Co, int hasBias) {
+  const int co8 = Co & ~7;
+  const int co4 = Co & ~3;
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *x0 = x + (long)r * K, *x1 = x0 + K, *x2 = x1 + K, *x3 = x2 + K;
+    float *y0 = y + (long)r * Co, *y1 = y0 + Co, *y2 = y1 + Co, *y3 = y2 + Co;
+    int co = 0;
+    for (; co < co8; co += 8) {
+      v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      v128_t i1 = hasBias ? wasm_v128_load(bias + co + 4) : wasm_f32x4_splat(0.0f);
+      v128_t a0 = i0, a1 = i1, c0 = i0, c1 = i1, d0 = i0, d1 = i1, e0 = i0, e1 = i1;
+      const float *wp = w + co;
+      for (int k = 0; k < K; k++, wp += Co) {
+        v128_t b0 = wasm_v128_load(wp), b1 = wasm_v128_load(wp + 4);
+        MM_ROW(0, a);
+        MM_ROW(1, c);
+        MM_ROW(2, d);
+        MM_ROW(3, e);
+      }
+      wasm_v128_store(y0 + co, a0);
+      wasm_v128_store(y0 + co + 4, a1);
+      wasm_v128_store(y1 + co, c0);
+      wasm_v128_store(y1 + co + 4, c1);
+      wasm_v128_store(y2 + co, d0);
+      wasm_v128_store(y2 + co + 4, d1);
+      wasm_v128_store(y3 + co, e0);
+      wasm_v128_store(y3 + co + 4, e1);
+    }
+    for (; co < co4; co += 4) {
+      v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      v128_t a = i0, c = i0, d = i0, e = i0;
+      const float *wp = w + co;
+      for (int k = 0; k < K; k++, wp += Co) {
+        v128_t b = wasm_v128_load(wp);
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(x0 + k), b));
+        c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load32_splat(x1 + k), b));
+        d = wasm_f32x4_add(d, wasm_f32x4_mul(wasm_v128_load32_splat(x2 + k), b));
+        e = wasm_f32x4_add(e, wasm_f32x4_mul(wasm_v128_load32_splat(x3 + k), b));
+      }
+      wasm_v128_store(y0 + co, a);
+      wasm_v128_store(y1 + co, c);
+      wasm_v128_store(y2 + co, d);
+      wasm_v128_store(y3 + co, e);
+    }
+    for (; co < Co; co++) {
+      float a = hasBias ? bias[co] : 0.0f, c = a, d = a, e = a;
+      for (int k = 0; k < K; k++) {
+        float b = w[(long)k * Co + co];
+        a += x0[k] * b;
+        c += x1[k] * b;
+        d += x2[k] * b;
+        e += x3[k] * b;
+      }
+      y0[co] = a;
+      y1[co] = c;
+      y2[co] = d;
+      y3[co] = e;
+    }
+  }
+  for (; r < rows; r++) {
+    const float *xr = x + (long)r * K;
+    float *yr = y + (long)r * Co;
+    int co = 0;
+    for (; co < co4; co += 4) {
+      v128_t a = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      for (int k = 0; k < K; k++)
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xr + k), wasm_v128_load(w + (long)k * Co + co)));
+      wasm_v128_store(yr + co, a);
+    }
+    for (; co < Co; co++) {
+      float a = hasBias ? bias[co] : 0.0f;
+      for (int k = 0; k < K; k++) a += xr[k] * w[(long)k * Co + co];
+      yr[co] = a;
+    }
+  }
+}
+
+/*
+ * Depthwise convolution, channel multiplier 1, any stride, dilation and padding:
+ * y[n,oh,ow,c] = bias[c] + sum over taps of x[n,ih,iw,c] * w[kh,kw,c], ih = oh*sh - pt + kh*dh.
+ * Four channels per vector; four output pixels per block in the interior of a row (where every
+ * tap is inside the input, no checks), one pixel at a time with checks at the borders.
+ */
+static inline v128_t dw_pixel(const float *xn, const float *w, int H, int W, int C, int c, int oh,
+                              int ow, int KH, int KW, int sh, int sw, int dh, int dw, int pt,
+                              int pl, v128_t acc) {
+  for (int kh = 0; kh < KH; kh++) {
+    int ih = oh * sh - pt + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    for (int kw = 0; kw < KW; kw++) {
+      int iw = ow * sw - pl + kw * dw;
+      if (iw < 0 || iw >= W) continue;
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xn + ((long)ih * W + iw) * C + c),
+                                               wasm_v128_load(w + ((long)kh * KW + kw) * C + c)));
+    }
+  }
+  return acc;
+}
+
+static inline float dw_pixel1(const float *xn, const float *w, int H, int W, int C, int c, int oh,
+                              int ow, int KH, int KW, int sh, int sw, int dh, int dw, int pt,
+                              int pl, float acc) {
+  for (int kh = 0; kh < KH; kh++) {
+    int ih = oh * sh - pt + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    for (int kw = 0; kw < KW; kw++) {
+      int iw = ow * sw - pl + kw * dw;
+      if (iw < 0 || iw >= W) continue;
+      acc += xn[((long)ih * W + iw) * C + c] * w[((long)kh * KW + kw) * C + c];
+    }
+  }
+  return acc;
+}
+
+EXPORT(depthwise_forward)
+void depthwise_forward(const float *x, const float *w, const float *bias, float *y, int N, int H,
+                       int W, int C, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                       int pt, int pl, int hasBias) {
+  const int c4 = C & ~3;
+  /* Interior columns: ow*sw - pl >= 0 and ow*sw - pl + (KW-1)*dw <= W-1. */
+  int owA = ceil_div(pl, sw);
+  int lastStart = W - 1 - (KW - 1) * dw + pl;
+  int owB = lastStart < 0 ? 0 : lastStart / sw + 1;
+  if (owA > OW) owA = OW;
+  if (owB > OW) owB = OW;
+  if (owB < owA) owB = owA;
+  for (int n = 0; n < N; n++) {
+    const float *xn = x + (long)n * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      float *yrow = y + (((long)n * OH + oh) * OW) * C;
+      int kh0 = 0, kh1 = KH;
+      while (kh0 < KH && oh * sh - pt + kh0 * dh < 0) kh0++;
+      while (kh1 > kh0 && oh * sh - pt + (kh1 - 1) * dh >= H) kh1--;
+      for (int c = 0; c < c4; c += 4) {
+        v128_t b = hasBias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+        int ow = 0;
+        for (; ow < owA; ow++)
+          wasm_v128_store(yrow + (long)ow * C + c, dw_pixel(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, b));
+        for (; ow + 4 <= owB; ow += 4) {
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b;
+          const long step = (long)sw * C;
+          for (int kh = kh0; kh < kh1; kh++) {
+            const float *xp = xn + ((long)(oh * sh - pt + kh * dh) * W + (ow * sw - pl)) * C + c;
+            const float *wp = w + (long)kh * KW * C + c;
+            for (int kw = 0; kw < KW; kw++, xp += (long)dw * C, wp += C) {
+              v128_t f = wasm_v128_load(wp);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp), f));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xp + step), f));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(xp + 2 * step), f));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(xp + 3 * step), f));
+            }
+          }
+          float *yp = yrow + (long)ow * C + c;
+          wasm_v128_store(yp, a0);
+          wasm_v128_store(yp + C, a1);
+          wasm_v128_store(yp + 2 * C, a2);
+          wasm_v128_store(yp + 3 * C, a3);
+        }
+        for (; ow < OW; ow++)
+          wasm_v128_store(yrow + (long)ow * C + c, dw_pixel(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, b));
+      }
+      for (int c = c4; c < C; c++)
+        for (int ow = 0; ow < OW; ow++)
+          yrow[(long)ow * C + c] = dw_pixel1(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, hasBias ? bias[c] : 0.0f);
+    }
+  }
+}
