@@ -17,6 +17,9 @@ import {
 import { convGeometry, type ConvAttrsLike, type ConvGeometry } from './conv-geometry.js';
 import { gradKernels, heapOffset, type WasmBackendLike } from './kernels-module.js';
 
+/** The kernel functions built here (tests check that they are the registered ones). */
+export const OUR_CONV_FORWARD_KERNELS = new WeakSet<KernelFunc>();
+
 interface ConvArgs {
   inputs: {
     x: TensorInfo;
@@ -89,6 +92,7 @@ function makeConv2d(
     }
     return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
   };
+  OUR_CONV_FORWARD_KERNELS.add(kernelFunc as unknown as KernelFunc);
   return {
     kernelName: name,
     backendName: 'wasm',
@@ -137,6 +141,7 @@ function makeDepthwise(original: KernelConfig): KernelConfig {
     }
     return fallback(args as unknown as Parameters<KernelFunc>[0]) as TensorInfo;
   };
+  OUR_CONV_FORWARD_KERNELS.add(kernelFunc as unknown as KernelFunc);
   return {
     kernelName: DepthwiseConv2dNative,
     backendName: 'wasm',

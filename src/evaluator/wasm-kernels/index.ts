@@ -61,6 +61,19 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sgdUpdateConfig,
 ];
 
+/**
+ * Env ROBUST_NAS_XNNPACK_CONV=1 keeps tfjs-backend-wasm's XNNPACK forward convolutions instead of
+ * ours (conv-forward.ts): for A/B benchmarks. Unset, empty or 0: ours.
+ */
+export const XNNPACK_CONV_ENV_VAR = 'ROBUST_NAS_XNNPACK_CONV';
+
+function xnnpackConvRequested(): boolean {
+  const v = process.env[XNNPACK_CONV_ENV_VAR];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`${XNNPACK_CONV_ENV_VAR} must be 0 or 1, got ${JSON.stringify(v)}`);
+}
+
 let gradientsRegistered = false;
 let wasmRegistered = false;
 

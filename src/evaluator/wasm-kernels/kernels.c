@@ -762,6 +762,33 @@ void depthwise_forward(const float *x, const float *w, const float *bias, float 
         int ow = 0;
         for (; ow < owA; ow++)
           wasm_v128_store(yrow + (long)ow * C + c, dw_pixel(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, b));
+        if (KH == 3 && KW == 3 && kh0 == 0 && kh1 == 3) {
+          /* 3x3 with all rows inside: the nine filter vectors stay in registers. */
+          const float *wp = w + c;
+          const v128_t f00 = wasm_v128_load(wp), f01 = wasm_v128_load(wp + C), f02 = wasm_v128_load(wp + 2 * C);
+          const v128_t f10 = wasm_v128_load(wp + 3 * C), f11 = wasm_v128_load(wp + 4 * C), f12 = wasm_v128_load(wp + 5 * C);
+          const v128_t f20 = wasm_v128_load(wp + 6 * C), f21 = wasm_v128_load(wp + 7 * C), f22 = wasm_v128_load(wp + 8 * C);
+          const long step = (long)sw * C, tap = (long)dw * C, row = (long)dh * W * C;
+          for (; ow + 2 <= owB; ow += 2) {
+            const float *p0 = xn + ((long)(oh * sh - pt) * W + (ow * sw - pl)) * C + c;
+            const float *p1 = p0 + row, *p2 = p1 + row;
+            v128_t a0 = b, a1 = b;
+#define DW3(P, F0, F1, F2)                                                                    \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P), F0));                           \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + step), F0));                    \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + tap), F1));                     \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + tap + step), F1));              \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap), F2));                 \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap + step), F2));
+            DW3(p0, f00, f01, f02)
+            DW3(p1, f10, f11, f12)
+            DW3(p2, f20, f21, f22)
+#undef DW3
+            float *yp = yrow + (long)ow * C + c;
+            wasm_v128_store(yp, a0);
+            wasm_v128_store(yp + C, a1);
+          }
+        }
         for (; ow + 4 <= owB; ow += 4) {
           v128_t a0 = b, a1 = b, a2 = b, a3 = b;
           const long step = (long)sw * C;
