@@ -411,6 +411,25 @@ describe('other wasm training kernels match the cpu backend', () => {
     expect(relError(r.wasm[0]!, r.cpu[0]!)).toBeLessThan(1e-6);
   });
 
+  // Ties (ReLU zeros, values rounded to a coarse grid): the gradient must go to the first maximum.
+  it.each([
+    [3, 2, 'same', [2, 9, 9, 6]],
+    [3, 1, 'same', [1, 7, 8, 9]],
+    [2, 2, 'valid', [2, 6, 6, 4]],
+    [3, 2, 'same', [1, 8, 8, 32]],
+  ] as const)('max-pool gradient with ties k%i s%i %s %j', async (k, s, pad, shape) => {
+    const x = input([...shape]);
+    const r = await onBoth([x], (t) => {
+      const tied = tf.relu(tf.round(tf.mul(t!, 2)));
+      const y = tf.maxPool(tied as tf.Tensor4D, k, s, pad);
+      const w = tf.randomUniform(y.shape, -1, 1, 'float32', 6);
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), w)))(
+        tied,
+      );
+    });
+    expect(relError(r.wasm[0]!, r.cpu[0]!)).toBeLessThan(1e-6);
+  });
+
   it('relu gradient', async () => {
     const x = input([2, 5, 5, 7]);
     const dy = input([2, 5, 5, 7]);
