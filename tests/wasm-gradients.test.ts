@@ -107,6 +107,29 @@ function makeCases(): ConvCase[] {
       dilation: 1,
       pad: 'valid',
     });
+  // Depthwise 3x3 (the filter-gradient kernel's 3x3 path: interior rows and columns, border
+  // taps, channels beyond a multiple of 4), dilated and not, stride 1 and 2, odd sizes.
+  for (const [n, h, w, cin, stride, dilation, pad] of [
+    [2, 9, 11, 6, 1, 1, 'same'],
+    [3, 7, 7, 18, 1, 2, 2],
+    [1, 12, 9, 16, 2, 1, 'same'],
+    [2, 6, 13, 4, 1, 1, 'valid'],
+    [1, 5, 5, 3, 1, 2, 'same'],
+    [2, 11, 11, 20, 2, 1, 1],
+  ] as const)
+    cases.push({
+      depthwise: true,
+      n,
+      h,
+      w,
+      cin,
+      cout: 1,
+      kh: 3,
+      kw: 3,
+      stride,
+      dilation,
+      pad,
+    });
   // The shapes DARTS trains most: batch > 1, 16+ channels, 3x3/5x5, stride 1 and 2.
   cases.push(
     {

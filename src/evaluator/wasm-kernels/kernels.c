@@ -85,9 +85,70 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N
                                int pt, int pl) {
   const int CM = C * M;
   zero(dW, (u32)(KH * KW * CM));
+  /* 3x3, multiplier 1: interior columns of rows with all three filter rows inside the input. */
+  const int fast3 = KH == 3 && KW == 3 && M == 1;
+  int owA = ceil_div(pl, sw);
+  int lastStart = W - 1 - (KW - 1) * dw + pl;
+  int owB = lastStart < 0 ? 0 : lastStart / sw + 1;
+  if (owA > OW) owA = OW;
+  if (owB > OW) owB = OW;
+  if (owB < owA) owB = owA;
+  const int c4 = C & ~3;
   for (int n = 0; n < N; n++) {
     for (int oh = 0; oh < OH; oh++) {
       const float *dyrow = dy + (((long)n * OH + oh) * OW) * CM;
+      const int ih0 = oh * sh - pt;
+      if (fast3 && ih0 >= 0 && ih0 + 2 * dh < H && owB > owA) {
+        const float *x0 = x + (((long)n * H + ih0) * W) * C;
+        const float *x1 = x0 + (long)dh * W * C, *x2 = x1 + (long)dh * W * C;
+        for (int c = 0; c < c4; c += 4) {
+          float *a = dW + c;
+          v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+          v128_t a20 = a00, a21 = a00, a22 = a00;
+          for (int ow = owA; ow < owB; ow++) {
+            const v128_t g = wasm_v128_load(dyrow + (long)ow * C + c);
+            const long o = (long)(ow * sw - pl) * C + c, t1 = o + (long)dw * C, t2 = o + 2L * dw * C;
+            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(wasm_v128_load(x0 + o), g));
+            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(wasm_v128_load(x0 + t1), g));
+            a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(wasm_v128_load(x0 + t2), g));
+            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(wasm_v128_load(x1 + o), g));
+            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(wasm_v128_load(x1 + t1), g));
+            a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(wasm_v128_load(x1 + t2), g));
+            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(wasm_v128_load(x2 + o), g));
+            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(wasm_v128_load(x2 + t1), g));
+            a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(wasm_v128_load(x2 + t2), g));
+          }
+#define DWF_ACC(i, v) wasm_v128_store(a + (i) * C, wasm_f32x4_add(wasm_v128_load(a + (i) * C), v))
+          DWF_ACC(0, a00); DWF_ACC(1, a01); DWF_ACC(2, a02);
+          DWF_ACC(3, a10); DWF_ACC(4, a11); DWF_ACC(5, a12);
+          DWF_ACC(6, a20); DWF_ACC(7, a21); DWF_ACC(8, a22);
+#undef DWF_ACC
+        }
+        /* channels beyond the last multiple of 4, and the border columns, tap by tap */
+        for (int kh = 0; kh < 3; kh++) {
+          const float *xrow = x + (((long)n * H + ih0 + kh * dh) * W) * C;
+          for (int kw = 0; kw < 3; kw++) {
+            float *acc = dW + ((long)kh * 3 + kw) * C;
+            const int off = kw * dw - pl;
+            for (int c = c4; c < C; c++)
+              for (int ow = owA; ow < owB; ow++)
+                acc[c] += xrow[(long)(ow * sw + off) * C + c] * dyrow[(long)ow * C + c];
+            for (int ow = 0; ow < OW; ow++) {
+              if (ow == owA) ow = owB;
+              if (ow >= OW) break;
+              const int iw = ow * sw + off;
+              if (iw < 0 || iw >= W) continue;
+              const float *xp = xrow + (long)iw * C;
+              const float *g = dyrow + (long)ow * C;
+              int c = 0;
+              for (; c < c4; c += 4)
+                wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(g + c))));
+              for (; c < C; c++) acc[c] += xp[c] * g[c];
+            }
+          }
+        }
+        continue;
+      }
       for (int kh = 0; kh < KH; kh++) {
         int ih = oh * sh - pt + kh * dh;
         if (ih < 0 || ih >= H) continue;
