@@ -44,6 +44,7 @@ interface StepReport {
   ops: Record<string, number>;
   heap_mb?: number;
   peak_live_mb_per_image?: number;
+  js_wasm_copies: { to_wasm_mb: number; to_js_mb: number; ms: number };
 }
 const report: Record<string, StepReport> = {};
 
@@ -68,6 +69,33 @@ function heapMb(): number | undefined {
  * in large increments): counted at each allocation (backend.move) and each real free.
  */
 const live = { bytes: 0, peak: 0 };
+/** Copies between JavaScript and the wasm heap (uploads of values, read-backs) since the last reset. */
+const copies = { toWasmBytes: 0, toJsBytes: 0, ms: 0 };
+function meterCopies(): void {
+  const b = tf.backend() as unknown as {
+    wasm?: unknown;
+    readSync(dataId: object): ArrayLike<number>;
+    read(dataId: object): Promise<ArrayLike<number>>;
+  };
+  if (!b.wasm) return;
+  const readSync = b.readSync.bind(b);
+  b.readSync = (dataId) => {
+    const t = performance.now();
+    const v = readSync(dataId);
+    copies.ms += performance.now() - t;
+    copies.toJsBytes += (v as { byteLength?: number }).byteLength ?? v.length * 4;
+    return v;
+  };
+  const read = b.read.bind(b);
+  b.read = async (dataId) => {
+    const t = performance.now();
+    const v = await read(dataId);
+    copies.ms += performance.now() - t;
+    copies.toJsBytes += (v as { byteLength?: number }).byteLength ?? v.length * 4;
+    return v;
+  };
+}
+
 function meterWasmData(): void {
   const b = tf.backend() as unknown as {
     wasm?: unknown;
@@ -80,7 +108,12 @@ function meterWasmData(): void {
     dtype === 'string' ? 0 : shape.reduce((a, d) => a * d, 1) * (dtype === 'complex64' ? 8 : 4);
   const move = b.move.bind(b);
   b.move = (dataId, values, shape, dtype, rc) => {
+    const t = performance.now();
     move(dataId, values, shape, dtype, rc);
+    if (values) {
+      copies.toWasmBytes += size(shape, dtype);
+      copies.ms += performance.now() - t;
+    }
     live.bytes += size(shape, dtype);
     live.peak = Math.max(live.peak, live.bytes);
   };
@@ -118,7 +151,9 @@ async function profileOf(key: string, label: string, step: () => void): Promise<
   const before = live.bytes;
   live.peak = before;
   const tp = performance.now();
+  copies.toWasmBytes = copies.toJsBytes = copies.ms = 0;
   const profile = await tf.profile(step);
+  const copied = { ...copies };
   walls.push(performance.now() - tp);
   const peakLive = (live.peak - before) / 2 ** 20;
   cats.push(
@@ -135,7 +170,17 @@ async function profileOf(key: string, label: string, step: () => void): Promise<
     categories: medianOf(cats),
     ops: medianOf(ops),
     ...(heap ? { heap_mb: heap, peak_live_mb_per_image: peakLive / batch } : {}),
+    js_wasm_copies: {
+      to_wasm_mb: copied.toWasmBytes / 2 ** 20,
+      to_js_mb: copied.toJsBytes / 2 ** 20,
+      ms: copied.ms,
+    },
   };
+  console.log(
+    `  copies between JavaScript and the wasm heap in the profiled step: ` +
+      `${(copied.toWasmBytes / 2 ** 20).toFixed(2)} MB in, ${(copied.toJsBytes / 2 ** 20).toFixed(2)} MB out, ` +
+      `${copied.ms.toFixed(1)} ms`,
+  );
   console.log(
     `${label}: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; ` +
       `${profile.kernels.length} kernel calls, kernels sum ${total.toFixed(0)} ms; ` +
@@ -177,6 +222,7 @@ async function main(): Promise<void> {
   }
   console.error(describeBackend(info));
   meterWasmData();
+  meterCopies();
   // --no-fused-bn: measure the plain-ops BatchNorm (for before/after figures).
   if (process.argv.includes('--no-fused-bn')) tf.unregisterKernel(BN_TRAIN_KERNEL, 'wasm');
   const model = buildModel(

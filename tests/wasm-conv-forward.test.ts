@@ -186,20 +186,16 @@ describe('wasm forward convolution kernels match the cpu backend', () => {
     const f1 = input([1, 1, 6, 5]);
     const fm = input([3, 3, 6, 2]);
     const b = input([5]);
+    const t4 = (i: { data: Float32Array; shape: number[] }): tf.Tensor4D =>
+      tf.tensor4d(i.data, i.shape as [number, number, number, number]);
     const cases: ((...ts: tf.Tensor[]) => tf.Tensor)[] = [
-      (a) => tf.conv2d(a as tf.Tensor4D, tf.tensor(f3.data, f3.shape) as tf.Tensor4D, 1, 'same'),
-      (a) => tf.conv2d(a as tf.Tensor4D, tf.tensor(f1.data, f1.shape) as tf.Tensor4D, 2, 'valid'),
-      (a) =>
-        tf.depthwiseConv2d(
-          a as tf.Tensor4D,
-          tf.tensor(fm.data, fm.shape) as tf.Tensor4D,
-          1,
-          'same',
-        ),
+      (a) => tf.conv2d(a as tf.Tensor4D, t4(f3), 1, 'same'),
+      (a) => tf.conv2d(a as tf.Tensor4D, t4(f1), 2, 'valid'),
+      (a) => tf.depthwiseConv2d(a as tf.Tensor4D, t4(fm), 1, 'same'),
       (a) =>
         tf.fused.conv2d({
           x: a as tf.Tensor4D,
-          filter: tf.tensor(f1.data, f1.shape) as tf.Tensor4D,
+          filter: t4(f1),
           strides: 1,
           pad: 'valid',
           bias: tf.tensor(b.data, b.shape),

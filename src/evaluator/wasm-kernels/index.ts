@@ -110,7 +110,7 @@ export function registerWasmTrainingKernels(): void {
     identityShareConfig(original(Identity)),
     castShareConfig(original(Cast)),
     sliceHeapConfig(original(Slice)),
-    ...(process.env.ROBUST_NAS_XNNPACK_CONV === '1'
+    ...(xnnpackConvRequested()
       ? []
       : convForwardConfigs(
           original(Conv2D),
