@@ -6,7 +6,8 @@
  * shares its input's buffer instead of copying it (tfjs clones every tensor saved for the
  * backward pass), a one-pass
  * ReLU gradient, and the fused training BatchNorm (batch-norm-op.ts) with its backward kernel.
- * Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU, fused BatchNorm.
+ * Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU, fused BatchNorm,
+ * Mean (no tensor of ones built in JavaScript).
  * Idempotent. Call after @tensorflow/tfjs-backend-wasm has registered its own kernels and before
  * the wasm backend is first initialised (kernels' setup functions run at initialisation).
  */
@@ -43,6 +44,7 @@ import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-
 import { castShareConfig } from './cast-share.js';
 import { identityShareConfig } from './identity-share.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { meanGradConfig } from './mean-gradient.js';
 import { reductionConfigs } from './reductions.js';
 import { reluGradConfig, reluGradientConfig } from './relu-gradient.js';
 import { sgdUpdateConfig } from './sgd-update.js';
@@ -85,6 +87,7 @@ export function registerTrainingGradients(): void {
   tf.registerGradient(depthwiseConv2dGradConfig);
   tf.registerGradient(reluGradientConfig);
   tf.registerGradient(batchNormTrainGradientConfig);
+  tf.registerGradient(meanGradConfig);
 }
 
 function replaceKernel(config: KernelConfig): void {
