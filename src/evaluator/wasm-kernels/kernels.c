@@ -35,6 +35,40 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int N,
                               int M, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
                               int pt, int pl) {
   const int CM = C * M;
+  if (M == 1 && (sh > 1 || sw > 1)) {
+    /* Strided, multiplier 1: scatter form, each dy pixel added into the dx pixels its taps read,
+       row by row with the valid columns computed once per tap (no per-pixel index arithmetic). */
+    const int c4 = C & ~3;
+    zero(dx, (u32)((long)N * H * W * C));
+    for (int n = 0; n < N; n++) {
+      for (int oh = 0; oh < OH; oh++) {
+        const float *dyrow = dy + (((long)n * OH + oh) * OW) * C;
+        for (int kh = 0; kh < KH; kh++) {
+          const int ih = oh * sh - pt + kh * dh;
+          if (ih < 0 || ih >= H) continue;
+          float *dxrow = dx + (((long)n * H + ih) * W) * C;
+          for (int kw = 0; kw < KW; kw++) {
+            const int off = kw * dw - pl;
+            const int ow0 = off >= 0 ? 0 : ceil_div(-off, sw);
+            int ow1 = W - off <= 0 ? 0 : ceil_div(W - off, sw);
+            if (ow1 > OW) ow1 = OW;
+            const float *wp = w + ((long)kh * KW + kw) * C;
+            int c = 0;
+            for (; c < c4; c += 4) {
+              const v128_t f = wasm_v128_load(wp + c);
+              for (int ow = ow0; ow < ow1; ow++) {
+                float *d = dxrow + (long)(ow * sw + off) * C + c;
+                wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), wasm_f32x4_mul(wasm_v128_load(dyrow + (long)ow * C + c), f)));
+              }
+            }
+            for (; c < C; c++)
+              for (int ow = ow0; ow < ow1; ow++) dxrow[(long)(ow * sw + off) * C + c] += dyrow[(long)ow * C + c] * wp[c];
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int n = 0; n < N; n++) {
     const float *dyn = dy + (long)n * OH * OW * CM;
     for (int ih = 0; ih < H; ih++) {
