@@ -21,7 +21,7 @@ import { sampleGenotype } from '../core/sampling.js';
 import type { SearchConfig } from '../core/search-config.js';
 import { BACKEND_ENV_VAR, parseBackendName } from '../evaluator/backend.js';
 import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.js';
-import { createProgressBar } from '../evaluator/progress.js';
+import { createProgressBar, progressEnabled } from '../evaluator/progress.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
 import { openEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
 import { checkNamedDataFolder, maxMemoryOption, placementOptions } from './runs-access.js';
@@ -330,7 +330,17 @@ export function registerNoiseCommand(program: Command): void {
     let done = 0;
     let rows: NoiseRow[];
     try {
-      rows = await evaluatePlan(plan, config, evaluator, () => bar.update(++done));
+      rows = await evaluatePlan(plan, config, evaluator, (row) => {
+        done += 1;
+        bar.update(done);
+        // Without a terminal (a log, a pipe), one line per evaluation instead of the bar.
+        if (!progressEnabled()) {
+          const what = row.failure !== undefined ? `failed: ${row.failure}` : 'done';
+          process.stderr.write(
+            `robust-nas: evaluation ${done}/${total} (${row.hash}, seed ${row.seed}) ${what}\n`,
+          );
+        }
+      });
     } finally {
       bar.stop();
       await evaluator.close();
