@@ -1,8 +1,8 @@
 /**
  * The demo search `robust-nas serve --demo` (and `npm start`) starts: the real evaluator on the
  * bundled MNIST files with a small network (SMALL_NETWORK: 4 channels, 3 cells, 4000 training
- * images, 2 epochs, 500 validation images), sized so that the first candidate is scored within a
- * minute on an idle 2-core CPU. When the real
+ * images, 2 epochs, 500 validation images), aimed at the first candidate scored within a minute on
+ * an idle 2-core CPU. When the real
  * evaluator cannot load, the surrogate stands in (and says so).
  */
 import type { SearchConfigInput } from '../core/search-config.js';
