@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
-import { EvaluationFailure, type EvalProgress, type Scores } from '../core/evaluation.js';
+import { EvaluationFailure, type Scores } from '../core/evaluation.js';
 import { formatGenotype } from '../core/genotype-format.js';
 import type { Genotype } from '../core/genotype.js';
 import { noiseStats, reliabilityAt, type NoiseStats } from '../core/noise-stats.js';
@@ -195,12 +195,7 @@ async function evaluatePlan(
     const job = jobs[i]!;
     let row: NoiseRow;
     try {
-      const { scores } = await evaluator.evaluate(
-        job.genotype,
-        config.evaluation,
-        job.seed,
-        (_p: EvalProgress) => {},
-      );
+      const { scores } = await evaluator.evaluate(job.genotype, config.evaluation, job.seed);
       row = rowOf(job.hash, job.seed, config.objectives, scores);
     } catch (err) {
       // A candidate's own failure (NaN loss, a network that cannot be built) is a row; an error of
