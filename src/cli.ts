@@ -19,6 +19,7 @@ import { registerExportCommand } from './cli/export-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerWorkersCommand } from './cli/workers-command.js';
+import { registerNoiseCommand } from './cli/noise-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('robust-nas')
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerWorkersCommand(program);
+  registerNoiseCommand(program);
   return program;
 }
 
