@@ -24,6 +24,7 @@ import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.j
 import { createProgressBar, progressEnabled } from '../evaluator/progress.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
 import { openEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
+import { inProcessWorkers } from '../queue/in-process-workers.js';
 import { checkNamedDataFolder, maxMemoryOption, placementOptions } from './runs-access.js';
 import type { PlacementFlags } from './runs-access.js';
 import { buildSearchConfig } from './search-command.js';
@@ -166,10 +167,13 @@ async function openNoiseEvaluator(
   evaluations: number,
 ): Promise<RunEvaluator> {
   if (config.evaluator !== 'real') {
+    const description = 'surrogate evaluator (its figures are not accuracies)';
+    const tracked = inProcessWorkers(createSurrogateEvaluate());
     return {
-      evaluate: createSurrogateEvaluate(),
+      evaluate: tracked.evaluate,
       concurrency: 1,
-      description: 'surrogate evaluator (its figures are not accuracies)',
+      description,
+      workers: async () => tracked.report(description),
       close: async () => {},
     };
   }
