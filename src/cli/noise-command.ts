@@ -23,8 +23,12 @@ import { BACKEND_ENV_VAR, parseBackendName } from '../evaluator/backend.js';
 import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { createProgressBar, progressEnabled } from '../evaluator/progress.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
-import { openEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
-import { inProcessWorkers } from '../queue/in-process-workers.js';
+import {
+  inProcessEvaluator,
+  openEvaluator,
+  placementOf,
+  type RunEvaluator,
+} from '../queue/placement.js';
 import { checkNamedDataFolder, maxMemoryOption, placementOptions } from './runs-access.js';
 import type { PlacementFlags } from './runs-access.js';
 import { buildSearchConfig } from './search-command.js';
@@ -167,15 +171,10 @@ async function openNoiseEvaluator(
   evaluations: number,
 ): Promise<RunEvaluator> {
   if (config.evaluator !== 'real') {
-    const description = 'surrogate evaluator (its figures are not accuracies)';
-    const tracked = inProcessWorkers(createSurrogateEvaluate());
-    return {
-      evaluate: tracked.evaluate,
-      concurrency: 1,
-      description,
-      workers: async () => tracked.report(description),
-      close: async () => {},
-    };
+    return inProcessEvaluator(
+      createSurrogateEvaluate(),
+      'surrogate evaluator (its figures are not accuracies)',
+    );
   }
   const say = (line: string) => process.stderr.write(`robust-nas: ${line}\n`);
   const evaluator = await openEvaluator(placementOf(config, flags), {

@@ -3,14 +3,14 @@
  * evaluates, when each was last heard from) and its waiting and active jobs. A malformed URL exits 2
  * naming it (password masked); an unreachable Redis exits 1 with the reason after `--timeout`.
  */
-import { Option, type Command } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { secondsSince, type WorkersReport } from '../core/workers.js';
 import { readQueueStatus } from '../queue/queue-status.js';
-import { workerOptionSchemas } from './worker-command.js';
+import { redisOption, workerOptionSchemas } from './worker-command.js';
 import { formatTable } from './tables.js';
-import { schemaOption, secretArgParser } from './zod-options.js';
+import { schemaOption } from './zod-options.js';
 
 export const workersOptionSchemas = {
   redis: redisUrlSchema,
@@ -57,14 +57,7 @@ export function registerWorkersCommand(program: Command): void {
     .description(
       "List the queue's workers (what each evaluates, when each was last heard from) and its waiting and active jobs.",
     )
-    .addOption(
-      new Option(
-        '--redis <url>',
-        "the queue's Redis: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS",
-      )
-        .argParser(secretArgParser('--redis', s.redis))
-        .makeOptionMandatory(),
-    )
+    .addOption(redisOption())
     .addOption(
       schemaOption('queueName', s.queueName, { arg: 'name', description: 'the queue to look at' }),
     )

@@ -162,8 +162,15 @@ export async function openEvaluator(
       close: () => pool.close(),
     };
   }
-  const tracked = inProcessWorkers(await loadRealEvaluate(report));
-  const description = 'evaluations run in this process, one at a time';
+  return inProcessEvaluator(
+    await loadRealEvaluate(report),
+    'evaluations run in this process, one at a time',
+  );
+}
+
+/** `evaluate` run in this process, one at a time, reported as one worker. */
+export function inProcessEvaluator(evaluate: Evaluate, description: string): RunEvaluator {
+  const tracked = inProcessWorkers(evaluate);
   return {
     evaluate: tracked.evaluate,
     concurrency: 1,
