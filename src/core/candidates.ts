@@ -121,3 +121,47 @@ export function estimatesByIndex(
 ): Map<number, CandidateEstimate> {
   return new Map([...estimates.values()].map((e) => [e.index, e]));
 }
+
+/** A member of a Pareto front with the evidence behind it. */
+export interface FrontMember {
+  /** Its place: the index of its first finished evaluation. */
+  readonly index: number;
+  readonly generation: number;
+  readonly hash: string;
+  readonly genotype: Genotype;
+  /** Seeds behind the means. */
+  readonly seeds: number;
+  /** Means over the seeds and their standard errors, in the run's objective order. */
+  readonly mean: readonly number[];
+  readonly stderr: readonly number[];
+}
+
+/**
+ * The members of `front` (evaluation indices, as a generation summary stores them) judged on the
+ * evaluations with an index below `before` (default: all): what the front stood on when stored.
+ */
+export function frontMembers(
+  records: readonly EvaluationRecord[],
+  objectives: readonly ObjectiveSpec[],
+  front: readonly number[],
+  before = Infinity,
+): FrontMember[] {
+  const byHash = candidateEstimates(records, objectives, before);
+  const byIndex = new Map(records.map((r) => [r.index, r]));
+  return front.flatMap((i) => {
+    const r = byIndex.get(i);
+    const e = r ? byHash.get(r.hash) : undefined;
+    if (!r || !e) return [];
+    return [
+      {
+        index: i,
+        generation: r.generation,
+        hash: e.hash,
+        genotype: e.genotype,
+        seeds: e.seeds,
+        mean: e.mean,
+        stderr: e.stderr,
+      },
+    ];
+  });
+}

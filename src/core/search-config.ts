@@ -25,13 +25,15 @@ export const MAX_SEEDS_PER_CANDIDATE = 32;
  * generation, each member of the surviving population with fewer than `maxSeeds` seeds gets one more
  * (at the start of the next generation). A candidate's objectives are the means over its seeds.
  */
-export const resamplingSchema = z
+export const resamplingFields = z
   .object({
+    /** Seeds each new candidate is evaluated with. */
     initialSeeds: z.number().int().min(1).max(MAX_SEEDS_PER_CANDIDATE),
+    /** Seeds a surviving candidate is evaluated with at most (one more per generation). */
     maxSeeds: z.number().int().min(1).max(MAX_SEEDS_PER_CANDIDATE),
   })
-  .strict()
-  .refine((r) => r.maxSeeds >= r.initialSeeds, {
+  .strict();
+export const resamplingSchema = resamplingFields.refine((r) => r.maxSeeds >= r.initialSeeds, {
     message: 'maxSeeds must be at least initialSeeds',
     path: ['maxSeeds'],
   });
