@@ -22,6 +22,13 @@ const SEARCH = [
   '7',
   '--surrogate-delay',
   '4',
+  // Repeated evaluation with seed-dependent scores: re-evaluations are killed and resumed too.
+  '--initial-seeds',
+  '1',
+  '--max-seeds',
+  '3',
+  '--surrogate-noise',
+  '0.03',
 ];
 
 function start(args: string[]): {
@@ -49,7 +56,9 @@ describe('exact resume of a killed search (real child processes)', () => {
     expect(ref.code).toBe(0);
     const expected = await comparableRun(refDir, 'r');
     expect(expected.status).toBe('completed');
-    expect(expected.evaluations).toHaveLength(100);
+    // 100 candidates and the survivors' re-evaluations (one more seed per generation, up to 3).
+    expect(expected.evaluations.filter((e) => (e.seedIndex ?? 0) === 0)).toHaveLength(100);
+    expect(expected.evaluations.filter((e) => e.seedIndex === 2).length).toBeGreaterThan(0);
 
     const dir = join(root, 'killed');
     const store = new RunStore(dir);
