@@ -11,7 +11,8 @@ import { candidateEstimates, frontMembers, seedIndexOf } from '../src/core/candi
 import { genotypeHash } from '../src/core/canonical.js';
 import type { Evaluate, Scores } from '../src/core/evaluation.js';
 import { paretoFront } from '../src/core/front.js';
-import { meanAndStderr } from '../src/core/noise-stats.js';
+import { meanAndStderr, noiseStats, reliabilityAt } from '../src/core/noise-stats.js';
+import type { StoredEvaluation } from '../src/core/records.js';
 import { runNoise } from '../src/core/run-noise.js';
 import {
   DEFAULT_RESAMPLING,
@@ -23,6 +24,7 @@ import { surrogateScores } from '../src/evaluator/surrogate.js';
 import { SearchRun } from '../src/runner/search-run.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { comparableRun, readRun } from './helpers/run-compare.js';
+import { makeRecords } from './helpers/run-records.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-resampling-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -91,6 +93,62 @@ describe('the resampling config', () => {
     expect(plannedEvaluations({ ...c, resampling: { initialSeeds: 2, maxSeeds: 2 } })).toBe(
       8 + 2 * 6,
     );
+  });
+});
+
+describe('the noise estimate of a run', () => {
+  it("is the one-way ANOVA of the last population's re-evaluated genotypes, or says why there is none", () => {
+    const objectives = parseSearchConfig({}).objectives;
+    expect(runNoise([], objectives, []).reason).toBe('no finished generation yet');
+    // Three genotypes: A with seeds (0.8, 0.9) / (0.3, 0.4), B with (0.6, 0.7) / (0.2, 0.2),
+    // C with one seed; a cached copy of A's first seed does not count again.
+    const [a, b, c] = makeRecords(3);
+    const seed = (
+      r: StoredEvaluation,
+      index: number,
+      seedIndex: number,
+      v: number[],
+      cached = false,
+    ) => ({ ...r, index, seedIndex, objectives: v, cached }) as StoredEvaluation;
+    const records = [
+      seed(a!, 0, 0, [0.8, 0.3]),
+      seed(b!, 1, 0, [0.6, 0.2]),
+      seed(c!, 2, 0, [0.5, 0.1]),
+      seed(a!, 3, 1, [0.9, 0.4]),
+      seed(a!, 4, 0, [0.8, 0.3], true),
+    ];
+    const summary = (population: number[]) => ({
+      generation: 1,
+      population,
+      front: [0],
+      hypervolume: 0,
+      evaluations: records.length,
+    });
+    const one = runNoise(records, objectives, [summary([0, 1, 2])]);
+    expect(one.reevaluated).toBe(1);
+    expect(one.objectives).toEqual([]);
+    expect(one.reason).toMatch(/not enough re-evaluated candidates yet \(1 of the 2/);
+    records.push(seed(b!, 5, 1, [0.7, 0.2]));
+    const two = runNoise(records, objectives, [summary([0, 1, 2])]);
+    expect(two).toMatchObject({ generation: 1, survivors: 3, reevaluated: 2, values: 4, seeds: 2 });
+    const expected = noiseStats([
+      [0.8, 0.9],
+      [0.6, 0.7],
+    ]);
+    expect(two.objectives[0]).toEqual({
+      objective: 'clean',
+      icc: expected.icc,
+      withinSd: expected.withinSd,
+      betweenSd: expected.betweenSd,
+      reliability: reliabilityAt(expected.icc, 2),
+      seedsFor08: expected.seedsFor08,
+    });
+    expect(two.objectives[1]!.objective).toBe('pgd@0.1');
+    // Candidate means and errors behind it.
+    const est = candidateEstimates(records, objectives);
+    expect(est.get(a!.hash)).toMatchObject({ index: 0, seeds: 2, evaluatedSeeds: 2 });
+    expect(est.get(a!.hash)!.mean[0]).toBeCloseTo(0.85, 12);
+    expect(est.get(c!.hash)).toMatchObject({ seeds: 1, mean: [0.5, 0.1] });
   });
 });
 

@@ -187,7 +187,9 @@ describe('RunStore', () => {
     expect(data.status).toBe('completed');
     // 12 candidates plus the survivors' re-evaluations (repeated evaluation), densely indexed.
     expect(data.evaluations.length).toBeGreaterThan(12);
-    expect(data.evaluations.map((e) => e.index)).toEqual([...Array(data.evaluations.length).keys()]);
+    expect(data.evaluations.map((e) => e.index)).toEqual([
+      ...Array(data.evaluations.length).keys(),
+    ]);
     expect(data.evaluations.filter((e) => (e.seedIndex ?? 0) === 0)).toHaveLength(12);
   });
 

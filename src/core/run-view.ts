@@ -230,8 +230,7 @@ export function plannedInGeneration(
 ): number {
   const { initialSeeds, maxSeeds } = config.resampling;
   const fresh =
-    (generation === 0 ? config.population : (config.offspring ?? config.population)) *
-    initialSeeds;
+    (generation === 0 ? config.population : (config.offspring ?? config.population)) * initialSeeds;
   const previous = view?.run.generations.find((s) => s.generation === generation - 1);
   if (!view || !previous || maxSeeds <= initialSeeds) return fresh;
   const before = view.evaluations.filter((e) => e.generation < generation);
@@ -286,9 +285,7 @@ export function currentFront(view: RunView): number[] {
 export function generationFront(
   view: RunView,
   generation?: number,
-):
-  | { summary: GenerationSummary; records: EvaluationRecord[]; members: FrontMember[] }
-  | undefined {
+): { summary: GenerationSummary; records: EvaluationRecord[]; members: FrontMember[] } | undefined {
   const gs = view.run.generations;
   const summary =
     generation === undefined ? gs[gs.length - 1] : gs.find((g) => g.generation === generation);

@@ -34,9 +34,9 @@ export const resamplingFields = z
   })
   .strict();
 export const resamplingSchema = resamplingFields.refine((r) => r.maxSeeds >= r.initialSeeds, {
-    message: 'maxSeeds must be at least initialSeeds',
-    path: ['maxSeeds'],
-  });
+  message: 'maxSeeds must be at least initialSeeds',
+  path: ['maxSeeds'],
+});
 export type Resampling = z.infer<typeof resamplingSchema>;
 
 /** The repeated evaluation of a new run that does not say (the one place these defaults live). */
@@ -228,6 +228,8 @@ export function plannedEvaluations(c: SearchConfig): number {
  * A stored config as the run was made: a run stored before repeated evaluation existed has no
  * `resampling` and evaluates each candidate once.
  */
-export function withStoredResamplingDefault(config: Record<string, unknown>): Record<string, unknown> {
+export function withStoredResamplingDefault(
+  config: Record<string, unknown>,
+): Record<string, unknown> {
   return 'resampling' in config ? config : { ...config, resampling: SINGLE_SEED };
 }
