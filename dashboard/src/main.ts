@@ -24,7 +24,7 @@ import { FrontTable } from './front-table.js';
 import { HypervolumeChart } from './hypervolume-chart.js';
 import { LiveConnection, type ConnectionStatus } from './live.js';
 import { noiseLines } from './noise-line.js';
-import { objectiveAxes } from './objective-axes.js';
+import { evidenceOf, objectiveAxes } from './objective-axes.js';
 import { RunForm } from './run-form.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
@@ -179,7 +179,7 @@ function render(): void {
   byId('front-count').textContent = m ? `${members.length} candidates` : '';
   byId('noise').textContent = view ? noiseLines(view, axes).join('\n') : '';
   const chosen = selected === undefined ? undefined : byIndex.get(selected);
-  candidate.show(chosen, chosen ? front.includes(chosen.index) : false);
+  candidate.show(chosen, chosen ? front.includes(chosen.index) : false, evidenceOf(view, chosen));
 }
 
 let frontCache: { evaluations: RunView['evaluations'] | undefined; front: number[] } = {

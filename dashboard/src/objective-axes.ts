@@ -3,7 +3,8 @@
  * with a label, its direction and how its values are written. Core's candidates give the points:
  * one per genotype, at its means over its seeds, with their standard errors.
  */
-import { viewCandidates, type RunView } from '../../src/core/run-view.js';
+import { isSurrogateView, viewCandidates, type RunView } from '../../src/core/run-view.js';
+import type { EvaluationRecord } from '../../src/core/records.js';
 import type { CandidateEstimate } from '../../src/core/candidates.js';
 import { objectiveLabel, type ObjectiveSpec } from '../../src/core/objectives.js';
 import { attackLabel, compact, score } from './format.js';
@@ -71,4 +72,20 @@ export function plottedCandidates(view: RunView): PlottedCandidate[] {
 /** "0.812 ± 0.004" (mean ± one standard error) as the front table and tooltips write it. */
 export function withError(axis: ObjectiveAxis, mean: number, stderr: number): string {
   return `${axis.format(mean)} ± ${axis.format(stderr)}`;
+}
+
+/**
+ * A candidate's means over its seeds, e.g. "3 seeds: clean 0.812 ± 0.004, pgd@0.1 0.301 ± 0.011";
+ * undefined when it has no finished seed or the view does not hold it.
+ */
+export function evidenceOf(
+  view: RunView | undefined,
+  record: EvaluationRecord | undefined,
+): string | undefined {
+  if (!view || !record) return undefined;
+  const e = viewCandidates(view).get(record.hash);
+  if (!e || e.seeds === 0) return undefined;
+  const axes = objectiveAxes(view, isSurrogateView(view));
+  const figures = axes.map((a, k) => `${a.key} ${withError(a, e.mean[k]!, e.stderr[k]!)}`);
+  return `${e.seeds} seed${e.seeds === 1 ? '' : 's'}: ${figures.join(', ')}`;
 }
