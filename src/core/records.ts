@@ -38,7 +38,10 @@ export interface GenerationSummary {
   readonly generation: number;
   /** Evaluation indices of the surviving population. */
   readonly population: readonly number[];
-  /** Evaluation indices of the current Pareto front (non-dominated among all evaluated so far). */
+  /**
+   * The current Pareto front: the candidates (genotypes) no other dominates on the means over their
+   * seeds, among all evaluated so far, each by the index of its first finished evaluation.
+   */
   readonly front: readonly number[];
   readonly hypervolume: number;
   /** Evaluations finished so far in the run. */

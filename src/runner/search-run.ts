@@ -4,12 +4,17 @@
  * It talks to storage (RunStorage) and to the evaluator (Evaluate) only through their interfaces,
  * and to every other part through the events it publishes.
  *
+ * Repeated evaluation: a generation's evaluations are its new candidates' first `initialSeeds` seeds,
+ * then one more seed of each survivor of the previous generation that has fewer than `maxSeeds`
+ * (generation-end.ts `reevaluations`); a candidate's objectives are the means over its seeds
+ * (src/core/candidates.ts).
+ *
  * Exact resume: at every generation boundary the run checkpoints the RNG state, the population (with
  * the ranks and crowding distances the tournament uses) and the number of evaluations stored. The
- * candidates of a generation, and their evaluation seeds, are a pure function of that checkpoint, so a
- * resumed run regenerates the same candidates, skips those whose evaluations are already stored and
- * evaluates the rest: it ends with exactly the evaluations, populations and fronts of an
- * uninterrupted run with the same seed.
+ * evaluations of a generation (candidates, re-evaluations and their seeds) are a pure function of
+ * that checkpoint and the evaluations stored before it, so a resumed run regenerates the same list,
+ * skips those already stored and evaluates the rest: it ends with exactly the evaluations,
+ * populations and fronts of an uninterrupted run with the same seed.
  */
 import { randomBytes } from 'node:crypto';
 import { seedIndexOf } from '../core/candidates.js';

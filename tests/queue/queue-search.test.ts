@@ -195,13 +195,14 @@ describe('a search on the queue', () => {
         env(),
       );
       expect(resumed.code).toBe(0);
-      expect(resumed.stdout).toMatch(/run coordkill completed: 8 evaluations/);
+      expect(resumed.stdout).toContain(
+        `run coordkill completed: ${reference.evaluations.length} evaluations`,
+      );
       await expectSingleWorkerRun('coordkill');
       const started = tally(workers, 'coordkill');
       expect([...started.entries()].filter(([, n]) => n !== 1)).toEqual([]);
-      expect(started.size).toBe(
-        new Set(reference.evaluations.filter((e) => !e.cached).map((e) => e.hash)).size,
-      );
+      // One job per evaluation computed (per genotype and seed; cached copies are none).
+      expect(started.size).toBe(reference.evaluations.filter((e) => !e.cached).length);
     } finally {
       await Promise.all(workers.map((w) => w.kill('SIGTERM')));
     }
