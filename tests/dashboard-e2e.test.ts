@@ -188,6 +188,17 @@ describe('dashboard in headless Chromium', () => {
     );
   });
 
+  it('shows the Workers panel from GET /api/workers', async () => {
+    // The default server evaluates real runs in one worker thread, started with the first of them;
+    // this server runs surrogate searches only, so none is listed.
+    const summary = page.locator('#workers [data-testid="workers-summary"]');
+    await expect
+      .poll(() => summary.textContent(), { timeout: 10_000 })
+      .toBe(
+        'evaluations run in 1 worker thread, started with the first real run. 0 workers, 0 evaluating, 0 waiting.',
+      );
+  });
+
   it('shows the API field errors next to the form fields', async () => {
     await page.locator('#run-form input[name="population"]').fill('0');
     await page.locator('#run-form input[name="eps"]').fill('3');

@@ -28,6 +28,7 @@ import { evidenceOf, objectiveAxes } from './objective-axes.js';
 import { RunForm } from './run-form.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
+import { WorkersPanel } from './workers-panel.js';
 
 /** When each point was first drawn, for measuring event-to-screen latency (read by the e2e test). */
 export interface DrawRecord {
@@ -77,6 +78,7 @@ const scatter = new ScatterPlot(byId('scatter'), (i) => select(i));
 const hvChart = new HypervolumeChart(byId('hypervolume'));
 const frontTable = new FrontTable(byId('front'), (i) => select(i));
 const candidate = new CandidatePanel(byId('candidate'));
+new WorkersPanel(byId('workers')).start();
 new RunForm((run) => {
   runs.set(run.id, run);
   show(run.id);

@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto';
 import { seedIndexOf } from '../core/candidates.js';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
-import type { Evaluate, EvaluationResult } from '../core/evaluation.js';
+import { EvaluationFailure, type Evaluate, type EvaluationResult } from '../core/evaluation.js';
 import type { SearchEvent, SearchEventListener } from '../core/events.js';
 import type { Genotype } from '../core/genotype.js';
 import {
@@ -469,6 +469,7 @@ export class SearchRun {
         // Abandoned: redone on resume, never stored half.
         if (outcome === null || this.interrupt) return false;
         await this.store(await this.recordOf(outcome));
+        releaseStored(outcome);
       }
     } finally {
       live.clear(); // evaluations still in flight are abandoned: no more progress from them
@@ -590,6 +591,17 @@ interface Job {
 type Outcome =
   | { readonly base: RecordBase; readonly result: EvaluationResult }
   | { readonly base: RecordBase; readonly error: unknown };
+
+/** Tells the evaluator that `outcome` is stored (it may drop its own copy); never rejects. */
+function releaseStored(outcome: Outcome): void {
+  const release =
+    'result' in outcome
+      ? outcome.result.release
+      : outcome.error instanceof EvaluationFailure
+        ? outcome.error.release
+        : undefined;
+  void release?.().catch(() => {});
+}
 
 function outcomeOf(r: StoredEvaluation): CachedOutcome {
   return {
