@@ -25,6 +25,8 @@ export const THROUGHPUT_SEARCH: SearchConfigInput = {
   population: 8,
   generations: 3,
   seed: 12,
+  // One seed per candidate: the same 24 evaluations as the figures in the README.
+  resampling: { initialSeeds: 1, maxSeeds: 1 },
   evaluation: {
     dataset: 'synthetic',
     channels: 4,
