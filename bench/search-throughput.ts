@@ -7,11 +7,12 @@
  * 1.8 times 1 worker on 2 cores, the queue within 10% of the local pool.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SearchConfigInput } from '../src/core/search-config.js';
 import { parseSearchConfig } from '../src/core/search-config.js';
+import type { PoolUsage } from '../src/evaluator/worker-pool.js';
 import { openEvaluator, type Placement } from '../src/queue/placement.js';
 import { SearchRun } from '../src/runner/search-run.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
@@ -24,6 +25,8 @@ export const THROUGHPUT_SEARCH: SearchConfigInput = {
   population: 8,
   generations: 3,
   seed: 12,
+  // One seed per candidate: the same 24 evaluations as the figures in the README.
+  resampling: { initialSeeds: 1, maxSeeds: 1 },
   evaluation: {
     dataset: 'synthetic',
     channels: 4,
@@ -37,6 +40,18 @@ export const THROUGHPUT_SEARCH: SearchConfigInput = {
   },
 };
 
+/** How a local pool's threads spent one timed search (from the pool's own accounting). */
+export interface PoolUse {
+  /** Per thread: the fraction of the search's wall time it was evaluating. */
+  readonly busyFraction: readonly number[];
+  /** Thread-seconds idle after a thread's last evaluation of a generation until the generation ended. */
+  readonly barrierIdleSeconds: number;
+  /** Thread-seconds idle between evaluations within a generation (dispatch, storing in order). */
+  readonly gapIdleSeconds: number;
+  /** Seconds from the search's start to its first evaluation's start on a thread. */
+  readonly firstStartSeconds: number;
+}
+
 export interface PlacementFigure {
   readonly evaluations: number;
   /** Evaluations that trained a network (the rest were served from the run's cache). */
@@ -46,6 +61,16 @@ export interface PlacementFigure {
   readonly evaluationsPerHour: number;
   /** Every round's seconds. */
   readonly rounds: readonly number[];
+  /** Seconds to open the evaluator (a pool starts its threads and loads their backends). */
+  readonly openSeconds: number;
+  /** A local pool's use of its threads in the fastest round. */
+  readonly pool?: PoolUse;
+  /**
+   * CPU seconds the search used (this process, plus the queue's worker processes), and of them this
+   * process's main thread (Linux; absent elsewhere). cpuSeconds / seconds is the number of cores
+   * the search kept busy; cpuSeconds / computed, the CPU cost of one evaluation.
+   */
+  readonly cpu?: { readonly cpuSeconds: number; readonly mainThreadCpuSeconds: number };
 }
 
 export interface SearchThroughputReport {
@@ -61,19 +86,44 @@ export interface SearchThroughputReport {
   readonly identical: boolean;
 }
 
+const TICKS_PER_SECOND = 100;
+
+/** utime + stime in seconds of /proc/<path>/stat (a process or a thread), or undefined. */
+function cpuOf(path: string): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${path}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU seconds of this process, of its main thread, and of the processes `others`. */
+function cpuNow(others: readonly number[]): { all: number; main: number } | undefined {
+  const self = cpuOf('self');
+  const main = cpuOf(`self/task/${process.pid}`);
+  if (self === undefined || main === undefined) return undefined;
+  return { all: self + others.reduce((n, pid) => n + (cpuOf(String(pid)) ?? 0), 0), main };
+}
+
 async function timedSearch(
   runsDir: string,
   runId: string,
   placement: Placement,
   generations: number,
+  otherPids: readonly number[] = [],
 ): Promise<{ figure: Omit<PlacementFigure, 'rounds'>; fingerprint: string }> {
   const config = parseSearchConfig({ ...THROUGHPUT_SEARCH, generations });
+  const opening = performance.now();
   const evaluator = await openEvaluator(placement, {
     workerFile: resolve('dist/evaluator/evaluation-worker.js'),
     generationSize: Math.max(config.population, config.offspring),
   });
+  const openSeconds = (performance.now() - opening) / 1000;
   const storage = new FileRunStorage(runsDir);
   try {
+    const cpuBefore = cpuNow(otherPids);
     const started = performance.now();
     const run = await SearchRun.create(config, {
       storage,
@@ -81,8 +131,14 @@ async function timedSearch(
       evaluate: evaluator.evaluate,
       concurrency: evaluator.concurrency,
     });
+    const generationEnds: number[] = [];
+    run.on((e) => {
+      if (e.type === 'generation-finished') generationEnds.push(performance.now());
+    });
     await run.run();
-    const seconds = (performance.now() - started) / 1000;
+    const ended = performance.now();
+    const cpuAfter = cpuNow(otherPids);
+    const seconds = (ended - started) / 1000;
     if (run.status() !== 'completed') {
       throw new Error(`the ${runId} search ended ${run.status()}: ${run.message() ?? ''}`);
     }
@@ -101,6 +157,18 @@ async function timedSearch(
         computed,
         seconds: Math.round(seconds * 10) / 10,
         evaluationsPerHour: Math.round((evaluations / seconds) * 3600),
+        openSeconds: Math.round(openSeconds * 10) / 10,
+        ...(evaluator.usage
+          ? { pool: poolUse(evaluator.usage(), started, ended, generationEnds) }
+          : {}),
+        ...(cpuBefore && cpuAfter
+          ? {
+              cpu: {
+                cpuSeconds: r2(cpuAfter.all - cpuBefore.all),
+                mainThreadCpuSeconds: r2(cpuAfter.main - cpuBefore.main),
+              },
+            }
+          : {}),
       },
       fingerprint,
     };
@@ -108,6 +176,47 @@ async function timedSearch(
     await evaluator.close();
     await storage.close();
   }
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+/** Splits each thread's idle time into waiting at generation ends and gaps between evaluations. */
+function poolUse(
+  usage: PoolUsage,
+  started: number,
+  ended: number,
+  generationEnds: readonly number[],
+): PoolUse {
+  const wall = ended - started;
+  const intervals = usage.intervals.filter((i) => i.start >= started && i.end <= ended);
+  const bounds = [started, ...generationEnds];
+  let barrier = 0;
+  let gaps = 0;
+  const threads = [...new Set(intervals.map((i) => i.thread))];
+  for (let g = 1; g < bounds.length; g++) {
+    const [from, to] = [bounds[g - 1]!, bounds[g]!];
+    for (const t of threads) {
+      const mine = intervals
+        .filter((i) => i.thread === t && i.start >= from && i.end <= to)
+        .sort((a, b) => a.start - b.start);
+      if (mine.length === 0) {
+        barrier += to - from;
+        continue;
+      }
+      barrier += to - mine[mine.length - 1]!.end;
+      gaps += mine[0]!.start - from;
+      for (let k = 1; k < mine.length; k++) gaps += mine[k]!.start - mine[k - 1]!.end;
+    }
+  }
+  const busy = threads.map((t) =>
+    intervals.filter((i) => i.thread === t).reduce((n, i) => n + (i.end - i.start), 0),
+  );
+  return {
+    busyFraction: busy.map((b) => r2(b / wall)),
+    barrierIdleSeconds: r2(barrier / 1000),
+    gapIdleSeconds: r2(gaps / 1000),
+    firstStartSeconds: r2((Math.min(...intervals.map((i) => i.start)) - started) / 1000),
+  };
 }
 
 function startWorker(url: string, name: string): Promise<ChildProcess> {
@@ -153,7 +262,13 @@ export async function runSearchThroughputBench(
       runs.workers2.push(await timedSearch(dir, `workers2-${round}`, { workers: 2 }, generations));
       // Another run id each round: a round must not find the jobs of the one before in Redis.
       runs.queue2.push(
-        await timedSearch(dir, `queue2-${round}`, { queue: redis.url }, generations),
+        await timedSearch(
+          dir,
+          `queue2-${round}`,
+          { queue: redis.url },
+          generations,
+          workers.flatMap((w) => (w.pid ? [w.pid] : [])),
+        ),
       );
     }
     const one = best(runs.workers1);

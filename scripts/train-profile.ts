@@ -6,6 +6,12 @@
  *   npx esbuild scripts/train-profile.ts --bundle --platform=node --format=esm \
  *     --packages=external --outfile=/tmp/train-profile.mjs && node /tmp/train-profile.mjs \
  *     [--backend wasm] [--no-fused-bn] [--batch 64] [--steps 3] [--hw 32 --in-ch 3 --C 16 --layers 8] [--top 30]
+ *     [--repeats 1] [--json out.json]
+ *
+ * --repeats profiles each step that many times (medians are reported); --json writes
+ * {"train": {...}, "pgd": {...}}: best wall ms per step, kernel ms per category (the categories
+ * bench/torch_profile.py uses for PyTorch's ops) and per kernel. bench/profile-table.mjs puts
+ * such a file side by side with torch_profile.py's.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Cast, Identity, type KernelConfig } from '@tensorflow/tfjs-core';
@@ -17,7 +23,8 @@ import { BN_TRAIN_KERNEL } from '../src/evaluator/wasm-kernels/batch-norm-op.js'
 import { Sgd } from '../src/evaluator/sgd.js';
 import { trainStep } from '../src/evaluator/train-step.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
-import { arg, kernelTimes } from './profile-helpers.js';
+import { writeFileSync } from 'node:fs';
+import { arg, kernelCategory, kernelTimes } from './profile-helpers.js';
 
 const batch = Number(arg('batch', '64'));
 const steps = Number(arg('steps', '3'));
@@ -27,6 +34,30 @@ const C = Number(arg('C', '16'));
 const layers = Number(arg('layers', '8'));
 const top = Number(arg('top', '30'));
 const phase = arg('phase', 'both');
+const repeats = Number(arg('repeats', '1'));
+const jsonOut = arg('json', '');
+
+interface StepReport {
+  best_ms: number;
+  profiled_ms: number;
+  categories: Record<string, number>;
+  ops: Record<string, number>;
+  heap_mb?: number;
+  peak_live_mb_per_image?: number;
+  js_wasm_copies: { to_wasm_mb: number; to_js_mb: number; ms: number };
+}
+const report: Record<string, StepReport> = {};
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function medianOf(ds: Record<string, number>[]): Record<string, number> {
+  const keys = new Set(ds.flatMap((d) => Object.keys(d)));
+  return Object.fromEntries([...keys].map((k) => [k, median(ds.map((d) => d[k] ?? 0))]));
+}
 
 function heapMb(): number | undefined {
   const b = tf.backend() as unknown as { wasm?: { HEAPU8: Uint8Array } };
@@ -38,6 +69,33 @@ function heapMb(): number | undefined {
  * in large increments): counted at each allocation (backend.move) and each real free.
  */
 const live = { bytes: 0, peak: 0 };
+/** Copies between JavaScript and the wasm heap (uploads of values, read-backs) since the last reset. */
+const copies = { toWasmBytes: 0, toJsBytes: 0, ms: 0 };
+function meterCopies(): void {
+  const b = tf.backend() as unknown as {
+    wasm?: unknown;
+    readSync(dataId: object): ArrayLike<number>;
+    read(dataId: object): Promise<ArrayLike<number>>;
+  };
+  if (!b.wasm) return;
+  const readSync = b.readSync.bind(b);
+  b.readSync = (dataId) => {
+    const t = performance.now();
+    const v = readSync(dataId);
+    copies.ms += performance.now() - t;
+    copies.toJsBytes += (v as { byteLength?: number }).byteLength ?? v.length * 4;
+    return v;
+  };
+  const read = b.read.bind(b);
+  b.read = async (dataId) => {
+    const t = performance.now();
+    const v = await read(dataId);
+    copies.ms += performance.now() - t;
+    copies.toJsBytes += (v as { byteLength?: number }).byteLength ?? v.length * 4;
+    return v;
+  };
+}
+
 function meterWasmData(): void {
   const b = tf.backend() as unknown as {
     wasm?: unknown;
@@ -50,7 +108,12 @@ function meterWasmData(): void {
     dtype === 'string' ? 0 : shape.reduce((a, d) => a * d, 1) * (dtype === 'complex64' ? 8 : 4);
   const move = b.move.bind(b);
   b.move = (dataId, values, shape, dtype, rc) => {
+    const t = performance.now();
     move(dataId, values, shape, dtype, rc);
+    if (values) {
+      copies.toWasmBytes += size(shape, dtype);
+      copies.ms += performance.now() - t;
+    }
     live.bytes += size(shape, dtype);
     live.peak = Math.max(live.peak, live.bytes);
   };
@@ -63,17 +126,61 @@ function meterWasmData(): void {
   };
 }
 
-async function profileOf(label: string, step: () => void): Promise<void> {
+async function profileOf(key: string, label: string, step: () => void): Promise<void> {
   step(); // warm-up
   const t0 = performance.now();
-  for (let i = 0; i < steps; i++) step();
+  let bestMs = Infinity;
+  for (let i = 0; i < steps; i++) {
+    const t = performance.now();
+    step();
+    bestMs = Math.min(bestMs, performance.now() - t);
+  }
   const ms = (performance.now() - t0) / steps;
+  const cats: Record<string, number>[] = [];
+  const ops: Record<string, number>[] = [];
+  const walls: number[] = [];
+  for (let r = 1; r < repeats; r++) {
+    const t = performance.now();
+    const p = await tf.profile(step);
+    walls.push(performance.now() - t);
+    cats.push(
+      Object.fromEntries(kernelTimes(p.kernels, kernelCategory).rows.map(([n, e]) => [n, e.ms])),
+    );
+    ops.push(Object.fromEntries(kernelTimes(p.kernels).rows.map(([n, e]) => [n, e.ms])));
+  }
   const before = live.bytes;
   live.peak = before;
+  const tp = performance.now();
+  copies.toWasmBytes = copies.toJsBytes = copies.ms = 0;
   const profile = await tf.profile(step);
+  const copied = { ...copies };
+  walls.push(performance.now() - tp);
   const peakLive = (live.peak - before) / 2 ** 20;
+  cats.push(
+    Object.fromEntries(
+      kernelTimes(profile.kernels, kernelCategory).rows.map(([n, e]) => [n, e.ms]),
+    ),
+  );
+  ops.push(Object.fromEntries(kernelTimes(profile.kernels).rows.map(([n, e]) => [n, e.ms])));
   const { rows, total } = kernelTimes(profile.kernels);
   const heap = heapMb();
+  report[key] = {
+    best_ms: bestMs,
+    profiled_ms: median(walls),
+    categories: medianOf(cats),
+    ops: medianOf(ops),
+    ...(heap ? { heap_mb: heap, peak_live_mb_per_image: peakLive / batch } : {}),
+    js_wasm_copies: {
+      to_wasm_mb: copied.toWasmBytes / 2 ** 20,
+      to_js_mb: copied.toJsBytes / 2 ** 20,
+      ms: copied.ms,
+    },
+  };
+  console.log(
+    `  copies between JavaScript and the wasm heap in the profiled step: ` +
+      `${(copied.toWasmBytes / 2 ** 20).toFixed(2)} MB in, ${(copied.toJsBytes / 2 ** 20).toFixed(2)} MB out, ` +
+      `${copied.ms.toFixed(1)} ms`,
+  );
   console.log(
     `${label}: ${ms.toFixed(0)} ms/batch of ${batch} = ${((batch * 1000) / ms).toFixed(1)} img/s; ` +
       `${profile.kernels.length} kernel calls, kernels sum ${total.toFixed(0)} ms; ` +
@@ -115,6 +222,7 @@ async function main(): Promise<void> {
   }
   console.error(describeBackend(info));
   meterWasmData();
+  meterCopies();
   // --no-fused-bn: measure the plain-ops BatchNorm (for before/after figures).
   if (process.argv.includes('--no-fused-bn')) tf.unregisterKernel(BN_TRAIN_KERNEL, 'wasm');
   const model = buildModel(
@@ -127,15 +235,21 @@ async function main(): Promise<void> {
     'int32',
   );
   const sgd = new Sgd({ learningRate: 0.025, momentum: 0.9, weightDecay: 3e-4 });
-  if (phase !== 'pgd') await profileOf('train step', () => void trainStep(model, sgd, x, y));
+  if (phase !== 'pgd')
+    await profileOf('train', 'train step', () => void trainStep(model, sgd, x, y));
   if (phase !== 'train')
-    await profileOf('pgd step', () => {
+    await profileOf('pgd', 'pgd step', () => {
       const { gradient, logits } = inputGradient(model, x, y);
       gradient.dataSync();
       gradient.dispose();
       logits.dispose();
     });
   console.log(`tensors alive: ${tf.memory().numTensors}`);
+  if (jsonOut)
+    writeFileSync(
+      jsonOut,
+      JSON.stringify({ backend: tf.getBackend(), batch, ...report }, null, 1) + '\n',
+    );
 }
 
 await main();

@@ -18,6 +18,8 @@ import { registerRunsCommand } from './cli/runs-command.js';
 import { registerExportCommand } from './cli/export-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
+import { registerWorkersCommand } from './cli/workers-command.js';
+import { registerNoiseCommand } from './cli/noise-command.js';
 import { registerStudyCommand } from './cli/study-command.js';
 
 export function buildProgram(): Command {
@@ -39,6 +41,8 @@ export function buildProgram(): Command {
   registerExportCommand(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
+  registerWorkersCommand(program);
+  registerNoiseCommand(program);
   registerStudyCommand(program);
   return program;
 }

@@ -26,12 +26,17 @@ const CONFIG = {
   seed: 11,
   evaluator: 'surrogate',
   surrogateDelayMs: 200,
+  // Repeated evaluation with seed-dependent figures: points move to their means, the front's
+  // members carry error bars.
+  surrogateNoise: 0.02,
+  resampling: { initialSeeds: 1, maxSeeds: 3 },
   objectives: [
     { metric: 'clean', direction: 'max' },
     { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },
   ],
 };
-const PLANNED = 8 * 6;
+/** New candidates (the first seed of each); re-evaluations come on top. */
+const CANDIDATES = 8 * 6;
 
 interface Draw {
   runId: string;
@@ -114,7 +119,7 @@ describe('dashboard in headless Chromium', () => {
     expect(labels[0]).toContain('surrogate');
     expect(labels[1]).toContain('PGD ε=0.1');
     expect(await page.locator('#progress-text').textContent()).toMatch(
-      /generation \d+ of 6: \d+\/8 evaluated/,
+      /generation \d+ of 6: \d+\/\d+ evaluated/,
     );
   });
 
@@ -167,10 +172,31 @@ describe('dashboard in headless Chromium', () => {
     }));
     expect(counts.rows).toBe(Number(/^(\d+)/.exec(counts.caption)?.[1]));
     expect(counts.rows).toBe(counts.dots);
+    // Columns: the run's objectives (mean ± standard error) and each member's seeds.
+    const keys = await page
+      .locator('#front th')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-key')));
+    expect(keys).toEqual(['index', 'generation', 'seeds', 'clean', 'pgd@0.1']);
     await page.locator('#front th[data-key="clean"]').click();
-    const cleanSorted = await page.locator('#front tbody tr td:nth-child(3)').allTextContents();
-    const values = cleanSorted.map(Number);
-    expect(values).toEqual([...values].sort((a, b) => b - a));
+    const cleanSorted = await page
+      .locator('#front tbody tr td[data-key="clean"]')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+    expect(cleanSorted.length).toBeGreaterThan(0);
+    expect(cleanSorted).toEqual([...cleanSorted].sort((a, b) => b - a));
+    expect(await page.locator('#front tbody td[data-key="clean"]').first().textContent()).toMatch(
+      /^\d\.\d{3} ± \d\.\d{3}$/,
+    );
+  });
+
+  it('shows the Workers panel from GET /api/workers', async () => {
+    // The default server evaluates real runs in one worker thread, started with the first of them;
+    // this server runs surrogate searches only, so none is listed.
+    const summary = page.locator('#workers [data-testid="workers-summary"]');
+    await expect
+      .poll(() => summary.textContent(), { timeout: 10_000 })
+      .toBe(
+        'evaluations run in 1 worker thread, started with the first real run. 0 workers, 0 evaluating, 0 waiting.',
+      );
   });
 
   it('shows the API field errors next to the form fields', async () => {
@@ -195,7 +221,23 @@ describe('dashboard in headless Chromium', () => {
   it('reaches the final state, records draw latencies and saves a screenshot', async () => {
     await server.manager.settled(runId);
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
-    await expect.poll(dotCount, { timeout: 30_000 }).toBe(PLANNED);
+    // One point per candidate (genotype), at its means.
+    const final = (await server.manager.projection(runId))!.view;
+    const genotypes = new Set(final.evaluations.filter((e) => e.objectives).map((e) => e.hash));
+    expect(final.evaluations.filter((e) => (e.seedIndex ?? 0) === 0)).toHaveLength(CANDIDATES);
+    expect(final.evaluations.length).toBeGreaterThan(CANDIDATES);
+    await expect.poll(dotCount, { timeout: 30_000 }).toBe(genotypes.size);
+    // Front members re-evaluated carry error bars; the table says how many seeds stand behind each.
+    const bars = await page
+      .locator('#scatter g.error-bar')
+      .evaluateAll((els) =>
+        els.map((e) => ({ seeds: Number(e.getAttribute('data-seeds')), lines: e.children.length })),
+      );
+    expect(bars).toHaveLength(await page.locator('#scatter circle.dot.on-front').count());
+    expect(bars.some((b) => b.seeds > 1 && b.lines === 2)).toBe(true);
+    expect(await page.locator('#noise').textContent()).toMatch(
+      /clean surrogate score \(surrogate\): reliability \d\.\d\d at [\d.]+ seeds|not enough re-evaluated candidates yet/,
+    );
     const hvDots = await page.locator('#hypervolume circle.hv-dot').count();
     expect(hvDots).toBe(6);
     // Show the best candidate for the screenshot.
@@ -207,7 +249,7 @@ describe('dashboard in headless Chromium', () => {
     const href = await page.locator('#export').getAttribute('href');
     expect(href).toBe(`/api/runs/${runId}/export.csv`);
     const csv = await page.evaluate(async (url) => (await fetch(url)).text(), href!);
-    expect(csv.trimEnd().split('\n')).toHaveLength(PLANNED + 1);
+    expect(csv.trimEnd().split('\n')).toHaveLength(final.evaluations.length + 1);
 
     // The page ends in exactly the server's state.
     const state = (await server.manager.projection(runId))!.snapshot();
@@ -232,7 +274,8 @@ describe('dashboard in headless Chromium', () => {
 
     const draws = (await page.evaluate(() => window.robustNas.draws)) as Draw[];
     const mine = draws.filter((d) => d.runId === runId);
-    expect(new Set(mine.map((d) => d.index)).size).toBe(PLANNED);
+    // Every evaluation (every seed) was drawn once.
+    expect(new Set(mine.map((d) => d.index)).size).toBe(final.evaluations.length);
     // Latency of points that arrived live (not those in the first snapshot on page load), all of
     // them and without those that finished while the connection was deliberately dropped.
     const outages = await page.evaluate(() => window.robustNas.outages);
@@ -263,7 +306,7 @@ describe('dashboard in headless Chromium', () => {
     await page.locator('#run-form input[name="population"]').fill('4');
     await page.locator('#run-form input[name="generations"]').fill('2');
     await page.locator('#run-form input[name="seed"]').fill('5');
-    await page.locator('#run-form select[name="objectives"]').selectOption('clean-adv-params');
+    await page.locator('#run-form select[name="objectives"]').selectOption('hrs-params');
     await page.locator('#run-form button[type="submit"]').click();
     await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
     // The new run may be listed (from the live feed's overview) before the form's answer arrives
@@ -272,7 +315,25 @@ describe('dashboard in headless Chromium', () => {
     await expect.poll(current, { timeout: 30_000 }).not.toBe(runId);
     const newId = await current();
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
-    await expect.poll(dotCount, { timeout: 30_000 }).toBe(8);
+    const evaluations = (await api('GET', `/api/runs/${newId}/evaluations`)).body.evaluations as {
+      hash: string;
+      objectives?: number[];
+    }[];
+    const genotypes = new Set(evaluations.filter((e) => e.objectives).map((e) => e.hash));
+    await expect.poll(dotCount, { timeout: 30_000 }).toBe(genotypes.size);
+    // The scatter plots what the run optimises: HRS (maximised) against parameters (minimised).
+    const labels = await page.locator('#scatter text.axis-label').allTextContents();
+    expect(labels[0]).toMatch(/^HRS.*\(max\)$/);
+    expect(labels[1]).toMatch(/^parameters \(min\)$/);
+    expect(
+      await page
+        .locator('#front th')
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-key'))),
+    ).toEqual(['index', 'generation', 'seeds', 'hrs', 'params']);
+    // Its staircase bounds the region it dominates: it starts at the worst HRS (the left edge,
+    // x = 58) and ends at the worst parameter count (the largest: the top of the plot).
+    const d = await frontPath();
+    expect(d).toMatch(/^M 58 /);
     const run = await api('GET', `/api/runs/${newId}`);
     expect(run.body.config).toMatchObject({
       population: 4,
@@ -281,8 +342,7 @@ describe('dashboard in headless Chromium', () => {
       evaluator: 'surrogate',
     });
     expect(run.body.config.objectives.map((o: { metric: string }) => o.metric)).toEqual([
-      'clean',
-      'adversarial',
+      'hrs',
       'params',
     ]);
     expect(pageErrors).toEqual([]);

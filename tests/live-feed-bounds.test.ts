@@ -29,6 +29,8 @@ const CONFIG = {
   seed: 5,
   evaluator: 'surrogate',
   surrogateDelayMs: 10,
+  // One seed per candidate: PLANNED is exact.
+  resampling: { initialSeeds: 1, maxSeeds: 1 },
   objectives: [
     { metric: 'clean', direction: 'max' },
     { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },

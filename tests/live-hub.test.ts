@@ -41,6 +41,8 @@ const CONFIG = {
   seed: 3,
   evaluator: 'surrogate',
   surrogateDelayMs: 25,
+  // One seed per candidate: PLANNED is exact (the feed's machinery does not depend on it).
+  resampling: { initialSeeds: 1, maxSeeds: 1 },
   objectives: [
     { metric: 'clean', direction: 'max' },
     { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },

@@ -26,6 +26,12 @@ describe('robust-nas search / runs / export', () => {
       '4',
       '--objectives',
       'clean,pgd@0.2',
+      '--initial-seeds',
+      '1',
+      '--max-seeds',
+      '3',
+      '--surrogate-noise',
+      '0.02',
       '--runs-dir',
       runs,
       '--run-id',
@@ -33,8 +39,9 @@ describe('robust-nas search / runs / export', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
+    // 6 + 2 * 6 candidates, plus one more seed for each survivor in generations 1 and 2.
     expect(r.stdout).toMatch(
-      /generation 3\/3: 18\/18 evaluations, front \d+, hypervolume 0\.\d{4}/,
+      /generation 3\/3: (\d+) evaluations \(at most 30\), front \d+, hypervolume 0\.\d{4}/,
     );
     expect(r.stdout).toMatch(/run cli1 completed/);
   });
@@ -46,26 +53,62 @@ describe('robust-nas search / runs / export', () => {
       { metric: 'adversarial', attack: 'pgd', eps: 0.2, direction: 'max' },
     ]);
     expect(data.config.evaluation.attacks.map((a) => [a.name, a.eps])).toEqual([['pgd', 0.2]]);
-    expect(data.evaluations).toHaveLength(18);
+    expect(data.config.resampling).toEqual({ initialSeeds: 1, maxSeeds: 3 });
+    expect(data.config.surrogateNoise).toBe(0.02);
+    expect(data.evaluations.filter((e) => (e.seedIndex ?? 0) === 0)).toHaveLength(18);
+    expect(data.evaluations.length).toBeGreaterThan(18);
+    expect(data.evaluations.length).toBeLessThanOrEqual(30);
   });
 
-  it('runs list / show / front print the run', () => {
+  it('runs list / show / front print the run', async () => {
+    const data = await new RunStore(runs).read('cli1');
+    const count = data.evaluations.length;
     const list = runCommand(['runs', 'list', '--runs-dir', runs]);
     expect(list.code).toBe(0);
-    expect(list.stdout).toMatch(/cli1\s+completed\s+3\/3\s+18\/18\s+nsga2\s+surrogate/);
+    expect(list.stdout).toMatch(
+      new RegExp(`cli1\\s+completed\\s+3/3\\s+${count}/${count}\\s+nsga2\\s+surrogate`),
+    );
     const show = runCommand(['runs', 'show', 'cli1', '--runs-dir', runs]);
     expect(show.stdout).toMatch(/generation 2: hypervolume 0\.\d{4}/);
     expect(show.stdout).toMatch(/surrogate scores, not accuracies/);
+    expect(show.stdout).toMatch(/repeated evaluation: 1 seed\(s\) per new candidate, up to 3/);
+    expect(show.stdout).toMatch(
+      /noise of clean: reliability 0\.\d\d at [\d.]+ seeds|noise: not enough/,
+    );
     const front = runCommand(['runs', 'front', 'cli1', '--runs-dir', runs, '--json']);
     expect(front.code).toBe(0);
     const rows = JSON.parse(front.stdout) as {
       index: number;
+      hash: string;
+      genotype: unknown;
+      seeds: number;
+      mean: number[];
+      stderr: number[];
       objectives: Record<string, number>;
     }[];
     expect(rows.length).toBeGreaterThan(0);
     expect(Object.keys(rows[0]!.objectives)).toEqual(['clean', 'pgd@0.2']);
+    for (const row of rows) {
+      // Every seed of the member, as stored (cached copies repeat a seed already counted).
+      const seeds = data.evaluations.filter((e) => e.hash === row.hash && !e.cached);
+      expect(row.seeds).toBe(seeds.length);
+      expect(row.seeds).toBeGreaterThanOrEqual(1);
+      expect(row.genotype).toEqual(seeds[0]!.genotype);
+      expect(row.mean).toHaveLength(2);
+      expect(row.stderr).toHaveLength(2);
+      for (const k of [0, 1]) {
+        const values = seeds.map((e) => e.objectives![k]!);
+        expect(row.mean[k]).toBeCloseTo(values.reduce((s, v) => s + v, 0) / values.length, 12);
+        expect(row.objectives[['clean', 'pgd@0.2'][k]!]).toBe(row.mean[k]);
+        // At least the binomial error of one evaluation on the 1000 validation images.
+        const p = row.mean[k]!;
+        expect(row.stderr[k]).toBeGreaterThanOrEqual(Math.sqrt((p * (1 - p)) / 1000) - 1e-12);
+      }
+    }
+    expect(rows.some((r) => r.seeds > 1)).toBe(true);
     const table = runCommand(['runs', 'front', 'cli1', '--runs-dir', runs]);
-    expect(table.stdout).toMatch(/CLEAN\s+PGD@0\.2\s+HRS\s+GENOTYPE/);
+    expect(table.stdout).toMatch(/SEEDS\s+CLEAN\s+PGD@0\.2\s+HRS \(SEED 0\)\s+GENOTYPE/);
+    expect(table.stdout).toMatch(/0\.\d{4} ± 0\.\d{4}/);
     expect(table.stdout).toMatch(/Genotype\(normal=\[/);
   });
 
@@ -73,7 +116,8 @@ describe('robust-nas search / runs / export', () => {
     const csv = runCommand(['export', 'cli1', '--format', 'csv', '--runs-dir', runs]);
     expect(csv.code).toBe(0);
     const lines = csv.stdout.trim().split('\n');
-    expect(lines).toHaveLength(19);
+    // One row per evaluation: per (candidate, seed).
+    expect(lines).toHaveLength((await new RunStore(runs).read('cli1')).evaluations.length + 1);
     expect(lines[0]).toMatch(
       /^index,generation,hash,status,cached,objective:clean,objective:pgd@0.2,/,
     );

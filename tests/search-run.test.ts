@@ -20,7 +20,15 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 let n = 0;
 const fresh = () => join(root, `d${n++}`);
 
-const SMALL = { evaluator: 'surrogate', population: 8, generations: 5, seed: 11 } as const;
+/** One seed per candidate: these tests check the single-seed machinery (tests/resampling.test.ts: more). */
+const SINGLE_SEED = { initialSeeds: 1, maxSeeds: 1 } as const;
+const SMALL = {
+  evaluator: 'surrogate',
+  population: 8,
+  generations: 5,
+  seed: 11,
+  resampling: SINGLE_SEED,
+} as const;
 
 async function runToEnd(
   config: Parameters<typeof SearchRun.create>[0],
@@ -121,6 +129,7 @@ describe('SearchRun (surrogate evaluator)', () => {
         nodes: 1,
         ops: ['skip_connect', 'max_pool_3x3'],
         maxRedraws: 3,
+        resampling: SINGLE_SEED,
       },
       fresh(),
       evaluate,

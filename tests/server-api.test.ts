@@ -60,6 +60,8 @@ const SMALL = {
   generations: 3,
   seed: 7,
   evaluator: 'surrogate',
+  // One seed per candidate, so counts are exact (repeated evaluation: its own describe below).
+  resampling: { initialSeeds: 1, maxSeeds: 1 },
   objectives: [
     { metric: 'clean', direction: 'max' },
     { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },
@@ -312,6 +314,90 @@ describe('a finished surrogate run', () => {
       expect(r.status, action).toBe(409);
       expect(r.body.error).toContain('completed');
     }
+  });
+});
+
+describe('a surrogate run with repeated evaluation', () => {
+  let run: RunOverview;
+  const CONFIG = {
+    ...SMALL,
+    generations: 4,
+    resampling: { initialSeeds: 1, maxSeeds: 3 },
+    surrogateNoise: 0.03,
+  };
+
+  beforeAll(async () => {
+    run = await startAndFinish(CONFIG);
+  });
+
+  it('POST /api/runs takes resampling from the body and rejects a bad one naming the field', async () => {
+    expect(run.resampling).toEqual({ initialSeeds: 1, maxSeeds: 3 });
+    const bad = await request(server, 'POST', '/api/runs', {
+      ...SMALL,
+      resampling: { initialSeeds: 4, maxSeeds: 2 },
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.issues[0].path).toBe('resampling.maxSeeds');
+    const big = await request(server, 'POST', '/api/runs', {
+      ...SMALL,
+      resampling: { initialSeeds: 1, maxSeeds: 1000 },
+    });
+    expect(big.status).toBe(400);
+    expect(big.body.issues[0].path).toBe('resampling.maxSeeds');
+  });
+
+  it('GET /api/runs/:id/front gives each member its seeds, means and standard errors', async () => {
+    const r = await request(server, 'GET', `/api/runs/${run.id}/front`);
+    expect(r.status).toBe(200);
+    const all = (await request(server, 'GET', `/api/runs/${run.id}/evaluations`)).body
+      .evaluations as EvaluationRecord[];
+    expect(all.some((e) => (e.seedIndex ?? 0) > 0)).toBe(true);
+    const front = r.body.front as (EvaluationRecord & {
+      seeds: number;
+      mean: number[];
+      stderr: number[];
+    })[];
+    expect(front.length).toBeGreaterThan(0);
+    for (const m of front) {
+      // What the route always gave (the member's first finished evaluation) ...
+      expect(m).toMatchObject(all[m.index]!);
+      // ... and the evidence behind it: every seed of its genotype.
+      const seeds = all.filter((e) => e.hash === m.hash && !e.cached && e.status === 'finished');
+      expect(m.seeds).toBe(seeds.length);
+      for (const k of [0, 1]) {
+        const values = seeds.map((e) => e.objectives![k]!);
+        expect(m.mean[k]).toBeCloseTo(values.reduce((a, b) => a + b, 0) / values.length, 12);
+        expect(m.stderr[k]).toBeGreaterThan(0);
+      }
+    }
+    expect(front.some((m) => m.seeds > 1)).toBe(true);
+  });
+
+  it('GET /api/runs/:id/noise (and the run detail) estimates the noise from re-evaluated survivors', async () => {
+    const r = await request(server, 'GET', `/api/runs/${run.id}/noise`);
+    expect(r.status).toBe(200);
+    expect(r.body.runId).toBe(run.id);
+    expect(r.body.generation).toBe(3);
+    expect(r.body.survivors).toBeGreaterThan(0);
+    // The last population: its members with two seeds or more are the groups.
+    expect(r.body.reevaluated).toBeGreaterThanOrEqual(2);
+    expect(r.body.values).toBeGreaterThanOrEqual(2 * r.body.reevaluated);
+    expect(r.body.seeds).toBeCloseTo(r.body.values / r.body.reevaluated, 12);
+    expect(r.body.reason).toBeUndefined();
+    expect(r.body.objectives.map((o: { objective: string }) => o.objective)).toEqual([
+      'clean',
+      'pgd@0.1',
+    ]);
+    for (const o of r.body.objectives) {
+      expect(o.reliability).toBeGreaterThanOrEqual(0);
+      expect(o.reliability).toBeLessThanOrEqual(1);
+      // The surrogate's seed noise (sd 0.03) shows as the within-genotype sd.
+      expect(o.withinSd).toBeGreaterThan(0);
+      expect(o.withinSd).toBeLessThan(0.1);
+    }
+    const detail = await request(server, 'GET', `/api/runs/${run.id}`);
+    const { runId: _id, ...noise } = r.body;
+    expect(detail.body.noise).toEqual(noise);
   });
 });
 

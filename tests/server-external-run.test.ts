@@ -89,6 +89,9 @@ describe('a run executed by another process', () => {
         '4',
         '--seed',
         '2',
+        // One seed per candidate: 6 * 4 evaluations.
+        '--max-seeds',
+        '1',
         '--runs-dir',
         runsDir,
         '--run-id',

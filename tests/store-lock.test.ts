@@ -178,9 +178,16 @@ describe('the run lock between processes', () => {
     const runsDir = join(root, 'cli');
     for (let t = 0; t < 4; t++) {
       const runId = `c${t}`;
-      // A paused run that has not started: each resume has 16 evaluations of 150 ms to run.
+      // A paused run that has not started: each resume has 16 evaluations of 150 ms to run (one
+      // seed per candidate).
       const created = await new FileRunStorage(runsDir).create(
-        makeRunFile(runId, { population: 4, generations: 4, seed: t, surrogateDelayMs: 150 }),
+        makeRunFile(runId, {
+          population: 4,
+          generations: 4,
+          seed: t,
+          surrogateDelayMs: 150,
+          resampling: { initialSeeds: 1, maxSeeds: 1 },
+        }),
       );
       await created.update({ status: 'paused' });
       await created.close();

@@ -31,7 +31,14 @@ let counter = 0;
 async function completedRun(runsDir: string, generations = 2) {
   const runId = `run${counter++}`;
   const run = await SearchRun.create(
-    { evaluator: 'surrogate', population: 4, generations, seed: 3 },
+    // One seed per candidate, so the evaluation counts below are exact.
+    {
+      evaluator: 'surrogate',
+      population: 4,
+      generations,
+      seed: 3,
+      resampling: { initialSeeds: 1, maxSeeds: 1 },
+    },
     { ...inDir(runsDir), runId },
   );
   await run.run();
@@ -178,7 +185,12 @@ describe('RunStore', () => {
     await resumed.run();
     const data = await new RunStore(dir).read(runId);
     expect(data.status).toBe('completed');
-    expect(data.evaluations.map((e) => e.index)).toEqual([...Array(12).keys()]);
+    // 12 candidates plus the survivors' re-evaluations (repeated evaluation), densely indexed.
+    expect(data.evaluations.length).toBeGreaterThan(12);
+    expect(data.evaluations.map((e) => e.index)).toEqual([
+      ...Array(data.evaluations.length).keys(),
+    ]);
+    expect(data.evaluations.filter((e) => (e.seedIndex ?? 0) === 0)).toHaveLength(12);
   });
 
   it('lists nothing for a missing folder and skips folders that hold no run', async () => {

@@ -107,6 +107,29 @@ function makeCases(): ConvCase[] {
       dilation: 1,
       pad: 'valid',
     });
+  // Depthwise 3x3 (the filter-gradient kernel's 3x3 path: interior rows and columns, border
+  // taps, channels beyond a multiple of 4), dilated and not, stride 1 and 2, odd sizes.
+  for (const [n, h, w, cin, stride, dilation, pad] of [
+    [2, 9, 11, 6, 1, 1, 'same'],
+    [3, 7, 7, 18, 1, 2, 2],
+    [1, 12, 9, 16, 2, 1, 'same'],
+    [2, 6, 13, 4, 1, 1, 'valid'],
+    [1, 5, 5, 3, 1, 2, 'same'],
+    [2, 11, 11, 20, 2, 1, 1],
+  ] as const)
+    cases.push({
+      depthwise: true,
+      n,
+      h,
+      w,
+      cin,
+      cout: 1,
+      kh: 3,
+      kw: 3,
+      stride,
+      dilation,
+      pad,
+    });
   // The shapes DARTS trains most: batch > 1, 16+ channels, 3x3/5x5, stride 1 and 2.
   cases.push(
     {
@@ -406,6 +429,25 @@ describe('other wasm training kernels match the cpu backend', () => {
       const w = tf.randomUniform(y.shape, -1, 1, 'float32', 5);
       return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), w)))(
         t!,
+      );
+    });
+    expect(relError(r.wasm[0]!, r.cpu[0]!)).toBeLessThan(1e-6);
+  });
+
+  // Ties (ReLU zeros, values rounded to a coarse grid): the gradient must go to the first maximum.
+  it.each([
+    [3, 2, 'same', [2, 9, 9, 6]],
+    [3, 1, 'same', [1, 7, 8, 9]],
+    [2, 2, 'valid', [2, 6, 6, 4]],
+    [3, 2, 'same', [1, 8, 8, 32]],
+  ] as const)('max-pool gradient with ties k%i s%i %s %j', async (k, s, pad, shape) => {
+    const x = input([...shape]);
+    const r = await onBoth([x], (t) => {
+      const tied = tf.relu(tf.round(tf.mul(t!, 2)));
+      const y = tf.maxPool(tied as tf.Tensor4D, k, s, pad);
+      const w = tf.randomUniform(y.shape, -1, 1, 'float32', 6);
+      return tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, k, s, pad), w)))(
+        tied,
       );
     });
     expect(relError(r.wasm[0]!, r.cpu[0]!)).toBeLessThan(1e-6);

@@ -6,6 +6,7 @@
  */
 import type { FieldIssue } from '../../src/core/issues.js';
 import type { RunOverview } from '../../src/core/run-view.js';
+import type { WorkersReport } from '../../src/core/workers.js';
 
 export type { FieldIssue };
 
@@ -87,4 +88,9 @@ export async function downloadCsv(id: string): Promise<void> {
   a.click();
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+/** The server's workers and the evaluations waiting for one (GET /api/workers). */
+export async function getWorkers(): Promise<WorkersReport> {
+  return call<WorkersReport>('GET', '/api/workers');
 }

@@ -6,16 +6,21 @@ import { clear, html } from './dom.js';
 import { compact, score } from './format.js';
 
 export class CandidatePanel {
-  private shown: { r: EvaluationRecord | undefined; onFront: boolean } | undefined;
+  private shown:
+    { r: EvaluationRecord | undefined; onFront: boolean; evidence: string | undefined } | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.show(undefined, false);
   }
 
-  /** Shows a candidate (nothing is redrawn when it is already shown the same way). */
-  show(r: EvaluationRecord | undefined, onFront: boolean): void {
-    if (this.shown && this.shown.r === r && this.shown.onFront === onFront) return;
-    this.shown = { r, onFront };
+  /**
+   * Shows a candidate (nothing is redrawn when it is already shown the same way): the scores of its
+   * first finished seed (`r`) and `evidence`, its means over its seeds as the front writes them.
+   */
+  show(r: EvaluationRecord | undefined, onFront: boolean, evidence?: string): void {
+    const same = this.shown?.r === r && this.shown?.onFront === onFront;
+    if (same && this.shown?.evidence === evidence) return;
+    this.shown = { r, onFront, evidence };
     clear(this.root);
     if (!r) {
       this.root.append(
@@ -38,15 +43,17 @@ export class CandidatePanel {
     this.root.append(title);
 
     const facts: [string, string][] = [];
+    if (evidence !== undefined) facts.push(['over its seeds', evidence]);
     if (r.status === 'failed') facts.push(['failed', r.failure ?? 'unknown reason']);
     if (s) {
+      const firstSeed = evidence !== undefined ? ' (first seed)' : '';
       facts.push([
-        surrogate ? 'clean score' : 'clean accuracy',
+        `${surrogate ? 'clean score' : 'clean accuracy'}${firstSeed}`,
         score(s.clean.accuracy, surrogate),
       ]);
       for (const a of s.adversarial) {
         facts.push([
-          `${a.attack.toUpperCase()} ε=${a.eps}${surrogate ? ' score' : ''}`,
+          `${a.attack.toUpperCase()} ε=${a.eps}${surrogate ? ' score' : ''}${firstSeed}`,
           score(a.accuracy, surrogate),
         ]);
       }

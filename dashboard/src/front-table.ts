@@ -1,46 +1,59 @@
-/** The current Pareto front as a table, sortable by any column; a click selects the candidate. */
-import type { EvaluationRecord } from '../../src/core/events.js';
+/**
+ * The current Pareto front as a table: each member's seeds and, per objective of the run, its mean
+ * ± one standard error over its seeds; sortable by any column; a click selects the candidate.
+ */
+import type { FrontMember } from '../../src/core/candidates.js';
 import { clear, html } from './dom.js';
-import { compact, score } from './format.js';
+import { withError, type ObjectiveAxis } from './objective-axes.js';
 
-type Key = 'index' | 'generation' | 'clean' | 'adversarial' | 'hrs' | 'params' | 'macs';
+interface Column {
+  readonly key: string;
+  readonly label: string;
+  /** Larger first when first sorted by it. */
+  readonly descending: boolean;
+  readonly value: (m: FrontMember) => number;
+  readonly text: (m: FrontMember) => string;
+}
 
-const COLUMNS: { key: Key; label: string; numeric: boolean }[] = [
-  { key: 'index', label: '#', numeric: true },
-  { key: 'generation', label: 'gen', numeric: true },
-  { key: 'clean', label: 'clean', numeric: true },
-  { key: 'adversarial', label: 'adversarial', numeric: true },
-  { key: 'hrs', label: 'HRS', numeric: true },
-  { key: 'params', label: 'params', numeric: true },
-  { key: 'macs', label: 'MACs', numeric: true },
-];
-
-function value(r: EvaluationRecord, key: Key): number {
-  const s = r.scores;
-  switch (key) {
-    case 'index':
-      return r.index;
-    case 'generation':
-      return r.generation;
-    case 'clean':
-      return s?.clean.accuracy ?? NaN;
-    case 'adversarial':
-      return s?.adversarial[0]?.accuracy ?? NaN;
-    case 'hrs':
-      return s?.hrs ?? NaN;
-    case 'params':
-      return s?.params ?? NaN;
-    case 'macs':
-      return s?.macs ?? NaN;
-  }
+function columnsFor(axes: readonly ObjectiveAxis[]): Column[] {
+  return [
+    {
+      key: 'index',
+      label: '#',
+      descending: false,
+      value: (m) => m.index,
+      text: (m) => String(m.index),
+    },
+    {
+      key: 'generation',
+      label: 'gen',
+      descending: false,
+      value: (m) => m.generation,
+      text: (m) => String(m.generation),
+    },
+    {
+      key: 'seeds',
+      label: 'seeds',
+      descending: true,
+      value: (m) => m.seeds,
+      text: (m) => String(m.seeds),
+    },
+    ...axes.map((a, k): Column => ({
+      key: a.key,
+      label: `${a.key} (${a.spec.direction})`,
+      descending: a.spec.direction === 'max',
+      value: (m) => m.mean[k] ?? NaN,
+      text: (m) => withError(a, m.mean[k] ?? NaN, m.stderr[k] ?? NaN),
+    })),
+  ];
 }
 
 export class FrontTable {
-  private sortKey: Key = 'adversarial';
+  private sortKey: string | undefined;
   private descending = true;
-  private rows: readonly EvaluationRecord[] = [];
+  private rows: readonly FrontMember[] = [];
+  private columns: Column[] = [];
   private selected: number | undefined;
-  private surrogate = false;
   private readonly table: HTMLTableElement;
 
   constructor(
@@ -52,25 +65,31 @@ export class FrontTable {
   }
 
   update(
-    rows: readonly EvaluationRecord[],
+    rows: readonly FrontMember[],
+    axes: readonly ObjectiveAxis[],
     selected: number | undefined,
-    surrogate: boolean,
   ): void {
     this.rows = rows;
+    this.columns = columnsFor(axes);
+    if (!this.columns.some((c) => c.key === this.sortKey)) {
+      // By default: the last objective, best first.
+      const last = this.columns[this.columns.length - 1]!;
+      this.sortKey = last.key;
+      this.descending = last.descending;
+    }
     this.selected = selected;
-    this.surrogate = surrogate;
     this.render();
   }
 
   private render(): void {
     clear(this.table);
     const head = html('tr');
-    for (const c of COLUMNS) {
+    for (const c of this.columns) {
       const active = c.key === this.sortKey;
       const th = html(
         'th',
         {
-          class: `${c.numeric ? 'num' : ''}${active ? ' sorted' : ''}`,
+          class: `num${active ? ' sorted' : ''}`,
           'data-key': c.key,
           'aria-sort': active ? (this.descending ? 'descending' : 'ascending') : 'none',
           tabindex: 0,
@@ -81,7 +100,7 @@ export class FrontTable {
         if (this.sortKey === c.key) this.descending = !this.descending;
         else {
           this.sortKey = c.key;
-          this.descending = !['index', 'generation', 'params', 'macs'].includes(c.key);
+          this.descending = c.descending;
         }
         this.render();
       };
@@ -94,31 +113,29 @@ export class FrontTable {
     this.table.append(html('thead', {}, [head]));
     const body = html('tbody');
     const sign = this.descending ? -1 : 1;
+    const by = this.columns.find((c) => c.key === this.sortKey);
     const sorted = [...this.rows].sort((a, b) => {
-      const d = value(a, this.sortKey) - value(b, this.sortKey);
+      const d = by ? by.value(a) - by.value(b) : 0;
       return (Number.isNaN(d) ? 0 : sign * d) || a.index - b.index;
     });
-    for (const r of sorted) {
-      const s = r.scores;
+    for (const m of sorted) {
       const tr = html(
         'tr',
-        { 'data-index': r.index, class: r.index === this.selected ? 'selected' : '' },
-        [
-          html('td', { class: 'num' }, [String(r.index)]),
-          html('td', { class: 'num' }, [String(r.generation)]),
-          html('td', { class: 'num' }, [score(s?.clean.accuracy, this.surrogate)]),
-          html('td', { class: 'num' }, [score(s?.adversarial[0]?.accuracy, this.surrogate)]),
-          html('td', { class: 'num' }, [score(s?.hrs, this.surrogate)]),
-          html('td', { class: 'num' }, [compact(s?.params)]),
-          html('td', { class: 'num' }, [compact(s?.macs)]),
-        ],
+        { 'data-index': m.index, class: m.index === this.selected ? 'selected' : '' },
+        this.columns.map((c) =>
+          html('td', { class: 'num', 'data-key': c.key, 'data-value': c.value(m) }, [c.text(m)]),
+        ),
       );
-      tr.addEventListener('click', () => this.onSelect(r.index));
+      tr.addEventListener('click', () => this.onSelect(m.index));
       body.append(tr);
     }
     if (sorted.length === 0) {
       body.append(
-        html('tr', {}, [html('td', { colspan: COLUMNS.length, class: 'empty' }, ['no front yet'])]),
+        html('tr', {}, [
+          html('td', { colspan: Math.max(1, this.columns.length), class: 'empty' }, [
+            'no front yet',
+          ]),
+        ]),
       );
     }
     this.table.append(body);

@@ -5,7 +5,7 @@
  * functions (front, progress, hypervolume, overview, which controls the status machine allows).
  */
 import type { RunSnapshot } from '../../src/core/live-feed.js';
-import type { EvaluationRecord } from '../../src/core/records.js';
+import { frontMembers } from '../../src/core/candidates.js';
 import { canTransition } from '../../src/core/run-status.js';
 import {
   currentFront,
@@ -23,9 +23,12 @@ import { duration } from './format.js';
 import { FrontTable } from './front-table.js';
 import { HypervolumeChart } from './hypervolume-chart.js';
 import { LiveConnection, type ConnectionStatus } from './live.js';
+import { noiseLines } from './noise-line.js';
+import { evidenceOf, objectiveAxes } from './objective-axes.js';
 import { RunForm } from './run-form.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
+import { WorkersPanel } from './workers-panel.js';
 
 /** When each point was first drawn, for measuring event-to-screen latency (read by the e2e test). */
 export interface DrawRecord {
@@ -75,6 +78,7 @@ const scatter = new ScatterPlot(byId('scatter'), (i) => select(i));
 const hvChart = new HypervolumeChart(byId('hypervolume'));
 const frontTable = new FrontTable(byId('front'), (i) => select(i));
 const candidate = new CandidatePanel(byId('candidate'));
+new WorkersPanel(byId('workers')).start();
 new RunForm((run) => {
   runs.set(run.id, run);
   show(run.id);
@@ -171,12 +175,13 @@ function render(): void {
     }
   }
   hvChart.update(view);
-  const frontRows = front.map((i) => byIndex.get(i)).filter((e): e is EvaluationRecord => !!e);
-  const surrogate = view !== undefined && isSurrogateView(view);
-  frontTable.update(frontRows, selected, surrogate);
-  byId('front-count').textContent = m ? `${frontRows.length} candidates` : '';
+  const axes = view ? objectiveAxes(view, isSurrogateView(view)) : [];
+  const members = view ? frontMembers(view.evaluations, view.run.config.objectives, front) : [];
+  frontTable.update(members, axes, selected);
+  byId('front-count').textContent = m ? `${members.length} candidates` : '';
+  byId('noise').textContent = view ? noiseLines(view, axes).join('\n') : '';
   const chosen = selected === undefined ? undefined : byIndex.get(selected);
-  candidate.show(chosen, chosen ? front.includes(chosen.index) : false);
+  candidate.show(chosen, chosen ? front.includes(chosen.index) : false, evidenceOf(view, chosen));
 }
 
 let frontCache: { evaluations: RunView['evaluations'] | undefined; front: number[] } = {

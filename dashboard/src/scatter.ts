@@ -1,12 +1,19 @@
 /**
- * Clean against adversarial score of every evaluated candidate, coloured by generation, with the
- * current Pareto front drawn as a step line (the boundary of the region it dominates).
+ * Every candidate of the run on its first two objectives (one point per genotype, at its means over
+ * its seeds), coloured by generation, with the current Pareto front drawn as a step line (the
+ * boundary of the region it dominates, whatever the objectives' directions) and its members' error
+ * bars (± one standard error). A run with a single objective is drawn against the candidates' order.
  */
-import type { EvaluationRecord } from '../../src/core/events.js';
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
 import { clear, svg } from './dom.js';
-import { attackLabel, score, sequentialColor } from './format.js';
+import { sequentialColor } from './format.js';
 import { isSurrogateView, type RunView } from '../../src/core/run-view.js';
+import {
+  objectiveAxes,
+  plottedCandidates,
+  withError,
+  type ObjectiveAxis,
+} from './objective-axes.js';
 
 const FRAME: Frame = { width: 640, height: 500, left: 58, right: 18, top: 16, bottom: 44 };
 
@@ -15,36 +22,57 @@ export interface ScatterPoint {
   readonly generation: number;
   readonly x: number;
   readonly y: number;
+  /** One standard error along each axis (0 when the axis is not an objective). */
+  readonly ex: number;
+  readonly ey: number;
+  readonly seeds: number;
+  /** Indices of the evaluations (seeds) behind the point. */
+  readonly evaluations: readonly number[];
 }
 
-export function scatterPoints(records: readonly EvaluationRecord[]): ScatterPoint[] {
-  const out: ScatterPoint[] = [];
-  for (const r of records) {
-    const s = r.scores;
-    const adv = s?.adversarial[0];
-    if (r.status !== 'finished' || !s || !adv) continue;
-    out.push({ index: r.index, generation: r.generation, x: s.clean.accuracy, y: adv.accuracy });
-  }
-  return out;
+/** Directions of the plotted axes: +1 where larger is better, -1 where smaller is. */
+export interface AxisSigns {
+  readonly x: 1 | -1;
+  readonly y: 1 | -1;
 }
 
 /**
- * The front's points in drawing order for its step line: by x ascending, then y descending. The
- * front itself is core's (`currentFront`), on the run's objectives; this only orders it.
+ * The front's points in drawing order for its step line: from the worst end of x to the best
+ * (ties: best y first), so that, with the worst ends of both axes as the line's ends, it bounds
+ * the dominated region. The front itself is core's (`currentFront`); this only orders it.
  */
-export function stepOrder(points: readonly ScatterPoint[]): ScatterPoint[] {
-  return [...points].sort((a, b) => a.x - b.x || b.y - a.y);
+export function stepOrder(
+  points: readonly ScatterPoint[],
+  signs: AxisSigns = { x: 1, y: 1 },
+): ScatterPoint[] {
+  return [...points].sort((a, b) => signs.x * (a.x - b.x) || signs.y * (b.y - a.y));
 }
 
-export interface AttackInfo {
-  readonly name?: string;
-  readonly eps?: number;
+/** The scatter's points: the first two objectives' means (or order and the only objective). */
+export function scatterPoints(view: RunView): ScatterPoint[] {
+  const two = view.run.config.objectives.length >= 2;
+  const seedIndices = new Map<string, number[]>();
+  for (const e of view.evaluations) {
+    if (e.cached) continue;
+    seedIndices.set(e.hash, [...(seedIndices.get(e.hash) ?? []), e.index]);
+  }
+  return plottedCandidates(view).map((c, k) => ({
+    index: c.index,
+    generation: c.generation,
+    x: two ? c.estimate.mean[0]! : k,
+    y: two ? c.estimate.mean[1]! : c.estimate.mean[0]!,
+    ex: two ? c.estimate.stderr[0]! : 0,
+    ey: two ? c.estimate.stderr[1]! : c.estimate.stderr[0]!,
+    seeds: c.estimate.seeds,
+    evaluations: seedIndices.get(c.estimate.hash) ?? [c.index],
+  }));
 }
 
-export function firstAttack(config: unknown): AttackInfo {
-  const c = config as { evaluation?: { attacks?: { name?: string; eps?: number }[] } } | null;
-  const a = c?.evaluation?.attacks?.[0];
-  return a ? { name: a.name, eps: a.eps } : { name: 'pgd', eps: undefined };
+function domainOf(axis: ObjectiveAxis | undefined, values: readonly number[]): [number, number] {
+  if (!axis) return paddedDomain(values, 1);
+  if (axis.fraction) return paddedDomain(values, 0.1, [0, 1]);
+  const [lo, hi] = paddedDomain(values, Math.max(1e-9, Math.max(...values, 0) * 0.1));
+  return [Math.max(0, lo), hi];
 }
 
 export class ScatterPlot {
@@ -59,12 +87,12 @@ export class ScatterPlot {
       viewBox: `0 0 ${FRAME.width} ${FRAME.height}`,
       class: 'chart scatter',
       role: 'img',
-      'aria-label': 'clean against adversarial score of every candidate',
+      'aria-label': "every candidate on the run's first two objectives",
     });
     container.append(this.root);
   }
 
-  /** Redraws; returns the indices of points drawn for the first time. */
+  /** Redraws; returns the indices of the evaluations shown for the first time. */
   update(
     view: RunView | undefined,
     selected: number | undefined,
@@ -77,54 +105,87 @@ export class ScatterPlot {
       this.drawn.clear();
       return [];
     }
-    const points = scatterPoints(view.evaluations);
+    const points = scatterPoints(view);
     const surrogate = isSurrogateView(view);
-    const attack = firstAttack(view.run.config);
-    const what = surrogate ? 'surrogate score' : 'accuracy';
+    const axes = objectiveAxes(view, surrogate);
+    const two = axes.length >= 2;
+    const ax = two ? axes[0] : undefined;
+    const ay = two ? axes[1]! : axes[0]!;
+    const signs: AxisSigns = {
+      x: ax?.spec.direction === 'min' ? -1 : 1,
+      y: ay.spec.direction === 'min' ? -1 : 1,
+    };
     const x = linearScale(
-      paddedDomain(
-        points.map((p) => p.x),
-        0.1,
-        [0, 1],
+      domainOf(
+        ax,
+        points.flatMap((p) => [p.x - p.ex, p.x + p.ex]),
       ),
       [FRAME.left, FRAME.width - FRAME.right],
     );
     const y = linearScale(
-      paddedDomain(
-        points.map((p) => p.y),
-        0.1,
-        [0, 1],
+      domainOf(
+        ay,
+        points.flatMap((p) => [p.y - p.ey, p.y + p.ey]),
       ),
       [FRAME.height - FRAME.bottom, FRAME.top],
     );
-    const fmt = (v: number) => (surrogate ? v.toFixed(2) : `${Math.round(v * 1000) / 10}%`);
     drawAxes(
       g,
       FRAME,
       x,
       y,
-      {
-        x: `clean ${what}${surrogate ? ' (surrogate)' : ''}`,
-        y: `${attackLabel(attack.name, attack.eps)} ${what}${surrogate ? ' (surrogate)' : ''}`,
-      },
-      fmt,
+      { x: ax ? ax.title : 'candidate (in order)', y: ay.title },
+      (v) => ay.format(v),
+      (v) => (ax ? ax.format(v) : String(Math.round(v))),
     );
 
     const frontSet = new Set(front);
     const frontPoints = points.filter((p) => frontSet.has(p.index));
-    const steps = stepOrder(frontPoints);
+    const steps = two ? stepOrder(frontPoints, signs) : [];
     if (steps.length > 0) {
-      const first = steps[0] as ScatterPoint;
-      let d = `M ${x(x.domain[0])} ${y(first.y)} L ${x(first.x)} ${y(first.y)}`;
+      const worstX = signs.x > 0 ? x.domain[0] : x.domain[1];
+      const worstY = signs.y > 0 ? y.domain[0] : y.domain[1];
+      const first = steps[0]!;
+      let d = `M ${x(worstX)} ${y(first.y)} L ${x(first.x)} ${y(first.y)}`;
       for (let i = 1; i < steps.length; i++) {
-        const p = steps[i] as ScatterPoint;
-        const prev = steps[i - 1] as ScatterPoint;
+        const p = steps[i]!;
+        const prev = steps[i - 1]!;
         d += ` L ${x(prev.x)} ${y(p.y)} L ${x(p.x)} ${y(p.y)}`;
       }
-      const last = steps[steps.length - 1] as ScatterPoint;
-      d += ` L ${x(last.x)} ${y(y.domain[0])}`;
+      const last = steps[steps.length - 1]!;
+      d += ` L ${x(last.x)} ${y(worstY)}`;
       g.append(svg('path', { class: 'front-line', d, 'data-front-size': steps.length }));
     }
+
+    // Error bars of the front's members: ± one standard error on each plotted objective.
+    const bars = svg('g', { class: 'error-bars' });
+    for (const p of frontPoints) {
+      const bar = svg('g', { class: 'error-bar', 'data-index': p.index, 'data-seeds': p.seeds });
+      if (p.ex > 0) {
+        bar.append(
+          svg('line', {
+            class: 'error-x',
+            x1: x(p.x - p.ex).toFixed(1),
+            x2: x(p.x + p.ex).toFixed(1),
+            y1: y(p.y).toFixed(1),
+            y2: y(p.y).toFixed(1),
+          }),
+        );
+      }
+      if (p.ey > 0) {
+        bar.append(
+          svg('line', {
+            class: 'error-y',
+            x1: x(p.x).toFixed(1),
+            x2: x(p.x).toFixed(1),
+            y1: y(p.y - p.ey).toFixed(1),
+            y2: y(p.y + p.ey).toFixed(1),
+          }),
+        );
+      }
+      bars.append(bar);
+    }
+    g.append(bars);
 
     const maxGen = Math.max(1, ...points.map((p) => p.generation));
     const fresh: number[] = [];
@@ -134,6 +195,9 @@ export class ScatterPlot {
     );
     for (const p of sorted) {
       const onFront = frontSet.has(p.index);
+      const figures = two
+        ? `${axes[0]!.key} ${withError(axes[0]!, p.x, p.ex)}, ${axes[1]!.key} ${withError(axes[1]!, p.y, p.ey)}`
+        : `${ay.key} ${withError(ay, p.y, p.ey)}`;
       const c = svg(
         'circle',
         {
@@ -144,11 +208,12 @@ export class ScatterPlot {
           class: `dot${onFront ? ' on-front' : ''}${p.index === selected ? ' selected' : ''}`,
           'data-index': p.index,
           'data-generation': p.generation,
+          'data-seeds': p.seeds,
           tabindex: 0,
         },
         [
           svg('title', {}, [
-            `#${p.index} (generation ${p.generation})\nclean ${score(p.x, surrogate)}, adversarial ${score(p.y, surrogate)}`,
+            `#${p.index} (generation ${p.generation}, ${p.seeds} seed${p.seeds === 1 ? '' : 's'})\n${figures}`,
           ]),
         ],
       );
@@ -157,13 +222,15 @@ export class ScatterPlot {
         if (ev.key === 'Enter' || ev.key === ' ') this.onSelect(p.index);
       });
       dots.append(c);
-      if (!this.drawn.has(p.index)) {
-        this.drawn.add(p.index);
-        fresh.push(p.index);
+      for (const e of p.evaluations) {
+        if (!this.drawn.has(e)) {
+          this.drawn.add(e);
+          fresh.push(e);
+        }
       }
     }
     g.append(dots);
-    this.drawLegend(g, maxGen);
+    this.drawLegend(g, maxGen, signs);
     return fresh;
   }
 
@@ -172,11 +239,11 @@ export class ScatterPlot {
     this.drawn.clear();
   }
 
-  private drawLegend(g: SVGGElement, maxGen: number): void {
+  private drawLegend(g: SVGGElement, maxGen: number, signs: AxisSigns): void {
     const w = 120;
-    // Top right: the corner a trade-off front never reaches (it would dominate everything).
-    const x0 = FRAME.width - FRAME.right - w - 8;
-    const y0 = FRAME.top + 24;
+    // The corner a trade-off front never reaches (it would dominate everything): the best of both.
+    const x0 = signs.x > 0 ? FRAME.width - FRAME.right - w - 8 : FRAME.left + 14;
+    const y0 = signs.y > 0 ? FRAME.top + 24 : FRAME.height - FRAME.bottom - 36;
     const id = 'gen-gradient';
     const grad = svg('linearGradient', { id, x1: 0, x2: 1, y1: 0, y2: 0 });
     for (let i = 0; i <= 4; i++) {

@@ -75,10 +75,16 @@ export function attachSearchProgress(run: ObservableRun, json: boolean): () => v
       bars.stop();
     };
   }
+  // With repeated evaluation the plan is an upper bound (survivors stop at maxSeeds or die out).
+  const { initialSeeds, maxSeeds } = run.config.resampling;
+  const count = (n: number) =>
+    maxSeeds > initialSeeds
+      ? `${n} evaluations (at most ${planned})`
+      : `${n}/${planned} evaluations`;
   return run.on((e) => {
     if (e.type === 'generation-finished') {
       process.stdout.write(
-        `generation ${e.generation + 1}/${total}: ${e.evaluations}/${planned} evaluations, front ${e.front.length}, hypervolume ${e.hypervolume.toFixed(4)}\n`,
+        `generation ${e.generation + 1}/${total}: ${count(e.evaluations)}, front ${e.front.length}, hypervolume ${e.hypervolume.toFixed(4)}\n`,
       );
     } else if (e.type === 'evaluation-failed') {
       process.stdout.write(`evaluation ${e.evaluation.index} failed: ${e.evaluation.failure}\n`);

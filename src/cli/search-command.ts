@@ -8,7 +8,13 @@ import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { evalConfigSchema } from '../core/evaluation.js';
 import { parseObjectiveList } from '../core/objectives.js';
-import { parseSearchConfig, searchConfigObject, type SearchConfig } from '../core/search-config.js';
+import {
+  DEFAULT_RESAMPLING,
+  parseSearchConfig,
+  resamplingFields,
+  searchConfigObject,
+  type SearchConfig,
+} from '../core/search-config.js';
 import { checkSearchMemory, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { SearchRun } from '../runner/search-run.js';
 import { driveRun } from './drive-run.js';
@@ -42,6 +48,26 @@ const configOptions = new SchemaOptions(
       flag: 'surrogate-delay',
       arg: 'ms',
       description: 'surrogate only: artificial delay per evaluation',
+    },
+    surrogateNoise: {
+      arg: 'sd',
+      description: 'surrogate only: sd of a perturbation that depends on the evaluation seed',
+    },
+  },
+  'help',
+);
+
+/** `--initial-seeds` and `--max-seeds` set the config's repeated evaluation (`resampling`). */
+const resamplingOptions = new SchemaOptions(
+  resamplingFields.shape,
+  {
+    initialSeeds: {
+      arg: 'n',
+      description: `seeds each new candidate is evaluated with (default: ${DEFAULT_RESAMPLING.initialSeeds})`,
+    },
+    maxSeeds: {
+      arg: 'n',
+      description: `seeds a surviving candidate gets at most, one more per generation (default: ${DEFAULT_RESAMPLING.maxSeeds})`,
     },
   },
   'help',
@@ -93,6 +119,17 @@ export async function buildSearchConfig(opts: SearchOptions): Promise<SearchConf
         ? { ...evaluationOptions.values(opts) }
         : raw.evaluation;
   const merged: Record<string, unknown> = { ...raw, ...configOptions.values(opts), evaluation };
+  const seeds = resamplingOptions.values(opts);
+  if (Object.keys(seeds).length > 0) {
+    const base =
+      typeof raw.resampling === 'object' && raw.resampling !== null
+        ? (raw.resampling as Record<string, unknown>)
+        : raw.resampling === undefined
+          ? DEFAULT_RESAMPLING
+          : undefined;
+    // A config file's resampling that is not an object is left for the schema to report.
+    if (base !== undefined) merged.resampling = { ...base, ...seeds };
+  }
   if (opts.objectives !== undefined) {
     // Dataset for the default eps: the validated one (this throws naming a bad dataset).
     const probe = parseSearchConfig({ ...merged, objectives: undefined }, source);
@@ -111,6 +148,7 @@ export function registerSearchCommand(program: Command): void {
     .option('--config <file>', 'search config (JSON); command-line options override it');
   evaluationOptions.addTo(command);
   configOptions.addTo(command);
+  resamplingOptions.addTo(command);
   command
     .option('--objectives <list>', "e.g. 'clean,pgd' or 'clean:max,pgd@0.1,params:min'")
     .addOption(runsDirOption())

@@ -108,6 +108,7 @@ export function registerServeCommand(program: Command): void {
             engine: createSearchEngine({
               runsDir: runsDirOf(flags),
               loadRealEvaluate: async () => placed.evaluate,
+              workers: () => placed.workers(),
               // A whole generation in flight: every free worker finds a candidate.
               concurrencyFor: (config) =>
                 Math.max(placed.concurrency, config.population, config.offspring),

@@ -27,6 +27,16 @@ export const workerOptionSchemas = {
   backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
 } as const;
 
+/** The mandatory `--redis <url>` option of the queue commands (the password masked in errors). */
+export function redisOption(): Option {
+  return new Option(
+    '--redis <url>',
+    "the queue's Redis: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS",
+  )
+    .argParser(secretArgParser('--redis', workerOptionSchemas.redis))
+    .makeOptionMandatory();
+}
+
 interface WorkerFlags {
   redis: RedisTarget;
   concurrency: number;
@@ -43,14 +53,7 @@ export function registerWorkerCommand(program: Command): void {
     .description(
       'Take evaluation jobs from the queue on Redis and evaluate them (run on any machine that reaches Redis); SIGTERM hands jobs in flight back and exits.',
     )
-    .addOption(
-      new Option(
-        '--redis <url>',
-        "the queue's Redis: redis://[[user]:password@]host[:port][/db], or rediss:// for TLS",
-      )
-        .argParser(secretArgParser('--redis', s.redis))
-        .makeOptionMandatory(),
-    );
+    .addOption(redisOption());
   for (const option of [
     schemaOption('concurrency', s.concurrency, {
       arg: 'n',

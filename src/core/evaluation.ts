@@ -134,6 +134,11 @@ export interface EvaluateOptions {
 export interface EvaluationResult {
   readonly scores: Scores;
   readonly weights?: Uint8Array;
+  /**
+   * Called by the runner once this outcome is stored in the run: an evaluator that keeps it
+   * elsewhere (the queue's finished job in Redis) may drop it then. Never rejects.
+   */
+  readonly release?: () => Promise<void>;
 }
 
 /**
@@ -153,6 +158,8 @@ export type Evaluate = (
 /** An evaluation that could not produce scores (NaN loss, out of memory...), with the reason. */
 export class EvaluationFailure extends Error {
   override name = 'EvaluationFailure';
+  /** As {@link EvaluationResult.release}: called once the failure is stored. */
+  release?: () => Promise<void>;
 }
 
 /** HRS = 2CR/(C+R), 0 when C+R = 0. */

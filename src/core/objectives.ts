@@ -86,6 +86,24 @@ export function objectiveValue(o: ObjectiveSpec, scores: Scores): number {
   }
 }
 
+/**
+ * The number of images an accuracy objective was measured on (for its binomial error); undefined for
+ * figures that are not a fraction of images (HRS, parameters, MACs, seconds).
+ */
+export function objectiveImages(o: ObjectiveSpec, scores: Scores): number | undefined {
+  switch (o.metric) {
+    case 'clean':
+    case 'curve-mean':
+      return scores.clean?.n;
+    case 'adversarial':
+      return scores.adversarial?.find(
+        (a) => a.attack === o.attack && Math.abs(a.eps - (o.eps ?? NaN)) < 1e-9,
+      )?.n;
+    default:
+      return undefined;
+  }
+}
+
 export function objectiveValues(objectives: readonly ObjectiveSpec[], scores: Scores): number[] {
   return objectives.map((o) => objectiveValue(o, scores));
 }

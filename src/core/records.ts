@@ -22,7 +22,13 @@ export interface EvaluationRecord {
   /** Objective values in the run's objective order (raw, not sign-flipped); absent when failed. */
   readonly objectives?: readonly number[];
   readonly failure?: string;
-  /** True when the scores came from the evaluation cache (same genotype hash and config). */
+  /**
+   * Which of its genotype's seeds this evaluation is (0 for the first; absent in runs stored before
+   * repeated evaluation: 0). The candidate is the genotype (`hash`): its objectives are the means
+   * over its seeds (see src/core/candidates.ts).
+   */
+  readonly seedIndex?: number;
+  /** True when the scores came from the evaluation cache (same genotype hash, config and seed index). */
   readonly cached: boolean;
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -32,7 +38,10 @@ export interface GenerationSummary {
   readonly generation: number;
   /** Evaluation indices of the surviving population. */
   readonly population: readonly number[];
-  /** Evaluation indices of the current Pareto front (non-dominated among all evaluated so far). */
+  /**
+   * The current Pareto front: the candidates (genotypes) no other dominates on the means over their
+   * seeds, among all evaluated so far, each by the index of its first finished evaluation.
+   */
   readonly front: readonly number[];
   readonly hypervolume: number;
   /** Evaluations finished so far in the run. */

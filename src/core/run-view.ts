@@ -9,9 +9,11 @@
  * else a client shows (counts, progress, the current front, the hypervolume history) is derived
  * from the view by the pure functions below.
  */
+import { candidateEstimates, frontMembers, type FrontMember } from './candidates.js';
 import type { EvaluationProgressPhase } from './evaluation.js';
 import { paretoFront } from './front.js';
 import type { ObjectiveSpec } from './objectives.js';
+import { runNoise, type RunNoise } from './run-noise.js';
 import type { EvaluationRecord, GenerationSummary, RunFile } from './records.js';
 import { isResumable, type RunStatus } from './run-status.js';
 import { plannedEvaluations, type SearchConfig } from './search-config.js';
@@ -162,6 +164,8 @@ export interface RunSummary {
   readonly objectives: readonly ObjectiveSpec[];
   readonly strategy: SearchConfig['strategy'];
   readonly evaluator: SearchConfig['evaluator'];
+  /** Repeated evaluation: seeds per new candidate and per survivor at most (absent when unreadable). */
+  readonly resampling?: SearchConfig['resampling'];
   readonly message?: string;
   /** Set when the run cannot be read (corrupt, newer format): listed but left untouched. */
   readonly error?: string;
@@ -178,10 +182,13 @@ export function runSummary(run: RunHeader, evaluations: number): RunSummary {
     generation: run.generation,
     generations: c.generations,
     evaluations,
-    plannedEvaluations: plannedEvaluations(c),
+    // With repeated evaluation the plan is an upper bound until the run completes.
+    plannedEvaluations:
+      run.status === 'completed' ? evaluations : Math.max(evaluations, plannedEvaluations(c)),
     objectives: c.objectives,
     strategy: c.strategy,
     evaluator: c.evaluator,
+    resampling: c.resampling,
     ...(run.message !== undefined ? { message: run.message } : {}),
     ...(run.status === 'failed' && run.message !== undefined ? { error: run.message } : {}),
   };
@@ -211,8 +218,30 @@ export interface GenerationProgress {
   readonly startedAt?: number;
 }
 
-export function plannedInGeneration(config: SearchConfig, generation: number): number {
-  return generation === 0 ? config.population : (config.offspring ?? config.population);
+/**
+ * Evaluations generation `generation` runs: its new candidates' first seeds and, after generation 0,
+ * one more seed of each survivor of the previous generation that has fewer than maxSeeds (counted
+ * from `view`'s evaluations of earlier generations; without a view, none).
+ */
+export function plannedInGeneration(
+  config: SearchConfig,
+  generation: number,
+  view?: RunView,
+): number {
+  const { initialSeeds, maxSeeds } = config.resampling;
+  const fresh =
+    (generation === 0 ? config.population : (config.offspring ?? config.population)) * initialSeeds;
+  const previous = view?.run.generations.find((s) => s.generation === generation - 1);
+  if (!view || !previous || maxSeeds <= initialSeeds) return fresh;
+  const before = view.evaluations.filter((e) => e.generation < generation);
+  const estimates = candidateEstimates(before, config.objectives);
+  const byIndex = new Map(before.map((e) => [e.index, e]));
+  const again = new Set<string>();
+  for (const i of previous.population) {
+    const e = estimates.get(byIndex.get(i)?.hash ?? '');
+    if (e && e.seeds > 0 && e.evaluatedSeeds < maxSeeds) again.add(e.hash);
+  }
+  return fresh + again.size;
 }
 
 export function generationProgress(view: RunView): GenerationProgress {
@@ -221,7 +250,7 @@ export function generationProgress(view: RunView): GenerationProgress {
   return {
     generation: g,
     done: view.evaluations.filter((e) => e.generation === g).length,
-    total: plannedInGeneration(view.run.config, g),
+    total: plannedInGeneration(view.run.config, g, view),
     running: Object.keys(view.working)
       .map(Number)
       .sort((a, b) => a - b),
@@ -248,11 +277,15 @@ export function currentFront(view: RunView): number[] {
   return paretoFront(view.evaluations, view.run.config.objectives);
 }
 
-/** The front stored after `generation` (default: the latest) as records, or undefined. */
+/**
+ * The front stored after `generation` (default: the latest) as records (each member's first
+ * finished evaluation) and as members with their seeds, means and standard errors as they stood
+ * then; undefined when that generation is not finished.
+ */
 export function generationFront(
   view: RunView,
   generation?: number,
-): { summary: GenerationSummary; records: EvaluationRecord[] } | undefined {
+): { summary: GenerationSummary; records: EvaluationRecord[]; members: FrontMember[] } | undefined {
   const gs = view.run.generations;
   const summary =
     generation === undefined ? gs[gs.length - 1] : gs.find((g) => g.generation === generation);
@@ -262,7 +295,23 @@ export function generationFront(
     const r = byIndex.get(i);
     return r ? [r] : [];
   });
-  return { summary, records };
+  const members = frontMembers(
+    view.evaluations,
+    view.run.config.objectives,
+    summary.front,
+    summary.evaluations,
+  );
+  return { summary, records, members };
+}
+
+/** The run's noise estimate from its latest surviving population (see run-noise.ts). */
+export function viewNoise(view: RunView): RunNoise {
+  return runNoise(view.evaluations, view.run.config.objectives, view.run.generations);
+}
+
+/** The candidates of the run so far (one per genotype) with their seeds, means and errors. */
+export function viewCandidates(view: RunView) {
+  return candidateEstimates(view.evaluations, view.run.config.objectives);
 }
 
 /** True for a surrogate run, or one holding surrogate scores (they are not accuracies). */

@@ -1,14 +1,19 @@
 /**
  * The task of a local evaluation worker (a piscina worker thread): one real evaluation, with its
- * progress sent over the MessagePort it is given. Errors travel back as data (name and message),
+ * progress sent over the MessagePort it is given (first a message naming this thread, so the pool
+ * knows which thread runs which evaluation). Errors travel back as data (name and message),
  * because class identity does not survive the thread boundary. A backend that aborted (wasm's
  * `Aborted()`, a RuntimeError) leaves this thread unusable: it answers, then exits, and the pool
  * starts a fresh thread for the next evaluation.
+ *
+ * `warmUp` (a second task of this module) loads the backend, so that a pool started ahead of its
+ * first evaluation does not pay for it then.
  */
-import type { MessagePort } from 'node:worker_threads';
-import type { EvalConfig, EvaluationResult } from '../core/evaluation.js';
+import { threadId, type MessagePort } from 'node:worker_threads';
+import type { EvalConfig, EvalProgress, EvaluationResult } from '../core/evaluation.js';
 import type { Genotype } from '../core/genotype.js';
 import { isBackendAbort } from './backend-abort.js';
+import { currentBackend, initBackend } from './backend.js';
 import { evaluateGenotype } from './evaluate.js';
 
 export interface EvaluationTask {
@@ -18,6 +23,9 @@ export interface EvaluationTask {
   readonly keepWeights: boolean;
   readonly progress: MessagePort;
 }
+
+/** What a worker sends over its progress port: its thread id (first), then progress. */
+export type WorkerMessage = { readonly thread: number } | EvalProgress;
 
 export type EvaluationTaskResult =
   | { readonly ok: true; readonly result: EvaluationResult }
@@ -31,11 +39,12 @@ export type EvaluationTaskResult =
 
 export default async function evaluateTask(task: EvaluationTask): Promise<EvaluationTaskResult> {
   try {
+    task.progress.postMessage({ thread: threadId } satisfies WorkerMessage);
     const result = await evaluateGenotype(
       task.genotype,
       task.config,
       task.seed,
-      (p) => task.progress.postMessage(p),
+      (p) => task.progress.postMessage(p satisfies WorkerMessage),
       { keepWeights: task.keepWeights },
     );
     return { ok: true, result };
@@ -49,4 +58,10 @@ export default async function evaluateTask(task: EvaluationTask): Promise<Evalua
   } finally {
     task.progress.close();
   }
+}
+
+/** Loads this thread's backend; answers the thread id and the backend's name. */
+export async function warmUp(): Promise<{ thread: number; backend: string }> {
+  const backend = currentBackend() ?? (await initBackend());
+  return { thread: threadId, backend: backend.name };
 }

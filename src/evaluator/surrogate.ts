@@ -93,8 +93,23 @@ function estimate(accuracy: number, n: number) {
   return { accuracy, stderr: round(Math.sqrt((accuracy * (1 - accuracy)) / n)), n };
 }
 
+/**
+ * What stands in for the training seed's effect: `sd` is the standard deviation of a perturbation of
+ * the clean figure and of the robustness (so of every adversarial figure), drawn from an RNG seeded
+ * by the genotype's hash and the evaluation seed. Absent or sd 0: none (the figures depend on the
+ * genotype only).
+ */
+export interface SurrogateNoise {
+  readonly sd: number;
+  readonly seed: number;
+}
+
 /** The surrogate scores of a genotype under an evaluation config (pure, synchronous). */
-export function surrogateScores(genotype: Genotype, config: EvalConfig): Scores {
+export function surrogateScores(
+  genotype: Genotype,
+  config: EvalConfig,
+  seedNoise?: SurrogateNoise,
+): Scores {
   const g = canonicalGenotype(genotype);
   const normal = cellStats(g.normal);
   const reduce = cellStats(g.reduce);
@@ -103,12 +118,31 @@ export function surrogateScores(genotype: Genotype, config: EvalConfig): Scores 
   const smoothing = (2 * normal.smoothing + reduce.smoothing) / 3;
   const depth = (normal.depth + reduce.depth) / 2;
   const n = config.split === 'test' ? config.testSize : config.valSize;
+  let cleanShift = 0;
+  let robustnessShift = 0;
+  if (seedNoise && seedNoise.sd > 0) {
+    const seeded = Rng.fromSeed(`surrogate-seed:${genotypeHash(g)}:${seedNoise.seed}`);
+    cleanShift = seedNoise.sd * seeded.normal();
+    robustnessShift = seedNoise.sd * seeded.normal();
+  }
   const clean = round(
-    clamp01(0.55 + 0.35 * capacity + 0.06 * depth - 0.05 * smoothing + 0.04 * (noise.next() - 0.5)),
+    clamp01(
+      0.55 +
+        0.35 * capacity +
+        0.06 * depth -
+        0.05 * smoothing +
+        0.04 * (noise.next() - 0.5) +
+        cleanShift,
+    ),
   );
   // Robustness in [0, 1]: how slowly accuracy falls with eps.
   const robustness = clamp01(
-    0.15 + 0.55 * smoothing + 0.15 * (1 - capacity) + 0.1 * depth + 0.06 * (noise.next() - 0.5),
+    0.15 +
+      0.55 * smoothing +
+      0.15 * (1 - capacity) +
+      0.1 * depth +
+      0.06 * (noise.next() - 0.5) +
+      robustnessShift,
   );
   const adversarialAt = (attack: string, eps: number) =>
     round(clamp01(clean * Math.exp(-(eps * 25 * (STRENGTH[attack] ?? 1) * (1 - robustness)))));
@@ -142,15 +176,21 @@ export function surrogateScores(genotype: Genotype, config: EvalConfig): Scores 
   };
 }
 
-/** The surrogate as an {@link Evaluate}, optionally waiting `delayMs` per evaluation (tests, demos). */
-export function createSurrogateEvaluate(options: { delayMs?: number } = {}): Evaluate {
+/**
+ * The surrogate as an {@link Evaluate}, optionally waiting `delayMs` per evaluation (tests, demos),
+ * with a seed-dependent perturbation of sd `noise` (default 0: the seed changes nothing).
+ */
+export function createSurrogateEvaluate(
+  options: { delayMs?: number; noise?: number } = {},
+): Evaluate {
   const delay = options.delayMs ?? 0;
-  return async (genotype, config, _seed, onProgress) => {
+  const sd = options.noise ?? 0;
+  return async (genotype, config, seed, onProgress) => {
     if (delay > 0) {
       onProgress?.({ phase: 'train', done: 0, total: 1 });
       await new Promise((r) => setTimeout(r, delay));
     }
     onProgress?.({ phase: 'train', done: 1, total: 1 });
-    return { scores: surrogateScores(genotype, config) };
+    return { scores: surrogateScores(genotype, config, sd > 0 ? { sd, seed } : undefined) };
   };
 }

@@ -7,15 +7,22 @@
  * Cancellation: an aborted signal makes piscina terminate the thread running the evaluation, which
  * frees its core at once; the pool starts a fresh thread for the next task. A thread whose backend
  * aborted exits after answering (see evaluation-worker.ts) and is replaced the same way.
+ *
+ * The pool keeps its threads (and their loaded backends) for its whole life: `warm()` starts them
+ * and loads each one's backend ahead of the first evaluation. It tracks what each thread evaluates
+ * (`status()`: run, index, genotype hash, since when, latest progress, when last heard from) and
+ * how long each was busy (`usage()`, for the benchmarks).
  */
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
+import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
-import { EvaluationFailure, type EvalProgress, type Evaluate } from '../core/evaluation.js';
-import type { EvaluationTask, EvaluationTaskResult } from './evaluation-worker.js';
+import { EvaluationFailure, type Evaluate } from '../core/evaluation.js';
+import type { WorkerStatus, WorkerTask } from '../core/workers.js';
+import type { EvaluationTask, EvaluationTaskResult, WorkerMessage } from './evaluation-worker.js';
 
 /**
  * The compiled worker module: next to this file in dist/, or dist's copy when this module runs from
@@ -40,11 +47,37 @@ export interface PoolOptions {
   readonly filename?: string;
 }
 
+/** How long each thread was busy, for measuring how well the pool is used. */
+export interface PoolUsage {
+  /** Per thread that ran evaluations: busy milliseconds and evaluations run. */
+  readonly threads: readonly {
+    readonly thread: number;
+    readonly busyMs: number;
+    readonly tasks: number;
+  }[];
+  /** The latest evaluations (at most {@link USAGE_INTERVALS}): thread, start and end (performance.now()). */
+  readonly intervals: readonly {
+    readonly thread: number;
+    readonly start: number;
+    readonly end: number;
+  }[];
+}
+
+/** The pool remembers this many of its latest evaluations' intervals. */
+export const USAGE_INTERVALS = 2000;
+
 export interface PoolEvaluator {
   readonly evaluate: Evaluate;
   readonly size: number;
   /** Evaluations running or waiting. */
   pending(): number;
+  /** Evaluations handed to the pool and not yet started by a thread. */
+  waiting(): number;
+  /** Starts every thread and loads its backend (errors are left for the evaluations to report). */
+  warm(): Promise<void>;
+  /** Each live thread: what it evaluates and when it was last heard from. */
+  status(): WorkerStatus[];
+  usage(): PoolUsage;
   /** Stops every worker (evaluations in flight reject). */
   close(): Promise<void>;
 }
@@ -78,7 +111,8 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   const makePool = () =>
     new Piscina({
       filename,
-      minThreads: 0,
+      // Threads (and their backends, slow to load) live as long as the pool.
+      minThreads: size,
       maxThreads: size,
       concurrentTasksPerWorker: 1,
       idleTimeout: 60_000,
@@ -87,6 +121,7 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
     });
   let pool = makePool();
   const retiring = new Set<Promise<void>>();
+  const retired = new Set<Piscina>();
   /**
    * A thread whose backend crashed must take no further task, but piscina may hand it one before it
    * exits: new tasks go to a fresh pool, and the old one closes once its other tasks are done.
@@ -94,16 +129,69 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   const replacePool = () => {
     const old = pool;
     pool = makePool();
+    retired.add(old);
     const closing = old.close().catch(() => {});
     retiring.add(closing);
-    void closing.finally(() => retiring.delete(closing));
+    void closing.finally(() => {
+      retiring.delete(closing);
+      retired.delete(old);
+    });
   };
 
+  /** Per thread id: what it runs, since when, and when it was last heard from. */
+  interface ThreadState {
+    lastSeen: number;
+    finished: number;
+    busyMs: number;
+    task?: { info: WorkerTask; start: number };
+    backend?: string;
+  }
+  const threads = new Map<number, ThreadState>();
+  const threadState = (id: number): ThreadState => {
+    let t = threads.get(id);
+    if (!t) {
+      // Threads come and go (an aborted evaluation's is replaced): forget those that left.
+      if (threads.size >= 2 * size) forgetGone();
+      t = { lastSeen: Date.now(), finished: 0, busyMs: 0 };
+      threads.set(id, t);
+    }
+    return t;
+  };
+  const intervals: { thread: number; start: number; end: number }[] = [];
+
   let running = 0;
+  let started = 0;
   const evaluate: Evaluate = async (genotype, config, seed, onProgress, opts) => {
     running += 1;
     const { port1, port2 } = new MessageChannel();
-    if (onProgress) port1.on('message', (p: EvalProgress) => onProgress(p));
+    let thread: ThreadState | undefined;
+    let threadId = -1;
+    const info: WorkerTask = {
+      ...(opts?.job ? { runId: opts.job.runId, index: opts.job.index } : {}),
+      hash: genotypeHash(genotype),
+      startedAt: new Date().toISOString(),
+    };
+    port1.on('message', (m: WorkerMessage) => {
+      if ('thread' in m) {
+        threadId = m.thread;
+        thread = threadState(m.thread);
+        thread.task = {
+          info: { ...info, startedAt: new Date().toISOString() },
+          start: performance.now(),
+        };
+        thread.lastSeen = Date.now();
+        started += 1;
+        return;
+      }
+      if (thread?.task) {
+        thread.lastSeen = Date.now();
+        thread.task.info = {
+          ...thread.task.info,
+          progress: { phase: m.phase, done: m.done, total: m.total },
+        };
+      }
+      onProgress?.(m);
+    });
     const task: EvaluationTask = {
       genotype,
       config,
@@ -124,6 +212,19 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
     } finally {
       port1.close();
       running -= 1;
+      if (thread?.task) {
+        const end = performance.now();
+        thread.busyMs += end - thread.task.start;
+        thread.lastSeen = Date.now();
+        intervals.push({ thread: threadId, start: thread.task.start, end });
+        if (intervals.length > USAGE_INTERVALS) intervals.shift();
+        thread.task = undefined;
+        started -= 1;
+      }
+    }
+    if (thread) {
+      thread.finished += answer.ok || answer.name === 'EvaluationFailure' ? 1 : 0;
+      if (answer.ok) thread.backend = answer.result.scores.backend;
     }
     if (!answer.ok) {
       if (answer.fatal) replacePool();
@@ -132,10 +233,56 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
     return answer.result;
   };
 
+  function forgetGone(): void {
+    const live = new Set([pool, ...retired].flatMap((p) => p.threads.map((w) => w.threadId)));
+    for (const [id, t] of threads) if (!live.has(id) && !t.task) threads.delete(id);
+  }
+
   return {
     evaluate,
     size,
     pending: () => running,
+    waiting: () => Math.max(0, running - started),
+    async warm() {
+      // Every thread loads its backend; a warm thread answers at once, so asking each of `size`
+      // at once reaches them all (piscina hands a task to an idle thread first).
+      const seen = new Set<number>();
+      for (let round = 0; round < 3 && seen.size < size; round++) {
+        const answers = await Promise.allSettled(
+          Array.from({ length: size }, () => pool.run({}, { name: 'warmUp' })),
+        );
+        for (const a of answers) {
+          if (a.status !== 'fulfilled') return; // the evaluations will report it
+          const { thread, backend } = a.value as { thread: number; backend: string };
+          seen.add(thread);
+          threadState(thread).backend = backend;
+        }
+      }
+    },
+    status() {
+      forgetGone();
+      return [...threads.entries()]
+        .sort(([a], [b]) => a - b)
+        .map(([id, t]) => ({
+          id: `thread-${id}`,
+          pid: process.pid,
+          concurrency: 1,
+          busy: t.task ? [t.task.info] : [],
+          lastSeen: new Date(t.lastSeen).toISOString(),
+          finished: t.finished,
+          ...(t.backend ? { backend: t.backend } : {}),
+        }));
+    },
+    usage() {
+      return {
+        threads: [...threads.entries()].map(([thread, t]) => ({
+          thread,
+          busyMs: Math.round(t.busyMs),
+          tasks: t.finished,
+        })),
+        intervals: [...intervals],
+      };
+    },
     close: async () => {
       await Promise.all([pool.destroy(), ...retiring]);
     },

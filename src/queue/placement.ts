@@ -9,9 +9,11 @@ import { InputError } from '../core/errors.js';
 import { parseRedisUrl, type RedisTarget } from '../core/redis-url.js';
 import type { SearchConfig } from '../core/search-config.js';
 import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
-import { createPoolEvaluator } from '../evaluator/worker-pool.js';
+import type { WorkersReport } from '../core/workers.js';
+import { createPoolEvaluator, type PoolUsage } from '../evaluator/worker-pool.js';
 import type { Report } from './connection.js';
 import { createQueueEvaluator, type QueueEvaluatorOptions } from './queue-evaluator.js';
+import { inProcessWorkers } from './in-process-workers.js';
 
 /** Where evaluations run; at most one of the two. */
 export interface Placement {
@@ -27,6 +29,10 @@ export interface RunEvaluator {
   readonly concurrency: number;
   /** One line saying where evaluations run (the Redis URL masked). */
   readonly description: string;
+  /** The workers, what each evaluates, and the evaluations waiting for one. */
+  workers(): Promise<WorkersReport>;
+  /** A local pool's busy time per thread (for the benchmarks). */
+  usage?(): PoolUsage;
   close(): Promise<void>;
 }
 
@@ -36,10 +42,13 @@ export interface RunEvaluator {
  * flight on a pool of fewer workers: none waits behind a slow candidate, and the pool's own queue
  * (bounded) never overflows.
  */
-export function limitConcurrency(evaluate: Evaluate, slots: number): Evaluate {
+export function limitConcurrency(
+  evaluate: Evaluate,
+  slots: number,
+): Evaluate & { readonly waiting: () => number } {
   let free = slots;
   const line: (() => void)[] = [];
-  return async (genotype, config, seed, onProgress, options) => {
+  const limited: Evaluate = async (genotype, config, seed, onProgress, options) => {
     const signal = options?.signal;
     signal?.throwIfAborted();
     if (free > 0) {
@@ -67,6 +76,24 @@ export function limitConcurrency(evaluate: Evaluate, slots: number): Evaluate {
       if (next) next();
       else free += 1;
     }
+  };
+  return Object.assign(limited, { waiting: () => line.length });
+}
+
+/** The report of a local pool: its threads, and the evaluations handed to it not yet started. */
+export function poolReport(
+  pool: { status(): WorkersReport['workers']; waiting(): number },
+  description: string,
+  queuedBefore = 0,
+): WorkersReport {
+  const workers = pool.status();
+  return {
+    placement: 'pool',
+    description,
+    workers,
+    waiting: pool.waiting() + queuedBefore,
+    active: workers.reduce((n, w) => n + w.busy.length, 0),
+    at: new Date().toISOString(),
   };
 }
 
@@ -108,10 +135,12 @@ export async function openEvaluator(
       typeof placement.queue === 'string' ? parseRedisUrl(placement.queue) : placement.queue;
     const queue = await createQueueEvaluator({ ...options.queue, url: target, report });
     const workers = await queue.workers().catch(() => []);
+    const description = `evaluations go to queue ${queue.queueName} on ${target.masked}`;
     return {
       evaluate: queue.evaluate,
       concurrency: options.generationSize ?? 1,
-      description: `evaluations go to queue ${queue.queueName} on ${target.masked} (${workers.length} worker${workers.length === 1 ? '' : 's'} connected now)`,
+      description: `${description} (${workers.length} worker${workers.length === 1 ? '' : 's'} connected now)`,
+      workers: () => queue.report(description),
       close: () => queue.close(),
     };
   }
@@ -120,18 +149,33 @@ export async function openEvaluator(
       size: placement.workers,
       ...(options.workerFile ? { filename: options.workerFile } : {}),
     });
+    // Threads and backends are loaded now, not while the first generation waits.
+    await pool.warm();
+    const description = `evaluations run in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`;
+    const limited = limitConcurrency(pool.evaluate, pool.size);
     return {
-      evaluate: limitConcurrency(pool.evaluate, pool.size),
+      evaluate: limited,
       concurrency: Math.max(pool.size, options.generationSize ?? 1),
-      description: `evaluations run in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`,
+      description,
+      workers: async () => poolReport(pool, description, limited.waiting()),
+      usage: () => pool.usage(),
       close: () => pool.close(),
     };
   }
-  const evaluate = await loadRealEvaluate(report);
+  return inProcessEvaluator(
+    await loadRealEvaluate(report),
+    'evaluations run in this process, one at a time',
+  );
+}
+
+/** `evaluate` run in this process, one at a time, reported as one worker. */
+export function inProcessEvaluator(evaluate: Evaluate, description: string): RunEvaluator {
+  const tracked = inProcessWorkers(evaluate);
   return {
-    evaluate,
+    evaluate: tracked.evaluate,
     concurrency: 1,
-    description: 'evaluations run in this process, one at a time',
+    description,
+    workers: async () => tracked.report(description),
     close: async () => {},
   };
 }

@@ -28,6 +28,13 @@ import {
 } from '../core/evaluation.js';
 import type { RedisTarget } from '../core/redis-url.js';
 import {
+  MAX_LISTED_WORKERS,
+  MAX_TASKS_PER_WORKER,
+  type WorkerStatus,
+  type WorkerTask,
+  type WorkersReport,
+} from '../core/workers.js';
+import {
   atMost,
   closeClient,
   redisClient,
@@ -47,6 +54,7 @@ import {
   DEFAULT_PREFIX,
   cancelChannel,
   cancelKey,
+  parseWorkerInfo,
   workerPattern,
   type QueueNames,
   type QueueWorkerInfo,
@@ -78,6 +86,8 @@ export interface QueueEvaluator {
   workers(): Promise<QueueWorkerInfo[]>;
   /** Jobs waiting for a worker (not yet taken). */
   waiting(): Promise<number>;
+  /** The workers and the queue's waiting and active jobs, as the API shows them. */
+  report(description: string): Promise<WorkersReport>;
   /** Evaluations of this process in flight. */
   pending(): number;
   /** Rejects the evaluations in flight and closes the connections (jobs stay in Redis). */
@@ -87,8 +97,13 @@ export interface QueueEvaluator {
 /** The reason BullMQ gives a job whose worker stopped renewing its lock too often. */
 const STALLED_LIMIT = /stalled more than allowable limit/;
 
-/** Keep finished jobs this long, so a coordinator resumed later still finds their results. */
+/**
+ * A finished job is removed by its coordinator once its outcome is stored in the run; these bounds
+ * are the safety net for jobs no coordinator collects (its run never resumed): kept this long, so
+ * that a coordinator resumed later still finds their results, and at most this many per queue.
+ */
 const KEEP_SECONDS = 7 * 24 * 3600;
+const KEEP_COUNT = 5000;
 
 const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 
@@ -163,6 +178,7 @@ export async function createQueueEvaluator(
 
   let closed = false;
   const stops = new Set<() => void>();
+  /** Cancellations and removals under way (close() waits for them, a while). */
   const cancels = new Set<Promise<void>>();
   let inFlight = 0;
 
@@ -215,8 +231,8 @@ export async function createQueueEvaluator(
             jobId,
             attempts,
             backoff: { type: 'exponential', delay: 1000 },
-            removeOnComplete: { age: KEEP_SECONDS },
-            removeOnFail: { age: KEEP_SECONDS },
+            removeOnComplete: { age: KEEP_SECONDS, count: KEEP_COUNT },
+            removeOnFail: { age: KEEP_SECONDS, count: KEEP_COUNT },
           }),
           stopped,
         );
@@ -253,7 +269,14 @@ export async function createQueueEvaluator(
         // Gone (removed, or lost by a Redis without persistence) or replaced: queue it again.
         await ensureJob(jobId, data, stopped);
       } else {
-        if (state === 'completed') return decodeResult(jobId, job.returnvalue);
+        if (state === 'completed') {
+          try {
+            return { ...decodeResult(jobId, job.returnvalue), release: () => release(jobId) };
+          } catch (err) {
+            if (err instanceof EvaluationFailure) err.release = () => release(jobId);
+            throw err;
+          }
+        }
         if (state === 'failed') {
           const reason = job.failedReason || 'no reason given';
           if (reason === CANCELLED_REASON) {
@@ -262,9 +285,11 @@ export async function createQueueEvaluator(
             continue;
           }
           if (STALLED_LIMIT.test(reason)) {
-            throw new EvaluationFailure(
+            const failure = new EvaluationFailure(
               `the evaluation's worker died on it again and again (${job.stalledCounter ?? 'several'} times; BullMQ: ${reason})`,
             );
+            failure.release = () => release(jobId);
+            throw failure;
           }
           throw new Error(
             `evaluation job ${jobId} failed after ${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}: ${reason}`,
@@ -289,6 +314,27 @@ export async function createQueueEvaluator(
       if (closed) throw new Closed('the queue evaluator was closed');
       if (stopped()) throw new Closed('stopped');
     }
+  }
+
+  /**
+   * Removes the finished job `jobId` (its outcome is stored in the run now, so nothing needs it);
+   * a job queued or running again under that id meanwhile is left alone. Never rejects.
+   */
+  function release(jobId: string): Promise<void> {
+    const work = (async () => {
+      try {
+        const state = await q.getJobState(jobId);
+        if (state === 'completed' || state === 'failed') await q.remove(jobId);
+        await control.del(cancelKey(names, jobId));
+      } catch (err) {
+        report(
+          `could not remove finished evaluation job ${jobId}: ${err instanceof Error ? err.message : String(err)} (removed after ${KEEP_SECONDS / 86400} days anyway)`,
+        );
+      }
+    })();
+    cancels.add(work);
+    void work.finally(() => cancels.delete(work));
+    return work;
   }
 
   /** Takes job `jobId` out of the queue, or tells its worker to drop it. Never rejects. */
@@ -371,35 +417,17 @@ export async function createQueueEvaluator(
     target,
     queueName: names.queueName,
     pending: () => inFlight,
-    async workers() {
-      const keys: string[] = [];
-      let cursor = '0';
-      do {
-        const [next, found] = await control.scan(
-          cursor,
-          'MATCH',
-          workerPattern(names),
-          'COUNT',
-          200,
-        );
-        cursor = next;
-        keys.push(...found);
-      } while (cursor !== '0');
-      if (keys.length === 0) return [];
-      const values = await control.mget(...keys);
-      return values
-        .flatMap((v) => {
-          try {
-            return v ? [JSON.parse(v) as QueueWorkerInfo] : [];
-          } catch {
-            return [];
-          }
-        })
-        .sort((a, b) => a.name.localeCompare(b.name));
-    },
+    workers: () => listWorkers(control, names),
     async waiting() {
       const counts = await q.getJobCounts('waiting', 'prioritized', 'delayed');
       return (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0);
+    },
+    async report(description) {
+      const [workers, counts] = await Promise.all([
+        listWorkers(control, names),
+        q.getJobCounts('waiting', 'prioritized', 'delayed', 'active'),
+      ]);
+      return queueReport(description, workers, counts);
     },
     async close() {
       if (closed) return;
@@ -411,4 +439,66 @@ export async function createQueueEvaluator(
       await Promise.allSettled(clients.map(closeClient));
     },
   };
+}
+
+/**
+ * The heartbeats of the queue's workers (those whose heartbeat has not expired), each checked
+ * (anything else under the key is skipped), at most {@link MAX_LISTED_WORKERS}, by name.
+ */
+export async function listWorkers(control: Redis, names: QueueNames): Promise<QueueWorkerInfo[]> {
+  const keys: string[] = [];
+  let cursor = '0';
+  do {
+    const [next, found] = await control.scan(cursor, 'MATCH', workerPattern(names), 'COUNT', 200);
+    cursor = next;
+    keys.push(...found);
+  } while (cursor !== '0' && keys.length < 10 * MAX_LISTED_WORKERS);
+  if (keys.length === 0) return [];
+  const values = await control.mget(...keys);
+  return values
+    .flatMap((v) => {
+      const info = v ? parseWorkerInfo(v) : undefined;
+      return info ? [info] : [];
+    })
+    .sort((a, b) => a.name.localeCompare(b.name))
+    .slice(0, MAX_LISTED_WORKERS);
+}
+
+/** A queue's workers and job counts as the API shows them. */
+export function queueReport(
+  description: string,
+  workers: readonly QueueWorkerInfo[],
+  counts: Record<string, number>,
+): WorkersReport {
+  const statuses: WorkerStatus[] = workers.map((w) => ({
+    id: w.id,
+    name: w.name,
+    host: w.host,
+    pid: w.pid,
+    concurrency: w.concurrency,
+    // A worker of an older version names its jobs only (`<runId>.<index>`).
+    busy: (w.tasks ?? w.jobs.map((job) => taskOfJobId(job, w.lastSeen))).slice(
+      0,
+      MAX_TASKS_PER_WORKER,
+    ),
+    lastSeen: w.lastSeen,
+    finished: w.finished,
+    ...(w.backend ? { backend: w.backend } : {}),
+  }));
+  return {
+    placement: 'queue',
+    description,
+    workers: statuses,
+    waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0) + (counts.delayed ?? 0),
+    active: counts.active ?? 0,
+    at: new Date().toISOString(),
+  };
+}
+
+function taskOfJobId(jobId: string, seen: string): WorkerTask {
+  const dot = jobId.lastIndexOf('.');
+  const index = Number(jobId.slice(dot + 1));
+  return dot > 0 && Number.isInteger(index)
+    ? { runId: jobId.slice(0, dot), index, hash: '', startedAt: seen }
+    : { hash: '', startedAt: seen };
 }

@@ -22,7 +22,9 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
+import { genotypeHash } from '../core/canonical.js';
 import { EvaluationFailure } from '../core/evaluation.js';
+import { MAX_TASKS_PER_WORKER, type WorkerTask } from '../core/workers.js';
 import type { RedisTarget } from '../core/redis-url.js';
 import { createPoolEvaluator, type PoolEvaluator } from '../evaluator/worker-pool.js';
 import {
@@ -121,6 +123,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const subscriber = client('cancel');
 
   const current = new Set<string>();
+  /** What each job in `current` is, for the heartbeat. */
+  const tasks = new Map<string, WorkerTask>();
   let finished = 0;
   let backend: string | undefined;
   const startedAt = new Date().toISOString();
@@ -130,7 +134,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     host: hostname(),
     pid: process.pid,
     concurrency,
-    jobs: [...current],
+    jobs: [...current].slice(0, MAX_TASKS_PER_WORKER),
+    tasks: [...tasks.values()].slice(0, MAX_TASKS_PER_WORKER),
     finished,
     ...(backend ? { backend } : {}),
     version: options.version ?? '0.1.0',
@@ -155,6 +160,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw new UnrecoverableError(CANCELLED_REASON);
     }
     current.add(jobId);
+    tasks.set(jobId, {
+      runId: parsed.runId,
+      index: parsed.index,
+      hash: genotypeHash(parsed.genotype),
+      startedAt: new Date().toISOString(),
+    });
     void beat();
     const started = performance.now();
     log(
@@ -168,6 +179,13 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
         parsed.config,
         parsed.seed,
         (p) => {
+          const task = tasks.get(jobId);
+          if (task) {
+            tasks.set(jobId, {
+              ...task,
+              progress: { phase: p.phase, done: p.done, total: p.total },
+            });
+          }
           const now = performance.now();
           if (p.phase === lastPhase && now - lastSent < 500 && p.done < p.total) return;
           lastPhase = p.phase;
@@ -200,12 +218,15 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       throw err instanceof Error ? err : new Error(String(err));
     } finally {
       current.delete(jobId);
+      tasks.delete(jobId);
       void beat();
     }
   };
 
   let worker: Worker | undefined;
   try {
+    // Threads and backends loaded before the first job is taken.
+    await pool.warm();
     await health.waitReady(control, 24 * 3600 * 1000);
     worker = new Worker(names.queueName, processor, {
       connection: client('jobs'),

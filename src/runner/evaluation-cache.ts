@@ -1,6 +1,7 @@
 /**
- * The evaluation cache: results keyed by (canonical genotype hash, evaluation-config hash), so a
- * genotype evaluated before under the same config is never trained again.
+ * The evaluation cache: results keyed by (canonical genotype hash, evaluation-config hash, seed
+ * index), so a genotype evaluated before under the same config is never trained again for the same
+ * seed of its (a new seed of it, for repeated evaluation, is a new key).
  */
 import { createHash } from 'node:crypto';
 import type { EvalConfig } from '../core/evaluation.js';
@@ -29,17 +30,17 @@ export type CachedOutcome = Pick<EvaluationRecord, 'status' | 'scores' | 'object
 export class EvaluationCache {
   private readonly entries = new Map<string, CachedOutcome>();
 
-  private static key(genotypeHash: string, configHash: string): string {
-    return `${genotypeHash}|${configHash}`;
+  private static key(genotypeHash: string, configHash: string, seedIndex: number): string {
+    return `${genotypeHash}|${configHash}|${seedIndex}`;
   }
 
-  get(genotypeHash: string, configHash: string): CachedOutcome | undefined {
-    return this.entries.get(EvaluationCache.key(genotypeHash, configHash));
+  get(genotypeHash: string, configHash: string, seedIndex = 0): CachedOutcome | undefined {
+    return this.entries.get(EvaluationCache.key(genotypeHash, configHash, seedIndex));
   }
 
   /** Keeps the first outcome stored for a key (later duplicates are cache hits themselves). */
-  set(genotypeHash: string, configHash: string, outcome: CachedOutcome): void {
-    const key = EvaluationCache.key(genotypeHash, configHash);
+  set(genotypeHash: string, configHash: string, outcome: CachedOutcome, seedIndex = 0): void {
+    const key = EvaluationCache.key(genotypeHash, configHash, seedIndex);
     if (!this.entries.has(key)) this.entries.set(key, outcome);
   }
 

@@ -1,9 +1,12 @@
 /**
  * The end of a generation, as a pure function of what is stored: survival among the parents and the
- * generation's candidates (the algorithm's tell), the Pareto front of every evaluation so far, its
- * hypervolume, the generation's summary and the checkpoint the next generation starts from.
+ * generation's candidates (the algorithm's tell, on the candidates' means over their seeds), the
+ * Pareto front of every candidate so far, its hypervolume, the generation's summary and the
+ * checkpoint the next generation starts from; and which survivors the next generation evaluates
+ * again (repeated evaluation).
  */
-import { paretoFront } from '../core/front.js';
+import { candidateEstimates, type CandidateEstimate } from '../core/candidates.js';
+import { paretoFrontEstimates } from '../core/front.js';
 import type { Genotype } from '../core/genotype.js';
 import { hypervolume } from '../core/hypervolume.js';
 import { objectiveDirections, referencePoint, toMinimisation } from '../core/objectives.js';
@@ -16,9 +19,15 @@ export interface GenerationEnd {
   readonly checkpoint: Checkpoint;
 }
 
+function minimisedMean(config: SearchConfig, e: CandidateEstimate | undefined) {
+  return e && e.seeds > 0 ? toMinimisation(config.objectives, e.mean) : null;
+}
+
 /**
  * @param cp the checkpoint the generation started from
- * @param evaluations every evaluation stored, the generation's `count` candidates included
+ * @param evaluations every evaluation stored, the generation's included
+ * @param candidates evaluation indices of the generation's new candidates (the first evaluation of
+ *   each), in the order the algorithm asked for them
  * @param nextRngState the RNG state after the generation's candidates and seeds were drawn
  */
 export function endOfGeneration(
@@ -26,17 +35,14 @@ export function endOfGeneration(
   algorithm: Nsga2<Genotype>,
   cp: Checkpoint,
   evaluations: readonly StoredEvaluation[],
-  count: number,
+  candidates: readonly number[],
   nextRngState: Checkpoint['rngState'],
 ): GenerationEnd {
-  const start = cp.evaluationsAtStart;
-  const pool = [...cp.population, ...Array.from({ length: count }, (_, i) => start + i)];
+  const estimates = candidateEstimates(evaluations, config.objectives);
+  const pool = [...cp.population, ...candidates];
   const evaluated: Evaluated<Genotype>[] = pool.map((index) => {
     const r = evaluations[index]!;
-    return {
-      x: r.genotype,
-      f: r.objectives ? toMinimisation(config.objectives, r.objectives) : null,
-    };
+    return { x: r.genotype, f: minimisedMean(config, estimates.get(r.hash)) };
   });
   const survival = algorithm.tell(evaluated);
   const population = survival.indices.map((k) => pool[k]!);
@@ -46,13 +52,13 @@ export function endOfGeneration(
       config.objectives,
       evaluations.flatMap((r) => (r.objectives ? [r.objectives] : [])),
     );
-  const front = paretoFront(evaluations, config.objectives);
+  const front = paretoFrontEstimates(estimates, config.objectives);
   const summary: GenerationSummary = {
     generation: cp.generation,
     population,
-    front,
+    front: front.map((e) => e.index),
     hypervolume: hypervolume(
-      front.map((i) => evaluations[i]!.objectives!),
+      front.map((e) => e.mean),
       reference,
       objectiveDirections(config.objectives),
     ),
@@ -70,19 +76,53 @@ export function endOfGeneration(
   return { summary, checkpoint };
 }
 
-/** The members of a checkpointed population, with the ranks and crowding distances it stored. */
+/**
+ * The members of a checkpointed population, with the ranks and crowding distances it stored (their
+ * means as they were when the generation started).
+ */
 export function populationMembers(
   config: SearchConfig,
   cp: Checkpoint,
   evaluations: readonly StoredEvaluation[],
 ): Member<Genotype>[] {
+  const estimates = candidateEstimates(evaluations, config.objectives, cp.evaluationsAtStart);
   return cp.population.map((index, k) => {
     const r = evaluations[index]!;
     return {
       x: r.genotype,
-      f: toMinimisation(config.objectives, r.objectives ?? []),
+      f: minimisedMean(config, estimates.get(r.hash)) ?? [],
       rank: cp.rank?.[k] ?? 0,
       crowding: cp.crowding?.[k] ?? Infinity,
     };
   });
+}
+
+/** One more seed of a surviving candidate. */
+export interface Reevaluation {
+  readonly genotype: Genotype;
+  readonly hash: string;
+  readonly seedIndex: number;
+}
+
+/**
+ * The survivors the generation starting at `cp` evaluates once more: each genotype of the population
+ * with fewer than `maxSeeds` seeds evaluated (as stored when the generation started), once, in
+ * ascending order of its place (the index of its first finished evaluation). None in generation 0.
+ */
+export function reevaluations(
+  config: SearchConfig,
+  cp: Checkpoint,
+  evaluations: readonly StoredEvaluation[],
+): Reevaluation[] {
+  const { maxSeeds } = config.resampling;
+  if (cp.generation === 0 || cp.population.length === 0) return [];
+  const estimates = candidateEstimates(evaluations, config.objectives, cp.evaluationsAtStart);
+  const members = new Map<string, CandidateEstimate>();
+  for (const index of cp.population) {
+    const e = estimates.get(evaluations[index]!.hash);
+    if (e && e.seeds > 0 && e.evaluatedSeeds < maxSeeds) members.set(e.hash, e);
+  }
+  return [...members.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((e) => ({ genotype: e.genotype, hash: e.hash, seedIndex: e.evaluatedSeeds }));
 }

@@ -18,7 +18,7 @@ export class EnvironmentError extends Error {
 /** The fields of a record known before the evaluation runs. */
 export type RecordBase = Pick<
   StoredEvaluation,
-  'index' | 'generation' | 'genotype' | 'hash' | 'seed' | 'startedAt'
+  'index' | 'generation' | 'genotype' | 'hash' | 'seed' | 'seedIndex' | 'startedAt'
 >;
 
 /** The stored record of an evaluation that returned scores. */

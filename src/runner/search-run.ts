@@ -4,17 +4,23 @@
  * It talks to storage (RunStorage) and to the evaluator (Evaluate) only through their interfaces,
  * and to every other part through the events it publishes.
  *
+ * Repeated evaluation: a generation's evaluations are its new candidates' first `initialSeeds` seeds,
+ * then one more seed of each survivor of the previous generation that has fewer than `maxSeeds`
+ * (generation-end.ts `reevaluations`); a candidate's objectives are the means over its seeds
+ * (src/core/candidates.ts).
+ *
  * Exact resume: at every generation boundary the run checkpoints the RNG state, the population (with
  * the ranks and crowding distances the tournament uses) and the number of evaluations stored. The
- * candidates of a generation, and their evaluation seeds, are a pure function of that checkpoint, so a
- * resumed run regenerates the same candidates, skips those whose evaluations are already stored and
- * evaluates the rest: it ends with exactly the evaluations, populations and fronts of an
- * uninterrupted run with the same seed.
+ * evaluations of a generation (candidates, re-evaluations and their seeds) are a pure function of
+ * that checkpoint and the evaluations stored before it, so a resumed run regenerates the same list,
+ * skips those already stored and evaluates the rest: it ends with exactly the evaluations,
+ * populations and fronts of an uninterrupted run with the same seed.
  */
 import { randomBytes } from 'node:crypto';
+import { seedIndexOf } from '../core/candidates.js';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
-import type { Evaluate, EvaluationResult } from '../core/evaluation.js';
+import { EvaluationFailure, type Evaluate, type EvaluationResult } from '../core/evaluation.js';
 import type { SearchEvent, SearchEventListener } from '../core/events.js';
 import type { Genotype } from '../core/genotype.js';
 import {
@@ -36,7 +42,7 @@ import { createAlgorithm } from '../search/genotype-operators.js';
 import { RunStatusError } from '../store/errors.js';
 import type { RunFilePatch, RunSession, RunStorage } from '../store/run-storage.js';
 import { EvaluationCache, evalConfigHash, type CachedOutcome } from './evaluation-cache.js';
-import { endOfGeneration, populationMembers } from './generation-end.js';
+import { endOfGeneration, populationMembers, reevaluations } from './generation-end.js';
 import {
   EnvironmentError,
   environmentError,
@@ -62,7 +68,10 @@ export function newRunId(now = new Date()): string {
 
 function chooseEvaluate(config: SearchConfig, evaluate: Evaluate | undefined): Evaluate {
   if (config.evaluator === 'surrogate') {
-    return createSurrogateEvaluate({ delayMs: config.surrogateDelayMs });
+    return createSurrogateEvaluate({
+      delayMs: config.surrogateDelayMs,
+      noise: config.surrogateNoise,
+    });
   }
   if (!evaluate) {
     throw new InputError("this run uses the 'real' evaluator, but none was given");
@@ -292,7 +301,9 @@ export class SearchRun {
   private adoptEvaluations(evaluations: readonly StoredEvaluation[]): void {
     this.evaluations = [...evaluations];
     this.cache = new EvaluationCache();
-    for (const r of evaluations) this.cache.set(r.hash, this.configHash, outcomeOf(r));
+    for (const r of evaluations) {
+      this.cache.set(r.hash, this.configHash, outcomeOf(r), seedIndexOf(r));
+    }
   }
 
   /** Takes the run's lock and adopts what storage holds then. */
@@ -378,39 +389,56 @@ export class SearchRun {
       g === 0 ? undefined : populationMembers(this.config, cp, this.evaluations),
       rng,
     );
-    const seeds = candidates.map(() => rng.seed32());
+    // The generation's evaluations: each new candidate's first seeds, then one more seed of each
+    // survivor that has fewer than maxSeeds (ascending by its place in the run).
+    const { initialSeeds } = this.config.resampling;
+    const jobs: Job[] = [];
+    const firstJobOf: number[] = [];
+    for (const genotype of candidates) {
+      const hash = genotypeHash(genotype);
+      firstJobOf.push(jobs.length);
+      for (let s = 0; s < initialSeeds; s++) jobs.push({ genotype, hash, seedIndex: s });
+    }
+    jobs.push(...reevaluations(this.config, cp, this.evaluations));
+    const seeds = jobs.map(() => rng.seed32());
     const nextRngState = rng.state();
     const start = cp.evaluationsAtStart;
-    const hashes = candidates.map(genotypeHash);
 
-    let open = 0; // candidates [0, open) are stored
-    while (open < candidates.length && this.evaluations[start + open]) {
+    let open = 0; // jobs [0, open) are stored
+    while (open < jobs.length && this.evaluations[start + open]) {
       const stored = this.evaluations[start + open]!;
-      if (stored.hash !== hashes[open] || stored.generation !== g) {
+      const job = jobs[open]!;
+      if (
+        stored.hash !== job.hash ||
+        stored.generation !== g ||
+        seedIndexOf(stored) !== job.seedIndex
+      ) {
         throw new Error(
           `run ${this.id} cannot be resumed: evaluation ${start + open} on disk is not the candidate the checkpoint regenerates`,
         );
       }
       open += 1;
     }
-    // Which candidates need an evaluation: the first of each genotype the cache does not know.
-    const firstOf = new Map<string, number>();
+    // Which jobs need an evaluation: the first of each (genotype, seed) the cache does not know.
+    const firstOf = new Set<string>();
     const needed: number[] = [];
-    for (let i = open; i < candidates.length; i++) {
-      const h = hashes[i]!;
-      if (this.cache.get(h, this.configHash) || firstOf.has(h)) continue;
-      firstOf.set(h, i);
+    for (let i = open; i < jobs.length; i++) {
+      const { hash: h, seedIndex: s } = jobs[i]!;
+      const key = `${h}|${s}`;
+      if (this.cache.get(h, this.configHash, s) || firstOf.has(key)) continue;
+      firstOf.add(key);
       needed.push(i);
     }
     const base = (i: number): RecordBase => ({
       index: start + i,
       generation: g,
-      genotype: candidates[i]!,
-      hash: hashes[i]!,
+      genotype: jobs[i]!.genotype,
+      hash: jobs[i]!.hash,
       seed: seeds[i]!,
+      seedIndex: jobs[i]!.seedIndex,
       startedAt: new Date().toISOString(),
     });
-    const total = candidates.length;
+    const total = jobs.length;
     const abort = new AbortController();
     const interrupted = new Promise<null>((resolve) => {
       this.wake = () => {
@@ -423,13 +451,13 @@ export class SearchRun {
     const live = new Set<number>();
     let launched = 0;
     try {
-      for (let i = open; i < candidates.length; i++) {
+      for (let i = open; i < jobs.length; i++) {
         while (launched < needed.length && inFlight.size < this.concurrency && !this.interrupt) {
           const k = needed[launched++]!;
           inFlight.set(k, this.launch(base(k), { done: k, total }, live, abort.signal));
         }
         if (this.interrupt) return false;
-        const hit = this.cache.get(hashes[i]!, this.configHash);
+        const hit = this.cache.get(jobs[i]!.hash, this.configHash, jobs[i]!.seedIndex);
         if (hit) {
           const b = base(i);
           this.emitStarted(b, { done: i, total });
@@ -441,13 +469,18 @@ export class SearchRun {
         // Abandoned: redone on resume, never stored half.
         if (outcome === null || this.interrupt) return false;
         await this.store(await this.recordOf(outcome));
+        releaseStored(outcome);
       }
     } finally {
       live.clear(); // evaluations still in flight are abandoned: no more progress from them
       this.wake = null;
       if (inFlight.size > 0) abort.abort();
     }
-    await this.finishGeneration(cp, candidates.length, nextRngState);
+    await this.finishGeneration(
+      cp,
+      firstJobOf.map((k) => start + k),
+      nextRngState,
+    );
     return true;
   }
 
@@ -509,7 +542,7 @@ export class SearchRun {
       throw environmentError(err);
     }
     this.evaluations.push(record);
-    this.cache.set(record.hash, this.configHash, outcomeOf(record));
+    this.cache.set(record.hash, this.configHash, outcomeOf(record), seedIndexOf(record));
     const { seed: _seed, ...shared } = record;
     this.emit({
       type: record.status === 'finished' ? 'evaluation-finished' : 'evaluation-failed',
@@ -521,7 +554,7 @@ export class SearchRun {
   /** Stores the generation's summary and the next checkpoint; keeps the front's weights only. */
   private async finishGeneration(
     cp: Checkpoint,
-    count: number,
+    candidates: readonly number[],
     nextRngState: Checkpoint['rngState'],
   ): Promise<void> {
     const { summary, checkpoint } = endOfGeneration(
@@ -529,7 +562,7 @@ export class SearchRun {
       this.algorithm,
       cp,
       this.evaluations,
-      count,
+      candidates,
       nextRngState,
     );
     try {
@@ -548,9 +581,27 @@ export class SearchRun {
   }
 }
 
+/** One evaluation of a generation: a genotype and which of its seeds. */
+interface Job {
+  readonly genotype: Genotype;
+  readonly hash: string;
+  readonly seedIndex: number;
+}
+
 type Outcome =
   | { readonly base: RecordBase; readonly result: EvaluationResult }
   | { readonly base: RecordBase; readonly error: unknown };
+
+/** Tells the evaluator that `outcome` is stored (it may drop its own copy); never rejects. */
+function releaseStored(outcome: Outcome): void {
+  const release =
+    'result' in outcome
+      ? outcome.result.release
+      : outcome.error instanceof EvaluationFailure
+        ? outcome.error.release
+        : undefined;
+  void release?.().catch(() => {});
+}
 
 function outcomeOf(r: StoredEvaluation): CachedOutcome {
   return {

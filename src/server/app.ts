@@ -22,6 +22,7 @@ import { HttpError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
 import { genotypesRouter, healthRouter } from './routes-meta.js';
 import { runsRouter } from './routes-runs.js';
+import { workersRouter } from './routes-workers.js';
 import { RequestValidationError } from './validation.js';
 
 export interface AppOptions {
@@ -64,6 +65,7 @@ export function createApp(options: AppOptions): express.Express {
     ),
   );
   api.use('/genotypes', genotypesRouter());
+  api.use('/workers', workersRouter(options.manager));
   api.use(
     '/health',
     healthRouter(

@@ -11,6 +11,7 @@ import {
 import { searchConfigSchema } from '../core/search-config.js';
 import {
   generationFront,
+  viewNoise,
   generationProgress,
   hypervolumeHistory,
   runSummary,
@@ -107,7 +108,13 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
       front: generationFront(view)?.summary.front ?? [],
       hypervolume: hypervolumeHistory(view),
       generations: view.run.generations,
+      noise: viewNoise(view),
     });
+  });
+
+  router.get('/:id/noise', async (req, res) => {
+    const id = runId(req);
+    res.json({ runId: id, ...viewNoise((await manager.require(id)).view) });
   });
 
   router.get('/:id/evaluations', async (req, res) => {
@@ -134,7 +141,11 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
       runId: id,
       generation: front.summary.generation,
       hypervolume: front.summary.hypervolume,
-      front: front.records,
+      // Each member: its record (first finished seed) with its seeds, means and standard errors.
+      front: front.records.map((r) => {
+        const m = front.members.find((x) => x.index === r.index);
+        return { ...r, seeds: m?.seeds ?? 0, mean: m?.mean ?? [], stderr: m?.stderr ?? [] };
+      }),
     });
   });
 

@@ -12,6 +12,7 @@ import type { RunStatus, SearchEventListener } from '../core/events.js';
 import { canTransition, isResumable, refusal, type RunAction } from '../core/run-status.js';
 import type { RunOverview } from '../core/run-view.js';
 import type { SearchConfig } from '../core/search-config.js';
+import type { WorkersReport } from '../core/workers.js';
 import { RunNotFoundError, RunStatusError } from '../store/errors.js';
 import type { RunStorage } from '../store/run-storage.js';
 import { ConflictError, NotFoundError } from './http-errors.js';
@@ -40,6 +41,8 @@ export interface RunEngine {
   parseConfig(body: unknown): SearchConfig;
   create(config: SearchConfig): Promise<LiveSearchRun>;
   open(runId: string): Promise<LiveSearchRun>;
+  /** The workers evaluating this engine's real runs, and the evaluations waiting for one. */
+  workers?(): Promise<WorkersReport>;
   /** Releases what the engine holds (e.g. an evaluation worker, the storage's watchers). */
   close?(): Promise<void>;
 }
@@ -241,6 +244,19 @@ export class RunManager {
     for (const { unwatch } of this.shown.values()) unwatch();
     this.shown.clear();
     await this.engine.close?.();
+  }
+
+  /** The engine's workers (an engine that tells none: evaluations in this process, none shown). */
+  async workers(): Promise<WorkersReport> {
+    if (this.engine.workers) return this.engine.workers();
+    return {
+      placement: 'in-process',
+      description: 'evaluations run in this process',
+      workers: [],
+      waiting: 0,
+      active: 0,
+      at: new Date().toISOString(),
+    };
   }
 
   /** Number of runs executing in this process right now. */

@@ -5,6 +5,9 @@
  */
 import { InputError } from '../core/errors.js';
 import type { Evaluate } from '../core/evaluation.js';
+import type { WorkersReport } from '../core/workers.js';
+import { inProcessWorkers } from '../queue/in-process-workers.js';
+import { poolReport } from '../queue/placement.js';
 import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
@@ -35,19 +38,43 @@ export interface SearchEngineOptions {
    * (serve --workers/--queue), a whole generation, so every free worker finds a candidate.
    */
   readonly concurrencyFor?: (config: SearchConfig) => number;
+  /** The workers of `loadRealEvaluate`'s evaluator (serve --workers/--queue). */
+  readonly workers?: () => Promise<WorkersReport>;
 }
+
+const DEFAULT_POOL = 'evaluations run in 1 worker thread';
 
 export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
   const storage = options.storage ?? new FileRunStorage(options.runsDir);
   let worker: PoolEvaluator | undefined;
+  let inProcess: ReturnType<typeof inProcessWorkers> | undefined;
   const load =
     options.loadRealEvaluate ??
     (async () => {
-      if (!evaluationWorkerFile()) return loadRealEvaluate();
+      if (!evaluationWorkerFile()) {
+        inProcess ??= inProcessWorkers(await loadRealEvaluate());
+        return inProcess.evaluate;
+      }
       worker ??= createPoolEvaluator({ size: 1 });
       return worker.evaluate;
+    });
+  const workers =
+    options.workers ??
+    (async (): Promise<WorkersReport> => {
+      if (inProcess) return inProcess.report('evaluations run in this process, one at a time');
+      if (worker) return poolReport(worker, DEFAULT_POOL);
+      return {
+        placement: options.loadRealEvaluate ? 'in-process' : 'pool',
+        description: options.loadRealEvaluate
+          ? 'evaluations run in this process'
+          : `${DEFAULT_POOL}, started with the first real run`,
+        workers: [],
+        waiting: 0,
+        active: 0,
+        at: new Date().toISOString(),
+      };
     });
   const concurrencyOf = (config: SearchConfig) => options.concurrencyFor?.(config) ?? 1;
   let real: Promise<Evaluate> | undefined;
@@ -63,6 +90,7 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
 
   return {
     storage,
+    workers,
     parseConfig(body: unknown): SearchConfig {
       const config = parseOrThrow(searchConfigSchema, body, 'search config');
       if (config.evaluation.dataDir !== undefined) {

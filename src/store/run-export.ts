@@ -1,4 +1,7 @@
-/** A run's evaluations as CSV: one row per evaluation, the genotype as JSON in the last column. */
+/**
+ * A run's evaluations as CSV: one row per evaluation, i.e. per (candidate, seed) (`seed_index`: which
+ * seed of its genotype), the genotype as JSON in the last column.
+ */
 import { objectiveLabel } from '../core/objectives.js';
 import type { RunData } from './run-store.js';
 
@@ -34,6 +37,7 @@ export function runToCsv(data: RunData): string {
     'failure',
     'started_at',
     'finished_at',
+    'seed_index',
     'genotype',
   ];
   const rows = data.evaluations.map((r) => {
@@ -56,6 +60,7 @@ export function runToCsv(data: RunData): string {
       r.failure,
       r.startedAt,
       r.finishedAt,
+      r.seedIndex ?? 0,
       r.genotype,
     ].map(cell);
   });

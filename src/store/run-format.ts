@@ -70,6 +70,7 @@ export const evaluationRecordSchema = z.object({
   failure: z.string().optional(),
   cached: z.boolean(),
   seed: z.number().int().optional(),
+  seedIndex: z.number().int().min(0).optional(),
   startedAt: z.string(),
   finishedAt: z.string(),
 });

@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { searchConfigSchema } from '../core/search-config.js';
+import { searchConfigSchema, withStoredResamplingDefault } from '../core/search-config.js';
 import { RunCorruptError, RunFormatVersionError, RunNotFoundError } from './errors.js';
 import { JournalCorruptError, readJournal, type JournalContents } from './json-lines.js';
 import {
@@ -47,7 +47,7 @@ export function parseRunFile(runId: string, text: string): RunFile {
   if (r.data.id !== runId) {
     throw new RunCorruptError(runId, `${RUN_FILE} names run ${JSON.stringify(r.data.id)}`);
   }
-  const config = searchConfigSchema.safeParse(r.data.config);
+  const config = searchConfigSchema.safeParse(withStoredResamplingDefault(r.data.config));
   if (!config.success) {
     throw new RunCorruptError(runId, `${RUN_FILE} config: ${firstIssue(config.error)}`);
   }

@@ -6,7 +6,8 @@
  * shares its input's buffer instead of copying it (tfjs clones every tensor saved for the
  * backward pass), a one-pass
  * ReLU gradient, and the fused training BatchNorm (batch-norm-op.ts) with its backward kernel.
- * Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU, fused BatchNorm.
+ * Gradients (all backends): dilation-aware Conv2D and DepthwiseConv2dNative, ReLU, fused BatchNorm,
+ * Mean (no tensor of ones built in JavaScript).
  * Idempotent. Call after @tensorflow/tfjs-backend-wasm has registered its own kernels and before
  * the wasm backend is first initialised (kernels' setup functions run at initialisation).
  */
@@ -14,6 +15,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   Cast,
   Concat,
+  Conv2D,
+  DepthwiseConv2dNative,
+  FusedConv2D,
   Identity,
   Slice,
   Mean,
@@ -32,6 +36,7 @@ import {
   depthwiseConv2dGradConfig,
   markDilationAwareBackend,
 } from './conv-gradients.js';
+import { convForwardConfigs } from './conv-forward.js';
 import { conv2dBackpropFilterConfig } from './conv2d-backprop-filter.js';
 import { conv2dBackpropInputConfig } from './conv2d-backprop-input.js';
 import { depthwiseConv2dBackpropFilterConfig } from './depthwise-conv2d-backprop-filter.js';
@@ -39,6 +44,7 @@ import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-
 import { castShareConfig } from './cast-share.js';
 import { identityShareConfig } from './identity-share.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { meanGradConfig } from './mean-gradient.js';
 import { reductionConfigs } from './reductions.js';
 import { reluGradConfig, reluGradientConfig } from './relu-gradient.js';
 import { sgdUpdateConfig } from './sgd-update.js';
@@ -57,6 +63,19 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   sgdUpdateConfig,
 ];
 
+/**
+ * Env ROBUST_NAS_XNNPACK_CONV=1 keeps tfjs-backend-wasm's XNNPACK forward convolutions instead of
+ * ours (conv-forward.ts): for A/B benchmarks. Unset, empty or 0: ours.
+ */
+export const XNNPACK_CONV_ENV_VAR = 'ROBUST_NAS_XNNPACK_CONV';
+
+function xnnpackConvRequested(): boolean {
+  const v = process.env[XNNPACK_CONV_ENV_VAR];
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
+  throw new Error(`${XNNPACK_CONV_ENV_VAR} must be 0 or 1, got ${JSON.stringify(v)}`);
+}
+
 let gradientsRegistered = false;
 let wasmRegistered = false;
 
@@ -68,6 +87,7 @@ export function registerTrainingGradients(): void {
   tf.registerGradient(depthwiseConv2dGradConfig);
   tf.registerGradient(reluGradientConfig);
   tf.registerGradient(batchNormTrainGradientConfig);
+  tf.registerGradient(meanGradConfig);
 }
 
 function replaceKernel(config: KernelConfig): void {
@@ -93,6 +113,13 @@ export function registerWasmTrainingKernels(): void {
     identityShareConfig(original(Identity)),
     castShareConfig(original(Cast)),
     sliceHeapConfig(original(Slice)),
+    ...(xnnpackConvRequested()
+      ? []
+      : convForwardConfigs(
+          original(Conv2D),
+          original(FusedConv2D),
+          original(DepthwiseConv2dNative),
+        )),
   ];
   for (const config of wrappers) replaceKernel(config);
   markDilationAwareBackend('wasm');

@@ -133,6 +133,37 @@ export interface GradKernelsModule {
     rows: number,
     c: number,
   ) => void;
+  readonly matmul_bias: (
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    rows: number,
+    k: number,
+    co: number,
+    hasBias: number,
+  ) => void;
+  readonly depthwise_forward: (
+    x: number,
+    w: number,
+    bias: number,
+    y: number,
+    N: number,
+    H: number,
+    W: number,
+    C: number,
+    OH: number,
+    OW: number,
+    KH: number,
+    KW: number,
+    sh: number,
+    sw: number,
+    dh: number,
+    dw: number,
+    pt: number,
+    pl: number,
+    hasBias: number,
+  ) => void;
   readonly copy_from_columns: (
     src: number,
     dst: number,

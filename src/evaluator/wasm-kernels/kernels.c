@@ -35,6 +35,40 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int N,
                               int M, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
                               int pt, int pl) {
   const int CM = C * M;
+  if (M == 1 && (sh > 1 || sw > 1)) {
+    /* Strided, multiplier 1: scatter form, each dy pixel added into the dx pixels its taps read,
+       row by row with the valid columns computed once per tap (no per-pixel index arithmetic). */
+    const int c4 = C & ~3;
+    zero(dx, (u32)((long)N * H * W * C));
+    for (int n = 0; n < N; n++) {
+      for (int oh = 0; oh < OH; oh++) {
+        const float *dyrow = dy + (((long)n * OH + oh) * OW) * C;
+        for (int kh = 0; kh < KH; kh++) {
+          const int ih = oh * sh - pt + kh * dh;
+          if (ih < 0 || ih >= H) continue;
+          float *dxrow = dx + (((long)n * H + ih) * W) * C;
+          for (int kw = 0; kw < KW; kw++) {
+            const int off = kw * dw - pl;
+            const int ow0 = off >= 0 ? 0 : ceil_div(-off, sw);
+            int ow1 = W - off <= 0 ? 0 : ceil_div(W - off, sw);
+            if (ow1 > OW) ow1 = OW;
+            const float *wp = w + ((long)kh * KW + kw) * C;
+            int c = 0;
+            for (; c < c4; c += 4) {
+              const v128_t f = wasm_v128_load(wp + c);
+              for (int ow = ow0; ow < ow1; ow++) {
+                float *d = dxrow + (long)(ow * sw + off) * C + c;
+                wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), wasm_f32x4_mul(wasm_v128_load(dyrow + (long)ow * C + c), f)));
+              }
+            }
+            for (; c < C; c++)
+              for (int ow = ow0; ow < ow1; ow++) dxrow[(long)(ow * sw + off) * C + c] += dyrow[(long)ow * C + c] * wp[c];
+          }
+        }
+      }
+    }
+    return;
+  }
   for (int n = 0; n < N; n++) {
     const float *dyn = dy + (long)n * OH * OW * CM;
     for (int ih = 0; ih < H; ih++) {
@@ -85,9 +119,70 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N
                                int pt, int pl) {
   const int CM = C * M;
   zero(dW, (u32)(KH * KW * CM));
+  /* 3x3, multiplier 1: interior columns of rows with all three filter rows inside the input. */
+  const int fast3 = KH == 3 && KW == 3 && M == 1;
+  int owA = ceil_div(pl, sw);
+  int lastStart = W - 1 - (KW - 1) * dw + pl;
+  int owB = lastStart < 0 ? 0 : lastStart / sw + 1;
+  if (owA > OW) owA = OW;
+  if (owB > OW) owB = OW;
+  if (owB < owA) owB = owA;
+  const int c4 = C & ~3;
   for (int n = 0; n < N; n++) {
     for (int oh = 0; oh < OH; oh++) {
       const float *dyrow = dy + (((long)n * OH + oh) * OW) * CM;
+      const int ih0 = oh * sh - pt;
+      if (fast3 && ih0 >= 0 && ih0 + 2 * dh < H && owB > owA) {
+        const float *x0 = x + (((long)n * H + ih0) * W) * C;
+        const float *x1 = x0 + (long)dh * W * C, *x2 = x1 + (long)dh * W * C;
+        for (int c = 0; c < c4; c += 4) {
+          float *a = dW + c;
+          v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a02 = a00, a10 = a00, a11 = a00, a12 = a00;
+          v128_t a20 = a00, a21 = a00, a22 = a00;
+          for (int ow = owA; ow < owB; ow++) {
+            const v128_t g = wasm_v128_load(dyrow + (long)ow * C + c);
+            const long o = (long)(ow * sw - pl) * C + c, t1 = o + (long)dw * C, t2 = o + 2L * dw * C;
+            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(wasm_v128_load(x0 + o), g));
+            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(wasm_v128_load(x0 + t1), g));
+            a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(wasm_v128_load(x0 + t2), g));
+            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(wasm_v128_load(x1 + o), g));
+            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(wasm_v128_load(x1 + t1), g));
+            a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(wasm_v128_load(x1 + t2), g));
+            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(wasm_v128_load(x2 + o), g));
+            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(wasm_v128_load(x2 + t1), g));
+            a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(wasm_v128_load(x2 + t2), g));
+          }
+#define DWF_ACC(i, v) wasm_v128_store(a + (i) * C, wasm_f32x4_add(wasm_v128_load(a + (i) * C), v))
+          DWF_ACC(0, a00); DWF_ACC(1, a01); DWF_ACC(2, a02);
+          DWF_ACC(3, a10); DWF_ACC(4, a11); DWF_ACC(5, a12);
+          DWF_ACC(6, a20); DWF_ACC(7, a21); DWF_ACC(8, a22);
+#undef DWF_ACC
+        }
+        /* channels beyond the last multiple of 4, and the border columns, tap by tap */
+        for (int kh = 0; kh < 3; kh++) {
+          const float *xrow = x + (((long)n * H + ih0 + kh * dh) * W) * C;
+          for (int kw = 0; kw < 3; kw++) {
+            float *acc = dW + ((long)kh * 3 + kw) * C;
+            const int off = kw * dw - pl;
+            for (int c = c4; c < C; c++)
+              for (int ow = owA; ow < owB; ow++)
+                acc[c] += xrow[(long)(ow * sw + off) * C + c] * dyrow[(long)ow * C + c];
+            for (int ow = 0; ow < OW; ow++) {
+              if (ow == owA) ow = owB;
+              if (ow >= OW) break;
+              const int iw = ow * sw + off;
+              if (iw < 0 || iw >= W) continue;
+              const float *xp = xrow + (long)iw * C;
+              const float *g = dyrow + (long)ow * C;
+              int c = 0;
+              for (; c < c4; c += 4)
+                wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(g + c))));
+              for (; c < C; c++) acc[c] += xp[c] * g[c];
+            }
+          }
+        }
+        continue;
+      }
       for (int kh = 0; kh < KH; kh++) {
         int ih = oh * sh - pt + kh * dh;
         if (ih < 0 || ih >= H) continue;
@@ -605,5 +700,216 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
         for (int r = r0; r < r1; r++) a += x[(long)r * Ci + ci] * dy[(long)r * Co + co];
         dW[(long)ci * Co + co] += a;
       }
+  }
+}
+
+/*
+ * y[r,co] = bias[co] + sum over k of x[r,k] * w[k,co] (bias 0 when hasBias is 0): a 1x1 stride-1
+ * convolution (rows = N*H*W pixels, w = the [1,1,K,Co] filter) or, with w the transposed filter,
+ * its input gradient. Register-blocked 4 rows x 8 output channels (8 accumulators); w stays in
+ * cache while the rows stream through once per 8 output channels.
+ */
+#define MM_ROW(i, A)                                                                   \
+  do {                                                                                 \
+    v128_t s_ = wasm_v128_load32_splat(x##i + k);                                      \
+    A##0 = wasm_f32x4_add(A##0, wasm_f32x4_mul(s_, b0));                               \
+    A##1 = wasm_f32x4_add(A##1, wasm_f32x4_mul(s_, b1));                               \
+  } while (0)
+
+EXPORT(matmul_bias)
+void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
+                 int Co, int hasBias) {
+  const int co8 = Co & ~7;
+  const int co4 = Co & ~3;
+  int r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const float *x0 = x + (long)r * K, *x1 = x0 + K, *x2 = x1 + K, *x3 = x2 + K;
+    float *y0 = y + (long)r * Co, *y1 = y0 + Co, *y2 = y1 + Co, *y3 = y2 + Co;
+    int co = 0;
+    for (; co < co8; co += 8) {
+      v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      v128_t i1 = hasBias ? wasm_v128_load(bias + co + 4) : wasm_f32x4_splat(0.0f);
+      v128_t a0 = i0, a1 = i1, c0 = i0, c1 = i1, d0 = i0, d1 = i1, e0 = i0, e1 = i1;
+      const float *wp = w + co;
+      for (int k = 0; k < K; k++, wp += Co) {
+        v128_t b0 = wasm_v128_load(wp), b1 = wasm_v128_load(wp + 4);
+        MM_ROW(0, a);
+        MM_ROW(1, c);
+        MM_ROW(2, d);
+        MM_ROW(3, e);
+      }
+      wasm_v128_store(y0 + co, a0);
+      wasm_v128_store(y0 + co + 4, a1);
+      wasm_v128_store(y1 + co, c0);
+      wasm_v128_store(y1 + co + 4, c1);
+      wasm_v128_store(y2 + co, d0);
+      wasm_v128_store(y2 + co + 4, d1);
+      wasm_v128_store(y3 + co, e0);
+      wasm_v128_store(y3 + co + 4, e1);
+    }
+    for (; co < co4; co += 4) {
+      v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      v128_t a = i0, c = i0, d = i0, e = i0;
+      const float *wp = w + co;
+      for (int k = 0; k < K; k++, wp += Co) {
+        v128_t b = wasm_v128_load(wp);
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(x0 + k), b));
+        c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load32_splat(x1 + k), b));
+        d = wasm_f32x4_add(d, wasm_f32x4_mul(wasm_v128_load32_splat(x2 + k), b));
+        e = wasm_f32x4_add(e, wasm_f32x4_mul(wasm_v128_load32_splat(x3 + k), b));
+      }
+      wasm_v128_store(y0 + co, a);
+      wasm_v128_store(y1 + co, c);
+      wasm_v128_store(y2 + co, d);
+      wasm_v128_store(y3 + co, e);
+    }
+    for (; co < Co; co++) {
+      float a = hasBias ? bias[co] : 0.0f, c = a, d = a, e = a;
+      for (int k = 0; k < K; k++) {
+        float b = w[(long)k * Co + co];
+        a += x0[k] * b;
+        c += x1[k] * b;
+        d += x2[k] * b;
+        e += x3[k] * b;
+      }
+      y0[co] = a;
+      y1[co] = c;
+      y2[co] = d;
+      y3[co] = e;
+    }
+  }
+  for (; r < rows; r++) {
+    const float *xr = x + (long)r * K;
+    float *yr = y + (long)r * Co;
+    int co = 0;
+    for (; co < co4; co += 4) {
+      v128_t a = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
+      for (int k = 0; k < K; k++)
+        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xr + k), wasm_v128_load(w + (long)k * Co + co)));
+      wasm_v128_store(yr + co, a);
+    }
+    for (; co < Co; co++) {
+      float a = hasBias ? bias[co] : 0.0f;
+      for (int k = 0; k < K; k++) a += xr[k] * w[(long)k * Co + co];
+      yr[co] = a;
+    }
+  }
+}
+
+/*
+ * Depthwise convolution, channel multiplier 1, any stride, dilation and padding:
+ * y[n,oh,ow,c] = bias[c] + sum over taps of x[n,ih,iw,c] * w[kh,kw,c], ih = oh*sh - pt + kh*dh.
+ * Four channels per vector; four output pixels per block in the interior of a row (where every
+ * tap is inside the input, no checks), one pixel at a time with checks at the borders.
+ */
+static inline v128_t dw_pixel(const float *xn, const float *w, int H, int W, int C, int c, int oh,
+                              int ow, int KH, int KW, int sh, int sw, int dh, int dw, int pt,
+                              int pl, v128_t acc) {
+  for (int kh = 0; kh < KH; kh++) {
+    int ih = oh * sh - pt + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    for (int kw = 0; kw < KW; kw++) {
+      int iw = ow * sw - pl + kw * dw;
+      if (iw < 0 || iw >= W) continue;
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xn + ((long)ih * W + iw) * C + c),
+                                               wasm_v128_load(w + ((long)kh * KW + kw) * C + c)));
+    }
+  }
+  return acc;
+}
+
+static inline float dw_pixel1(const float *xn, const float *w, int H, int W, int C, int c, int oh,
+                              int ow, int KH, int KW, int sh, int sw, int dh, int dw, int pt,
+                              int pl, float acc) {
+  for (int kh = 0; kh < KH; kh++) {
+    int ih = oh * sh - pt + kh * dh;
+    if (ih < 0 || ih >= H) continue;
+    for (int kw = 0; kw < KW; kw++) {
+      int iw = ow * sw - pl + kw * dw;
+      if (iw < 0 || iw >= W) continue;
+      acc += xn[((long)ih * W + iw) * C + c] * w[((long)kh * KW + kw) * C + c];
+    }
+  }
+  return acc;
+}
+
+EXPORT(depthwise_forward)
+void depthwise_forward(const float *x, const float *w, const float *bias, float *y, int N, int H,
+                       int W, int C, int OH, int OW, int KH, int KW, int sh, int sw, int dh, int dw,
+                       int pt, int pl, int hasBias) {
+  const int c4 = C & ~3;
+  /* Interior columns: ow*sw - pl >= 0 and ow*sw - pl + (KW-1)*dw <= W-1. */
+  int owA = ceil_div(pl, sw);
+  int lastStart = W - 1 - (KW - 1) * dw + pl;
+  int owB = lastStart < 0 ? 0 : lastStart / sw + 1;
+  if (owA > OW) owA = OW;
+  if (owB > OW) owB = OW;
+  if (owB < owA) owB = owA;
+  for (int n = 0; n < N; n++) {
+    const float *xn = x + (long)n * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      float *yrow = y + (((long)n * OH + oh) * OW) * C;
+      int kh0 = 0, kh1 = KH;
+      while (kh0 < KH && oh * sh - pt + kh0 * dh < 0) kh0++;
+      while (kh1 > kh0 && oh * sh - pt + (kh1 - 1) * dh >= H) kh1--;
+      for (int c = 0; c < c4; c += 4) {
+        v128_t b = hasBias ? wasm_v128_load(bias + c) : wasm_f32x4_splat(0.0f);
+        int ow = 0;
+        for (; ow < owA; ow++)
+          wasm_v128_store(yrow + (long)ow * C + c, dw_pixel(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, b));
+        if (KH == 3 && KW == 3 && kh0 == 0 && kh1 == 3) {
+          /* 3x3 with all rows inside: the nine filter vectors stay in registers. */
+          const float *wp = w + c;
+          const v128_t f00 = wasm_v128_load(wp), f01 = wasm_v128_load(wp + C), f02 = wasm_v128_load(wp + 2 * C);
+          const v128_t f10 = wasm_v128_load(wp + 3 * C), f11 = wasm_v128_load(wp + 4 * C), f12 = wasm_v128_load(wp + 5 * C);
+          const v128_t f20 = wasm_v128_load(wp + 6 * C), f21 = wasm_v128_load(wp + 7 * C), f22 = wasm_v128_load(wp + 8 * C);
+          const long step = (long)sw * C, tap = (long)dw * C, row = (long)dh * W * C;
+          for (; ow + 2 <= owB; ow += 2) {
+            const float *p0 = xn + ((long)(oh * sh - pt) * W + (ow * sw - pl)) * C + c;
+            const float *p1 = p0 + row, *p2 = p1 + row;
+            v128_t a0 = b, a1 = b;
+#define DW3(P, F0, F1, F2)                                                                    \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P), F0));                           \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + step), F0));                    \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + tap), F1));                     \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + tap + step), F1));              \
+  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap), F2));                 \
+  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap + step), F2));
+            DW3(p0, f00, f01, f02)
+            DW3(p1, f10, f11, f12)
+            DW3(p2, f20, f21, f22)
+#undef DW3
+            float *yp = yrow + (long)ow * C + c;
+            wasm_v128_store(yp, a0);
+            wasm_v128_store(yp + C, a1);
+          }
+        }
+        for (; ow + 4 <= owB; ow += 4) {
+          v128_t a0 = b, a1 = b, a2 = b, a3 = b;
+          const long step = (long)sw * C;
+          for (int kh = kh0; kh < kh1; kh++) {
+            const float *xp = xn + ((long)(oh * sh - pt + kh * dh) * W + (ow * sw - pl)) * C + c;
+            const float *wp = w + (long)kh * KW * C + c;
+            for (int kw = 0; kw < KW; kw++, xp += (long)dw * C, wp += C) {
+              v128_t f = wasm_v128_load(wp);
+              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp), f));
+              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xp + step), f));
+              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(xp + 2 * step), f));
+              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(xp + 3 * step), f));
+            }
+          }
+          float *yp = yrow + (long)ow * C + c;
+          wasm_v128_store(yp, a0);
+          wasm_v128_store(yp + C, a1);
+          wasm_v128_store(yp + 2 * C, a2);
+          wasm_v128_store(yp + 3 * C, a3);
+        }
+        for (; ow < OW; ow++)
+          wasm_v128_store(yrow + (long)ow * C + c, dw_pixel(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, b));
+      }
+      for (int c = c4; c < C; c++)
+        for (int ow = 0; ow < OW; ow++)
+          yrow[(long)ow * C + c] = dw_pixel1(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, hasBias ? bias[c] : 0.0f);
+    }
   }
 }
