@@ -54,7 +54,8 @@ async function until(
 describe("the queue's workers", () => {
   it('heartbeats name each worker and what it evaluates; the counts say how many jobs wait', async () => {
     const worker = await startWorker(redis.url, 'hb-1', { concurrency: 2 });
-    const long = evalConfigSchema.parse({ ...TINY_EVALUATION, epochs: 200, trainSize: 128 });
+    // Long enough (minutes) that no job finishes while the test looks; the test cancels them at its end.
+    const long = evalConfigSchema.parse({ ...TINY_EVALUATION, epochs: 1000, trainSize: 512 });
     const genotypes = ['DARTS_V2', 'PDARTS', 'DARTS_V1'].map((n) => getPublishedGenotype(n));
     const abort = new AbortController();
     const running = genotypes.map((g, index) =>
