@@ -10,6 +10,23 @@ import type { SearchEvent, SearchEventListener } from '../core/events.js';
 import { plannedEvaluations, type SearchConfig } from '../core/search-config.js';
 import { createProgressBar, progressEnabled, type ProgressBar } from '../evaluator/progress.js';
 
+/**
+ * Bars on stderr, each with a label and an info field (`bars.create(total, value, {label, info})`);
+ * the ETA is averaged over the last `etaBuffer` updates.
+ */
+export function labelledBars(etaBuffer: number): cliProgress.MultiBar {
+  return new cliProgress.MultiBar(
+    {
+      format: ' {label} |{bar}| {value}/{total} | ETA {eta_formatted} | {info}',
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+      etaBuffer,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+}
+
 /** One bar per phase of an evaluation (data, train, attack), replaced when the phase changes. */
 export class PhaseBars {
   private bar?: ProgressBar;
@@ -43,16 +60,7 @@ export function attachSearchProgress(run: ObservableRun, json: boolean): () => v
     return run.on((e) => process.stdout.write(`${JSON.stringify(e)}\n`));
   }
   if (progressEnabled()) {
-    const bars = new cliProgress.MultiBar(
-      {
-        format: ' {label} |{bar}| {value}/{total} | ETA {eta_formatted} | {info}',
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 20,
-      },
-      cliProgress.Presets.shades_classic,
-    );
+    const bars = labelledBars(20);
     const gen = bars.create(total, run.generation(), { label: 'generations', info: '' });
     const evals = bars.create(planned, run.evaluationCount(), { label: 'evaluations', info: '' });
     const off = run.on((e: SearchEvent) => {

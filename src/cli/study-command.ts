@@ -7,7 +7,6 @@
  */
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import cliProgress from 'cli-progress';
 import { InputError } from '../core/errors.js';
 import { formatIssues } from '../core/issues.js';
 import type { RedisTarget } from '../core/redis-url.js';
@@ -29,6 +28,7 @@ import {
   studyKey,
 } from '../study/study.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
+import { labelledBars } from './progress.js';
 import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
 
 const studyOptionsSchema = z.object({
@@ -76,16 +76,7 @@ function studyProgress(
   const running = new Map<string, string>();
   let finished = done;
   if (progressEnabled()) {
-    const bars = new cliProgress.MultiBar(
-      {
-        format: ' {label} |{bar}| {value}/{total} | ETA {eta_formatted} | {info}',
-        stream: process.stderr,
-        hideCursor: true,
-        clearOnComplete: false,
-        etaBuffer: 10,
-      },
-      cliProgress.Presets.shades_classic,
-    );
+    const bars = labelledBars(10);
     const bar = bars.create(total, done, { label: 'evaluations', info: '' });
     const info = () =>
       [...running.entries()]
