@@ -16,8 +16,8 @@ import {
   RunNotFoundError,
 } from '../store/errors.js';
 import { FileRunStorage } from '../store/file-run-storage.js';
-import { RunStore } from '../store/run-store.js';
-import { openRunEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
+import { RunCatalogue } from '../store/run-catalogue.js';
+import { openRunEvaluator, placementOf, type RunEvaluator } from '../placement/placement.js';
 import { numberText, schemaArgParser, secretArgParser } from './zod-options.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
@@ -43,8 +43,8 @@ export function runsDirOf(opts: { runsDir?: string }): string {
 }
 
 /** The runs in `runsDir`, read-only. */
-export function runStore(runsDir: string): RunStore {
-  return new RunStore(runsDir);
+export function runStore(runsDir: string): RunCatalogue {
+  return new RunCatalogue(runsDir);
 }
 
 /** How a SearchRun reaches its runs and its evaluator: the one place the CLI builds these options. */

@@ -327,7 +327,7 @@ export function largestSearchNetworkSize(
  * allocator's slack), an attack 2.8 to 3.6 (no weight gradients, BatchNorm folded into the
  * convolutions). With 4.4 and 3.5 bytes, and 16 bytes a parameter in training (weights, gradients,
  * clipped gradients, momentum), 8 in attacks, every figure above is estimated within -6% and +23%
- * (except the smallest, 33 MB, +50%). tests/resource-limits.test.ts re-measures one of them.
+ * (except the smallest, 33 MB, +50%). tests/evaluator/resource-limits.test.ts re-measures one of them.
  */
 export const MEMORY_MODEL = {
   trainBytesPerActivation: 4.4,

@@ -12,7 +12,7 @@ import { hypervolume } from '../core/hypervolume.js';
 import { objectiveDirections, referencePoint, toMinimisation } from '../core/objectives.js';
 import type { Checkpoint, GenerationSummary, StoredEvaluation } from '../core/records.js';
 import type { SearchConfig } from '../core/search-config.js';
-import type { Evaluated, Member, Nsga2 } from '../search/algorithm.js';
+import type { Evaluated, Member, EvolutionarySearch } from '../search/algorithm.js';
 
 export interface GenerationEnd {
   readonly summary: GenerationSummary;
@@ -32,7 +32,7 @@ function minimisedMean(config: SearchConfig, e: CandidateEstimate | undefined) {
  */
 export function endOfGeneration(
   config: SearchConfig,
-  algorithm: Nsga2<Genotype>,
+  algorithm: EvolutionarySearch<Genotype>,
   cp: Checkpoint,
   evaluations: readonly StoredEvaluation[],
   candidates: readonly number[],

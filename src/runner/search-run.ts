@@ -37,7 +37,7 @@ import {
   type SearchConfigInput,
 } from '../core/search-config.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
-import type { Nsga2 } from '../search/algorithm.js';
+import type { EvolutionarySearch } from '../search/algorithm.js';
 import { createAlgorithm } from '../search/genotype-operators.js';
 import { RunStatusError } from '../store/errors.js';
 import type { RunFilePatch, RunSession, RunStorage } from '../store/run-storage.js';
@@ -91,7 +91,7 @@ function concurrencyOf(options: { concurrency?: number }): number {
 export class SearchRun {
   readonly id: string;
   readonly config: SearchConfig;
-  private readonly algorithm: Nsga2<Genotype>;
+  private readonly algorithm: EvolutionarySearch<Genotype>;
   private readonly listeners = new Set<SearchEventListener>();
   private readonly configHash: string;
   private cache = new EvaluationCache();
