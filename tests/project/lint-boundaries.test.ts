@@ -79,7 +79,7 @@ const cases: readonly {
       "import { startServer } from '../../server/server.js';",
       "import { SearchRun } from '../../runner/search-run.js';",
       "import { runCli } from '../../cli/zod-options.js';",
-      "import { createQueueEvaluator } from '../../queue/queue-evaluator.js';",
+      "import { createQueueEvaluator } from '../../placement/queue-evaluator.js';",
     ],
     allowed: [
       "import { InputError } from '../../core/errors.js';",
@@ -98,16 +98,16 @@ const cases: readonly {
     ],
     allowed: [
       "import { parseRedisUrl } from '../core/redis-url.js';",
-      "import { createPoolEvaluator } from '../placement/worker-pool.js';",
+      "import { createPoolEvaluator } from './worker-pool.js';",
       "import { Queue } from 'bullmq';",
     ],
-    says: /src\/queue\/ places evaluations/,
+    says: /src\/placement\/ places evaluations/,
   },
   {
     file: 'src/placement/example-study.ts',
     crossing: ["import { runStudy } from '../study/run.js';"],
     allowed: [],
-    says: /src\/queue\/ places evaluations/,
+    says: /src\/placement\/ places evaluations/,
   },
   {
     file: 'src/evaluator/example-study.ts',
