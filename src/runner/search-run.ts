@@ -609,5 +609,6 @@ function outcomeOf(r: StoredEvaluation): CachedOutcome {
     ...(r.scores ? { scores: r.scores } : {}),
     ...(r.objectives ? { objectives: r.objectives } : {}),
     ...(r.failure !== undefined ? { failure: r.failure } : {}),
+    ...(r.seed !== undefined ? { seed: r.seed } : {}),
   };
 }

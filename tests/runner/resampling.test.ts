@@ -7,7 +7,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { candidateEstimates, frontMembers, seedIndexOf } from '../../src/core/candidates.js';
+import {
+  candidateEstimates,
+  frontMembers,
+  pooledSeedVariance,
+  seedIndexOf,
+} from '../../src/core/candidates.js';
 import { genotypeHash } from '../../src/core/canonical.js';
 import type { Evaluate, Scores } from '../../src/core/evaluation.js';
 import { paretoFront } from '../../src/core/front.js';
@@ -201,6 +206,7 @@ describe('repeated evaluation in the search', () => {
     const est = [...candidateEstimates(data.evaluations, parsed.objectives).values()];
     const many = est.filter((e) => e.seeds >= 6);
     expect(many.length).toBeGreaterThanOrEqual(4);
+    const pooled = pooledSeedVariance(est, 2)[0]!;
     // Objective 0 is clean accuracy: the surrogate adds N(0, NOISE) to it (no clamping here).
     const truth = (e: (typeof est)[number]) =>
       surrogateScores(e.genotype, parsed.evaluation).clean.accuracy;
@@ -211,20 +217,31 @@ describe('repeated evaluation in the search', () => {
     expect(avg(errMean)).toBeLessThan(avg(errFirst));
     expect(avg(errMean)).toBeLessThan(0.6 * NOISE);
     for (const e of many) {
-      // The standard error is the between-seed one (above the binomial floor at n = 1000)...
+      // The standard error is the between-seed one, floored by the binomial error at n = 1000 and
+      // by the run's pooled seed variance over the candidate's seeds...
       const between = meanAndStderr(e.values.map((v) => v[0]!)).stderr;
       expect(e.stderr[0]).toBeCloseTo(
-        Math.max(between, Math.sqrt((e.mean[0]! * (1 - e.mean[0]!)) / 1000)),
+        Math.max(
+          between,
+          Math.sqrt((e.mean[0]! * (1 - e.mean[0]!)) / 1000),
+          Math.sqrt(pooled / e.seeds),
+        ),
         12,
       );
       // ... close to NOISE / sqrt(seeds) (within a factor 2.5: a standard error of 6+ draws).
       expect(e.stderr[0]).toBeGreaterThan(NOISE / Math.sqrt(e.seeds) / 2.5);
       expect(e.stderr[0]).toBeLessThan((NOISE / Math.sqrt(e.seeds)) * 2.5);
     }
-    // Single-seed candidates carry the binomial error of one evaluation (n = 1000 images).
+    // Single-seed candidates carry the run's seed noise (the pooled variance), not only the
+    // binomial error of one evaluation (n = 1000 images): their error bars tell the truth.
     const one = est.find((e) => e.seeds === 1)!;
     const p = one.mean[0]!;
-    expect(one.stderr[0]).toBeCloseTo(Math.sqrt((p * (1 - p)) / 1000), 12);
+    expect(one.stderr[0]).toBeCloseTo(
+      Math.max(Math.sqrt((p * (1 - p)) / 1000), Math.sqrt(pooled)),
+      12,
+    );
+    expect(one.stderr[0]).toBeGreaterThan(NOISE / 2);
+    expect(one.stderr[0]).toBeLessThan(NOISE * 2);
     // The noise estimate sees mostly seed noise in clean accuracy of the same-looking survivors.
     const noise = runNoise(data.evaluations, parsed.objectives, data.generations);
     expect(noise.reevaluated).toBeGreaterThanOrEqual(2);

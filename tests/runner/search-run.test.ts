@@ -144,6 +144,10 @@ describe('SearchRun (surrogate evaluator)', () => {
       const first = data.evaluations.find((e) => e.hash === c.hash && !e.cached)!;
       expect(c.scores).toEqual(first.scores);
       expect(c.index).toBeGreaterThan(first.index);
+      // The seed stored beside a cached result is the one that produced it.
+      const seedOf = (e: object) => (e as { seed?: number }).seed;
+      expect(seedOf(c)).toBeDefined();
+      expect(seedOf(c)).toBe(seedOf(first));
     }
   });
 
