@@ -2,6 +2,7 @@
  * How the run commands reach runs: the runs folder they name, the storage that reads it, the one
  * place a SearchRun is constructed, and storage errors turned into input errors (one line, exit 2).
  */
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
@@ -38,8 +39,13 @@ export function maxMemoryOption(): Option {
   );
 }
 
+/** The runs folder this command resolved last (a CLI process runs one command): named in errors. */
+let resolvedRunsDir: string | undefined;
+
 export function runsDirOf(opts: { runsDir?: string }): string {
-  return opts.runsDir ?? process.env.ROBUST_NAS_RUNS ?? DEFAULT_RUNS_DIR;
+  const dir = opts.runsDir ?? process.env.ROBUST_NAS_RUNS ?? DEFAULT_RUNS_DIR;
+  resolvedRunsDir = dir;
+  return dir;
 }
 
 /** The runs in `runsDir`, read-only. */
@@ -112,6 +118,14 @@ export function checkNamedDataFolder(config: SearchConfig, source: string): void
 
 /** Storage errors are problems with what the user pointed at: one line, exit code 2. */
 function asInputError(err: unknown): unknown {
+  if (err instanceof RunNotFoundError && resolvedRunsDir !== undefined) {
+    const dir = resolve(resolvedRunsDir);
+    const how =
+      resolvedRunsDir === DEFAULT_RUNS_DIR && !process.env.ROBUST_NAS_RUNS
+        ? ' (the default ./runs; --runs-dir or ROBUST_NAS_RUNS name another)'
+        : '';
+    return new InputError(`${err.message}: no such run in ${dir}${how}`);
+  }
   if (
     err instanceof RunNotFoundError ||
     err instanceof RunCorruptError ||
