@@ -7,7 +7,9 @@ import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { searchConfigObject, type SearchConfig } from '../core/search-config.js';
+import { isUserDataset } from '../core/evaluation.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
+import { loadUserDataset } from '../evaluator/datasets/user-data.js';
 import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
 import type { SearchRunOptions } from '../runner/search-run.js';
 import {
@@ -114,6 +116,23 @@ export function checkNamedDataFolder(config: SearchConfig, source: string): void
   resolveNamedDataDir(config.evaluation.dataset, config.evaluation.dataDir, {
     label: `${source}: evaluation.dataDir`,
   });
+}
+
+/**
+ * A real run on the user's own data (`folder`, `npz`): the data is read and checked now (an
+ * InputError naming the file otherwise), and the run's config records the sha256 of its content
+ * (evaluation.dataChecksum), so the run's identity covers the data and a resumed run refuses files
+ * that changed since (a config that already holds a checksum is checked against the files).
+ */
+export function withUserDataChecksum(config: SearchConfig, source: string): SearchConfig {
+  const e = config.evaluation;
+  if (config.evaluator !== 'real' || !isUserDataset(e.dataset)) return config;
+  const data = loadUserDataset(e.dataset, e.dataDir, {
+    label: `${source}: evaluation.dataDir`,
+    ...(e.dataChecksum !== undefined ? { expectedChecksum: e.dataChecksum } : {}),
+  });
+  if (e.dataChecksum !== undefined) return config;
+  return { ...config, evaluation: { ...e, dataChecksum: data.spec.checksum } };
 }
 
 /** Storage errors are problems with what the user pointed at: one line, exit code 2. */

@@ -27,6 +27,7 @@ import {
   runsDirOption,
   searchRunOptions,
   withInputErrors,
+  withUserDataChecksum,
   type PlacementFlags,
 } from './runs-access.js';
 import {
@@ -195,10 +196,12 @@ export function registerSearchCommand(program: Command): void {
     .addOption(maxMemoryOption());
   for (const option of placementOptions()) command.addOption(option);
   command.action(async (opts: SearchOptions) => {
-    const config = await buildSearchConfig(opts);
+    const source = opts.config ? `config file ${opts.config}` : 'search options';
+    const built = await buildSearchConfig(opts);
+    checkNamedDataFolder(built, source);
+    const config = withUserDataChecksum(built, source);
     // Before anything is created: a network too big for the backend would crash it.
     checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
-    checkNamedDataFolder(config, opts.config ? `config file ${opts.config}` : 'search options');
     const evaluator = await evaluatorFor(config, opts);
     try {
       const run = await withInputErrors(() =>
