@@ -55,6 +55,7 @@ function oneLineErrors(command: Command): void {
   const path: string[] = [];
   for (let c: Command | null = command; c; c = c.parent) path.unshift(c.name());
   const usage = `${path.join(' ')} --help`;
+  command.showHelpAfterError(false);
   command.configureOutput({
     outputError: (text, write) => {
       const message = text.trim().replace(/\s*\n\s*/g, ' ');

@@ -45,7 +45,7 @@ export function maxMemoryOption(): Option {
 let resolvedRunsDir: string | undefined;
 
 export function runsDirOf(opts: { runsDir?: string }): string {
-  const dir = opts.runsDir ?? process.env.ROBUST_NAS_RUNS ?? DEFAULT_RUNS_DIR;
+  const dir = opts.runsDir ?? (process.env.ROBUST_NAS_RUNS || DEFAULT_RUNS_DIR);
   resolvedRunsDir = dir;
   return dir;
 }
