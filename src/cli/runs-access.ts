@@ -9,6 +9,7 @@ import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { searchConfigObject, type SearchConfig } from '../core/search-config.js';
 import { isUserDataset } from '../core/evaluation.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
+import { checkSplitSizes } from '../evaluator/datasets/subsets.js';
 import { loadUserDataset } from '../evaluator/datasets/user-data.js';
 import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
 import type { SearchRunOptions } from '../runner/search-run.js';
@@ -131,6 +132,8 @@ export function withUserDataChecksum(config: SearchConfig, source: string): Sear
     label: `${source}: evaluation.dataDir`,
     ...(e.dataChecksum !== undefined ? { expectedChecksum: e.dataChecksum } : {}),
   });
+  // Sizes the images cannot supply: said now, not as a paused run.
+  checkSplitSizes({ ...data, source: 'data-dir' }, e);
   if (e.dataChecksum !== undefined) return config;
   return { ...config, evaluation: { ...e, dataChecksum: data.spec.checksum } };
 }
