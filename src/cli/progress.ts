@@ -116,30 +116,43 @@ export function attachSearchProgress(run: ObservableRun, json: boolean): () => v
   if (json) {
     return run.on((e) => process.stdout.write(`${JSON.stringify(e)}\n`));
   }
-  if (progressEnabled()) {
-    const bars = labelledBars(20);
-    const gen = bars.create(total, run.generation(), { label: 'generations', info: '' });
-    const evals = bars.create(planned, run.evaluationCount(), { label: 'evaluations', info: '' });
-    const off = run.on((e: SearchEvent) => {
-      if (e.type === 'evaluation-started') {
-        evals.update({
-          info: `evaluating #${e.index + 1} (${e.inGeneration.done + 1}/${e.inGeneration.total} of ${generationLabel(e.generation)})`,
-        });
-      } else if (e.type === 'evaluation-finished' || e.type === 'evaluation-failed') {
-        evals.update(e.evaluation.index + 1, {
-          info: e.type === 'evaluation-failed' ? `#${e.evaluation.index + 1} failed` : '',
-        });
-      } else if (e.type === 'generation-finished') {
-        gen.update(generationNumber(e.generation), {
-          info: `front ${e.front.length}, hypervolume ${e.hypervolume.toFixed(4)}`,
-        });
-      }
-    });
-    return () => {
-      off();
-      bars.stop();
-    };
-  }
+  const detachBars = progressEnabled() ? attachBars(run, total, planned) : undefined;
+  // Lines when stdout is not a terminal (a log, a pipe; bars may be on a terminal's stderr
+  // meanwhile), or when no bars are drawn.
+  const detachLines =
+    !process.stdout.isTTY || !detachBars ? attachLines(run, total, planned) : undefined;
+  return () => {
+    detachLines?.();
+    detachBars?.();
+  };
+}
+
+function attachBars(run: ObservableRun, total: number, planned: number): () => void {
+  const bars = labelledBars(20);
+  const gen = bars.create(total, run.generation(), { label: 'generations', info: '' });
+  const evals = bars.create(planned, run.evaluationCount(), { label: 'evaluations', info: '' });
+  const off = run.on((e: SearchEvent) => {
+    if (e.type === 'evaluation-started') {
+      evals.update({
+        info: `evaluating #${e.index + 1} (${e.inGeneration.done + 1}/${e.inGeneration.total} of ${generationLabel(e.generation)})`,
+      });
+    } else if (e.type === 'evaluation-finished' || e.type === 'evaluation-failed') {
+      evals.update(e.evaluation.index + 1, {
+        info: e.type === 'evaluation-failed' ? `#${e.evaluation.index + 1} failed` : '',
+      });
+    } else if (e.type === 'generation-finished') {
+      gen.update(generationNumber(e.generation), {
+        info: `front ${e.front.length}, hypervolume ${e.hypervolume.toFixed(4)}`,
+      });
+    }
+  });
+  return () => {
+    off();
+    bars.stop();
+  };
+}
+
+function attachLines(run: ObservableRun, total: number, planned: number): () => void {
   // With repeated evaluation the plan is an upper bound (survivors stop at maxSeeds or die out).
   const { initialSeeds, maxSeeds } = run.config.resampling;
   const count = (n: number) =>
