@@ -16,7 +16,7 @@ import type { EvalConfig } from '../core/evaluation.js';
 import type { Genotype, OpName } from '../core/genotype.js';
 import { SAMPLING_OPS } from '../core/sampling.js';
 import type { SearchConfig } from '../core/search-config.js';
-import { datasetSpec } from './datasets/registry.js';
+import { datasetGeometry } from './datasets/user-data.js';
 
 /** Per-image shape [height, width, channels]. */
 type Shape = readonly [number, number, number];
@@ -452,8 +452,10 @@ function refuse(what: string, e: MemoryEstimate, limitMB: number, prefix: string
   );
 }
 
-function geometryOf(config: Pick<EvalConfig, 'dataset' | 'channels' | 'layers'>): NetworkGeometry {
-  const spec = datasetSpec(config.dataset);
+function geometryOf(
+  config: Pick<EvalConfig, 'dataset' | 'dataDir' | 'channels' | 'layers'>,
+): NetworkGeometry {
+  const spec = datasetGeometry(config.dataset, config.dataDir);
   return {
     channels: config.channels,
     layers: config.layers,

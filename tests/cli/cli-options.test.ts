@@ -51,7 +51,7 @@ describe('formatIssues (src/core/issues.ts)', () => {
     expect(text).toMatch(/generations: Too small: expected number to be >=1/);
     expect(text).toMatch(/; seed: Too small: expected number to be >=0 \(and 1 more\)$/);
     expect(formatIssues(error, { max: Infinity })).toMatch(
-      /evaluation\.dataset: Invalid option: expected one of "mnist"\|"fashion-mnist"\|"cifar10"\|"synthetic"$/,
+      /evaluation\.dataset: Invalid option: expected one of "mnist"\|"fashion-mnist"\|"cifar10"\|"synthetic"\|"folder"\|"npz"$/,
     );
   });
 

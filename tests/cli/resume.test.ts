@@ -114,7 +114,7 @@ describe('exact resume of a killed search (real child processes)', () => {
     expect(actual).toEqual(expected);
   });
 
-  it('SIGTERM stops gracefully (checkpoint, exit 0) and the run resumes to the same end', async () => {
+  it('SIGTERM pauses gracefully (checkpoint, exit 0, as Ctrl-C in serve) and the run resumes to the same end', async () => {
     const dir = join(root, 'term');
     const { child, exited } = start(['search', ...SEARCH, '--runs-dir', dir, '--run-id', 't']);
     // Wait until some evaluations are on disk, then ask it to stop.
@@ -127,10 +127,10 @@ describe('exact resume of a killed search (real child processes)', () => {
     }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-    const stopped = await new RunCatalogue(dir).read('t');
-    expect(stopped.status).toBe('stopped');
+    const paused = await new RunCatalogue(dir).read('t');
+    expect(paused.status).toBe('paused');
     const expected = await comparableRun(join(root, 'reference'), 'r');
-    expect(stopped.evaluations.length).toBeLessThan(expected.evaluations.length);
+    expect(paused.evaluations.length).toBeLessThan(expected.evaluations.length);
     const r = runCommand(['resume', 't', '--runs-dir', dir]);
     expect(r.code).toBe(0);
     expect(await comparableRun(dir, 't')).toEqual(expected);

@@ -41,7 +41,7 @@ describe('robust-nas search / runs / export', () => {
     expect(r.code).toBe(0);
     // 6 + 2 * 6 candidates, plus one more seed for each survivor in generations 1 and 2.
     expect(r.stdout).toMatch(
-      /generation 3\/3: (\d+) evaluations \(at most 30\), front \d+, hypervolume 0\.\d{4}/,
+      /generation 3 of 3 done: (\d+) evaluations \(at most 30\), front \d+, hypervolume 0\.\d{4}/,
     );
     expect(r.stdout).toMatch(/run cli1 completed/);
   });
