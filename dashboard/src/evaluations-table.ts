@@ -205,8 +205,13 @@ export class EvaluationsTable {
     if (f.status !== 'all' && r.status !== f.status) return false;
     if (f.generation !== 'all' && r.generation !== f.generation) return false;
     if (f.atChance && !this.chance.get(r.hash)?.atChance) return false;
-    if (f.text && !(String(r.index) === f.text || r.hash.toLowerCase().includes(f.text))) {
-      return false;
+    // "#12": evaluation 12; otherwise an index or the start of a genotype hash.
+    if (f.text) {
+      const index = /^#?(\d+)$/.exec(f.text)?.[1];
+      const byIndex = index !== undefined && String(r.index) === index;
+      if (!byIndex && (f.text.startsWith('#') || !r.hash.toLowerCase().startsWith(f.text))) {
+        return false;
+      }
     }
     return true;
   }

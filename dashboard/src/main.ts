@@ -560,6 +560,20 @@ byId('token-form').addEventListener('submit', (ev) => {
   byId('control-error').textContent = '';
   // Everything the token was missing for: the runs list and the live feed.
   void loadRuns();
+  // Runs another process starts (a terminal's search) or deletes appear and go without a reload.
+  setInterval(() => {
+    if (document.hidden) return;
+    listRuns().then(
+      (list) => {
+        const ids = new Set(list.map((r) => r.id));
+        for (const run of list)
+          if (!runs.has(run.id) || run.id !== currentRun) runs.set(run.id, run);
+        for (const id of [...runs.keys()]) if (!ids.has(id) && id !== currentRun) runs.delete(id);
+        scheduleRender();
+      },
+      () => {},
+    );
+  }, 5000);
   live.reconnect();
 });
 byId<HTMLAnchorElement>('export').addEventListener('click', (ev) => {
@@ -596,6 +610,19 @@ async function loadRuns(): Promise<void> {
 }
 
 void loadRuns();
+// Runs another process starts (a terminal's search) or deletes appear and go without a reload.
+setInterval(() => {
+  if (document.hidden) return;
+  listRuns().then(
+    (list) => {
+      const ids = new Set(list.map((r) => r.id));
+      for (const run of list) if (!runs.has(run.id) || run.id !== currentRun) runs.set(run.id, run);
+      for (const id of [...runs.keys()]) if (!ids.has(id) && id !== currentRun) runs.delete(id);
+      scheduleRender();
+    },
+    () => {},
+  );
+}, 5000);
 setInterval(() => {
   if (model?.view.run.status === 'running') scheduleRender(); // keep the ETA ticking
 }, 1000);

@@ -130,7 +130,8 @@ export class RunForm {
       `same schema as the command line (whose own defaults are ${s.evaluation.channels} channels, ` +
       `${s.evaluation.layers} cells, ${s.evaluation.attacks[0]!.steps} PGD steps). Other settings: the schema's defaults.`;
     this.describeEvaluator();
-    this.form.dataset.loaded = 'true';
+    // (form.dataset would be the select named "dataset": a form exposes its fields by name.)
+    this.form.setAttribute('data-loaded', 'true');
   }
 
   private describeEvaluator(): void {

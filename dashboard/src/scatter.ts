@@ -107,6 +107,22 @@ export class ScatterPlot {
       'aria-label': "every candidate on the run's first two objectives",
     });
     container.append(this.root);
+    // Selection is delegated to the plot, which is never redrawn: a point is replaced at each
+    // redraw (a live run redraws often), and a click whose press and release hit two copies of it
+    // would reach neither. The release on a point selects it.
+    const pick = (target: EventTarget | null): number | undefined => {
+      const el = target instanceof Element ? target.closest('circle.dot') : null;
+      const index = el?.getAttribute('data-index');
+      return index === null || index === undefined ? undefined : Number(index);
+    };
+    this.root.addEventListener('pointerup', (ev) => {
+      const index = pick(ev.target);
+      if (index !== undefined) this.onSelect(index);
+    });
+    this.root.addEventListener('keydown', (ev) => {
+      const index = pick(ev.target);
+      if (index !== undefined && (ev.key === 'Enter' || ev.key === ' ')) this.onSelect(index);
+    });
   }
 
   /** Redraws; returns the indices of the evaluations shown for the first time. */
@@ -289,10 +305,6 @@ export class ScatterPlot {
           ]),
         ],
       );
-      c.addEventListener('click', () => this.onSelect(p.index));
-      c.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') this.onSelect(p.index);
-      });
       dots.append(c);
     }
     for (const p of all) {
