@@ -457,7 +457,11 @@ function renderHeader(run: RunOverview | undefined, view: RunView | undefined): 
   chanceBanner.hidden = !summary?.most;
   chanceBanner.textContent = summary?.most ? chanceWarning(summary) : '';
   const demo = byId('demo-estimate');
-  const isDemo = run?.name === 'demo' && configDefaults?.demo !== undefined;
+  // The demo as serve --demo starts it (its name and its plan), not any run called "demo".
+  const isDemo =
+    run?.name === 'demo' &&
+    configDefaults?.demo !== undefined &&
+    run.plannedEvaluations === configDefaults.demo.evaluations;
   demo.hidden = !(isDemo && run && run.status !== 'completed');
   if (isDemo && run) {
     demo.textContent = `The demo runs ${configDefaults!.demo!.evaluations} evaluations at most: ${configDefaults!.demo!.text} from the start. Ctrl-C on the server pauses it; the next npm start continues it.`;
