@@ -204,7 +204,7 @@ describe('robust-nas search / runs / export', () => {
       '{"format": "robust-nas-run", "formatVersion": 1, "id": "cfg"',
     );
     const list = runCommand(['runs', 'list', '--runs-dir', runs]);
-    expect(list.stdout).toMatch(/cfg\s+unreadable/);
+    expect(list.stdout).toMatch(/cfg\s+-\s+unreadable/);
   });
 
   it('a data folder that is named but does not hold the data set stops search and resume (exit 2)', async () => {

@@ -106,7 +106,8 @@ const evaluationsTable = new EvaluationsTable(byId('evaluations'), byId('evaluat
   select(i),
 );
 new WorkersPanel(byId('workers')).start();
-new StudiesPanel(byId('studies')).start();
+const studiesPanel = new StudiesPanel(byId('studies'));
+studiesPanel.start();
 const runForm = new RunForm((run) => {
   runs.set(run.id, run);
   show(run.id);
@@ -562,23 +563,15 @@ byId('token-form').addEventListener('submit', (ev) => {
   setToken(byId<HTMLInputElement>('token').value.trim());
   byId('token-box').hidden = true;
   byId('control-error').textContent = '';
-  // Everything the token was missing for: the runs list and the live feed.
+  // Everything the token was missing for: the runs list, the live feed, the form's defaults and
+  // the studies.
   void loadRuns();
-  // Runs another process starts (a terminal's search) or deletes appear and go without a reload.
-  setInterval(() => {
-    if (document.hidden) return;
-    listRuns().then(
-      (list) => {
-        const ids = new Set(list.map((r) => r.id));
-        for (const run of list)
-          if (!runs.has(run.id) || run.id !== currentRun) runs.set(run.id, run);
-        for (const id of [...runs.keys()]) if (!ids.has(id) && id !== currentRun) runs.delete(id);
-        scheduleRender();
-      },
-      () => {},
-    );
-  }, 5000);
   live.reconnect();
+  void runForm.load().then(async () => {
+    configDefaults = await getConfigDefaults().catch(() => undefined);
+    scheduleRender();
+  });
+  void studiesPanel.refresh();
 });
 byId<HTMLAnchorElement>('export').addEventListener('click', (ev) => {
   // With a token a plain link cannot authenticate: fetch the file with it instead.

@@ -47,7 +47,7 @@ export function configFacts(config: SearchConfig): ConfigFact[] {
       label: 'evaluator',
       value:
         config.evaluator === 'surrogate'
-          ? 'surrogate (a stand-in computed from the genotype: not accuracies)'
+          ? 'surrogate (a stand-in computed from the genotype: surrogate scores, not accuracies)'
           : 'real (each candidate trained and attacked)',
     },
     { key: 'dataset', label: 'data set', value: e.dataset },
