@@ -15,6 +15,7 @@ import { demoConfig, demoEstimate, DEMO_SECONDS_PER_EVALUATION } from '../../src
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { settingsOf, studyJobs } from '../../src/study/study.js';
 import { JOURNAL_FILE, SETTINGS_FILE } from '../../src/study/study-folder.js';
+import { LockJudge, RunLock } from '../../src/store/run-lock.js';
 
 interface Reply {
   status: number;
@@ -231,6 +232,21 @@ describe('/api/studies', () => {
       report: true,
       status: 'finished',
     });
+  });
+
+  it('says a study is running while a process holds its lock', async () => {
+    const dir = join(studiesDir, 'running-study');
+    const lock = await RunLock.acquire(dir, 'running-study', new LockJudge());
+    try {
+      const r = await request(server, 'GET', '/api/studies/running-study');
+      expect(r.status).toBe(200);
+      expect(r.body.study).toMatchObject({ name: 'running-study', status: 'running', done: 2 });
+    } finally {
+      await lock.release();
+    }
+    const after = await request(server, 'GET', '/api/studies/running-study');
+    expect(after.body.study.status).toBe('stopped');
+    expect((await request(server, 'GET', '/api/studies/nope')).status).toBe(404);
   });
 
   it('serves report.html of a listed study only, with a restrictive CSP', async () => {
