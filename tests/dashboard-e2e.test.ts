@@ -17,6 +17,7 @@ import { boxesOverlap, layoutCell } from '../dashboard/src/cell-layout.js';
 import { getPublishedGenotype } from '../src/core/published-genotypes.js';
 import { chanceChecks, chanceSummary } from '../src/core/run-facts.js';
 import { SearchRun } from '../src/runner/search-run.js';
+import { demoConfig } from '../src/server/demo.js';
 import { startServer, type RunningServer } from '../src/server/server.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { settingsOf, studyJobs } from '../src/study/study.js';
@@ -727,6 +728,30 @@ describe('dashboard in headless Chromium', () => {
     await page.waitForSelector(`#runs li[data-run-id="${formRunId}"]`, { state: 'detached' });
     expect(existsSync(join(runsDir, '.archive', formRunId, 'run.json'))).toBe(true);
     expect(pageErrors).toEqual([]);
+  });
+
+  it("says the demo's expected duration up front on its page", async () => {
+    // The demo as serve --demo starts it (on the surrogate here, to keep the test short).
+    const started = await api('POST', '/api/runs', demoConfig('surrogate'));
+    expect(started.status).toBe(201);
+    const id = started.body.run.id as string;
+    const estimate = (await api('GET', '/api/config')).body.demo as {
+      text: string;
+      evaluations: number;
+    };
+    await page.waitForSelector(`#runs li[data-run-id="${id}"]`, { timeout: 30_000 });
+    await page.locator(`#runs li[data-run-id="${id}"]`).click();
+    await page.waitForSelector('#demo-estimate:not([hidden])', { timeout: 30_000 });
+    expect(await page.locator('#demo-estimate').textContent()).toBe(
+      `The demo runs ${estimate.evaluations} evaluations at most: ${estimate.text} from the start. ` +
+        'Ctrl-C on the server pauses it; the next npm start continues it.',
+    );
+    expect(estimate.text).toMatch(/^about \d+ (min|h)/);
+    expect((await api('POST', `/api/runs/${id}/stop`, {})).status).toBe(200);
+    expect((await api('DELETE', `/api/runs/${id}`, {})).status).toBe(200);
+    // Any other run says nothing of the kind.
+    await page.locator(`#runs li[data-run-id="${runId}"]`).click();
+    await page.waitForSelector('#demo-estimate[hidden]', { state: 'attached' });
   });
 
   it('lists a study with its progress, and links its report once written', async () => {
