@@ -6,6 +6,7 @@
  */
 import type { FieldIssue } from '../../src/core/issues.js';
 import type { RunOverview } from '../../src/core/run-view.js';
+import type { SearchConfig } from '../../src/core/search-config.js';
 import type { WorkersReport } from '../../src/core/workers.js';
 
 export type { FieldIssue };
@@ -93,4 +94,75 @@ export async function downloadCsv(id: string): Promise<void> {
 /** The server's workers and the evaluations waiting for one (GET /api/workers). */
 export async function getWorkers(): Promise<WorkersReport> {
   return call<WorkersReport>('GET', '/api/workers');
+}
+
+/** GET /api/config: what the start form starts from (see src/server/routes-meta.ts). */
+export interface ConfigDefaults {
+  readonly defaults: SearchConfig;
+  readonly schemaDefaults: SearchConfig;
+  readonly realEvaluator: { readonly available: boolean; readonly problem?: string };
+  readonly demo?: { readonly text: string; readonly evaluations: number; readonly seconds: number };
+}
+
+export async function getConfigDefaults(): Promise<ConfigDefaults> {
+  return call<ConfigDefaults>('GET', '/api/config');
+}
+
+/** Deletes a run (DELETE) or moves it out of the list (archive); refused (409) while it runs. */
+export async function retireRun(id: string, how: 'delete' | 'archive'): Promise<void> {
+  const path = `/api/runs/${encodeURIComponent(id)}`;
+  await call<unknown>(
+    how === 'delete' ? 'DELETE' : 'POST',
+    how === 'delete' ? path : `${path}/archive`,
+  );
+}
+
+/** A front member as GET /api/runs/:id/front gives it. */
+export interface FrontRow {
+  readonly index: number;
+  readonly mean: readonly number[];
+  readonly stderr: readonly number[];
+  readonly seeds: number;
+}
+
+export async function getFront(id: string): Promise<FrontRow[]> {
+  return (await call<{ front: FrontRow[] }>('GET', `/api/runs/${encodeURIComponent(id)}/front`))
+    .front;
+}
+
+/** A study as GET /api/studies lists it (src/server/studies.ts). */
+export interface StudyOverview {
+  readonly name: string;
+  readonly dir: string;
+  readonly budget?: string;
+  readonly datasets?: readonly string[];
+  readonly seeds?: number;
+  readonly status: 'running' | 'stopped' | 'finished' | 'unreadable';
+  readonly done: number;
+  readonly failed: number;
+  readonly planned?: number;
+  readonly report: boolean;
+  readonly updatedAt?: string;
+  readonly error?: string;
+}
+
+export async function listStudies(): Promise<StudyOverview[]> {
+  return (await call<{ studies: StudyOverview[] }>('GET', '/api/studies')).studies;
+}
+
+/** A study's report.html, opened in a new tab (fetched with the token when there is one). */
+export async function openStudyReport(name: string): Promise<void> {
+  const path = `/api/studies/${encodeURIComponent(name)}/report.html`;
+  if (!getToken()) {
+    window.open(path, '_blank', 'noopener');
+    return;
+  }
+  const res = await fetch(path, { headers: authHeaders() });
+  if (!res.ok) {
+    const data = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(res.status, data.error ?? res.statusText);
+  }
+  const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }));
+  window.open(url, '_blank', 'noopener');
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -1,13 +1,21 @@
 /** The selected candidate: its scores, its normal and reduction cells as DAGs, and its genotype. */
 import { formatGenotype } from '../../src/core/genotype-format.js';
 import type { EvaluationRecord } from '../../src/core/events.js';
+import type { ChanceCheck } from '../../src/core/run-facts.js';
 import { drawCell } from './cell-diagram.js';
 import { clear, html } from './dom.js';
 import { compact, score } from './format.js';
+import { generationLabel } from '../../src/core/generation-label.js';
 
 export class CandidatePanel {
   private shown:
-    { r: EvaluationRecord | undefined; onFront: boolean; evidence: string | undefined } | undefined;
+    | {
+        r: EvaluationRecord | undefined;
+        onFront: boolean;
+        evidence: string | undefined;
+        chance: ChanceCheck | undefined;
+      }
+    | undefined;
 
   constructor(private readonly root: HTMLElement) {
     this.show(undefined, false);
@@ -17,10 +25,20 @@ export class CandidatePanel {
    * Shows a candidate (nothing is redrawn when it is already shown the same way): the scores of its
    * first finished seed (`r`) and `evidence`, its means over its seeds as the front writes them.
    */
-  show(r: EvaluationRecord | undefined, onFront: boolean, evidence?: string): void {
+  show(
+    r: EvaluationRecord | undefined,
+    onFront: boolean,
+    evidence?: string,
+    chance?: ChanceCheck,
+  ): void {
     const same = this.shown?.r === r && this.shown?.onFront === onFront;
-    if (same && this.shown?.evidence === evidence) return;
-    this.shown = { r, onFront, evidence };
+    if (
+      same &&
+      this.shown?.evidence === evidence &&
+      this.shown?.chance?.atChance === chance?.atChance
+    )
+      return;
+    this.shown = { r, onFront, evidence, chance };
     clear(this.root);
     if (!r) {
       this.root.append(
@@ -35,12 +53,23 @@ export class CandidatePanel {
     const title = html('h3', {}, [
       `Candidate #${r.index}`,
       html('span', { class: 'muted' }, [
-        ` · generation ${r.generation}${onFront ? ' · on the front' : ''}`,
+        ` · ${generationLabel(r.generation)}${onFront ? ' · on the front' : ''}`,
       ]),
     ]);
     if (surrogate)
       title.append(html('span', { class: 'badge surrogate' }, ['surrogate scores, not accuracy']));
+    if (chance?.atChance)
+      title.append(html('span', { class: 'badge chance' }, ['at chance: learned nothing']));
     this.root.append(title);
+    if (chance?.atChance) {
+      this.root.append(
+        html('p', { class: 'chance-note' }, [
+          `Clean accuracy ${(chance.clean * 100).toFixed(1)}% ± ${(chance.stderr * 100).toFixed(1)}% ` +
+            `(${chance.seeds} seed${chance.seeds === 1 ? '' : 's'}, n = ${chance.n}) is not above chance ` +
+            `(${(chance.chance * 100).toFixed(0)}%) by its standard error: its robustness figures mean nothing.`,
+        ]),
+      );
+    }
 
     const facts: [string, string][] = [];
     if (evidence !== undefined) facts.push(['over its seeds', evidence]);
@@ -65,8 +94,12 @@ export class CandidatePanel {
         `${s.seconds.total.toFixed(1)} s on ${s.backend}${r.cached ? ' (cached)' : ''}`,
       ]);
     }
-    const dl = html('dl', { class: 'scores' });
-    for (const [k, v] of facts) dl.append(html('dt', {}, [k]), html('dd', {}, [v]));
+    // Each label with its value in one grid cell, so the grid can never pair a value with the
+    // next label.
+    const dl = html('dl', { class: 'scores facts' });
+    for (const [k, v] of facts) {
+      dl.append(html('div', { class: 'fact' }, [html('dt', {}, [k]), html('dd', {}, [v])]));
+    }
     this.root.append(dl);
 
     const cells = html('div', { class: 'cells' }, [

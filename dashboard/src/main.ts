@@ -15,10 +15,34 @@ import {
   type RunOverview,
   type RunView,
 } from '../../src/core/run-view.js';
-import { ApiError, controlRun, downloadCsv, getToken, listRuns, setToken } from './api.js';
+import type { ChanceCheck } from '../../src/core/run-facts.js';
+import {
+  ApiError,
+  controlRun,
+  downloadCsv,
+  getConfigDefaults,
+  getFront,
+  getToken,
+  listRuns,
+  retireRun,
+  setToken,
+  type ConfigDefaults,
+  type FrontRow,
+} from './api.js';
+import {
+  chanceChecks,
+  chanceSummary,
+  chanceWarning,
+  configFacts,
+} from '../../src/core/run-facts.js';
+import { objectiveLabel } from '../../src/core/objectives.js';
+import { EvaluationsTable } from './evaluations-table.js';
+import { StudiesPanel } from './studies-panel.js';
+import type { HypervolumeAxis } from './hypervolume-chart.js';
+import type { OverlayFront } from './scatter.js';
 import { CandidatePanel } from './candidate-panel.js';
 import { drawCell } from './cell-diagram.js';
-import { byId, html } from './dom.js';
+import { byId, clear, html } from './dom.js';
 import { duration } from './format.js';
 import { FrontTable } from './front-table.js';
 import { HypervolumeChart } from './hypervolume-chart.js';
@@ -29,6 +53,7 @@ import { RunForm } from './run-form.js';
 import { RunsList } from './runs-list.js';
 import { ScatterPlot } from './scatter.js';
 import { WorkersPanel } from './workers-panel.js';
+import { generationLabel } from '../../src/core/generation-label.js';
 
 /** When each point was first drawn, for measuring event-to-screen latency (read by the e2e test). */
 export interface DrawRecord {
@@ -74,15 +99,30 @@ window.robustNas = {
 let wasConnected = false;
 
 const runsList = new RunsList(byId('runs'), (id) => show(id));
-const scatter = new ScatterPlot(byId('scatter'), (i) => select(i));
+const scatter = new ScatterPlot(byId('scatter'), (i) => select(i), byId('scatter-legend'));
 const hvChart = new HypervolumeChart(byId('hypervolume'));
 const frontTable = new FrontTable(byId('front'), (i) => select(i));
 const candidate = new CandidatePanel(byId('candidate'));
+const evaluationsTable = new EvaluationsTable(byId('evaluations'), byId('evaluations-count'), (i) =>
+  select(i),
+);
 new WorkersPanel(byId('workers')).start();
-new RunForm((run) => {
+const studiesPanel = new StudiesPanel(byId('studies'));
+studiesPanel.start();
+const runForm = new RunForm((run) => {
   runs.set(run.id, run);
   show(run.id);
 });
+let configDefaults: ConfigDefaults | undefined;
+void runForm.load().then(async () => {
+  configDefaults = await getConfigDefaults().catch(() => undefined);
+  scheduleRender();
+});
+let hvAxis: HypervolumeAxis = 'evaluations';
+let showDominated = true;
+/** Runs whose fronts are drawn over the shown run's, with their fetched fronts. */
+const compared = new Map<string, FrontRow[] | undefined>();
+const OVERLAY_COLORS = ['#e67e22', '#8e44ad', '#16a085', '#c0392b', '#2c3e50'];
 
 const live = new LiveConnection({
   onState(s) {
@@ -129,6 +169,7 @@ function show(id: string): void {
     currentRun = id;
     selected = undefined;
     model = undefined;
+    compared.clear();
     scatter.reset();
     history.replaceState(null, '', `#run=${encodeURIComponent(id)}`);
     live.watch(id);
@@ -159,7 +200,11 @@ function render(): void {
   const run = currentRun ? (m ? runOverview(m.view, m.live) : runs.get(currentRun)) : undefined;
   renderHeader(run, view);
   const front = frontOf(view);
-  const fresh = scatter.update(view, selected, front);
+  const fresh = scatter.update(view, selected, front, {
+    showDominated,
+    overlays: view ? overlaysFor(view) : [],
+  });
+  renderCompare(view);
   const byIndex = new Map((view?.evaluations ?? []).map((e) => [e.index, e]));
   if (m && fresh.length > 0) {
     const drawnAt = performance.timeOrigin + performance.now();
@@ -174,14 +219,133 @@ function render(): void {
         });
     }
   }
-  hvChart.update(view);
+  hvChart.update(view, hvAxis);
   const axes = view ? objectiveAxes(view, isSurrogateView(view)) : [];
   const members = view ? frontMembers(view.evaluations, view.run.config.objectives, front) : [];
   frontTable.update(members, axes, selected);
   byId('front-count').textContent = m ? `${members.length} candidates` : '';
   byId('noise').textContent = view ? noiseLines(view, axes).join('\n') : '';
   const chosen = selected === undefined ? undefined : byIndex.get(selected);
-  candidate.show(chosen, chosen ? front.includes(chosen.index) : false, evidenceOf(view, chosen));
+  const chance = view ? chanceOf(view) : [];
+  candidate.show(
+    chosen,
+    chosen ? front.includes(chosen.index) : false,
+    evidenceOf(view, chosen),
+    chosen ? chance.find((c) => c.hash === chosen.hash) : undefined,
+  );
+  const firstAttack = view?.run.config.evaluation.attacks[0];
+  evaluationsTable.update(
+    view?.evaluations ?? [],
+    chance,
+    view ? isSurrogateView(view) : false,
+    firstAttack ? `${firstAttack.name.toUpperCase()} ε=${firstAttack.eps}` : 'adversarial',
+  );
+}
+
+let chanceCache: { evaluations: RunView['evaluations'] | undefined; checks: ChanceCheck[] } = {
+  evaluations: undefined,
+  checks: [],
+};
+
+/** The chance check of the shown run's candidates, recomputed when its evaluations change. */
+function chanceOf(view: RunView): ChanceCheck[] {
+  if (chanceCache.evaluations !== view.evaluations) {
+    chanceCache = {
+      evaluations: view.evaluations,
+      checks: chanceChecks(view.run.config, view.evaluations),
+    };
+  }
+  return chanceCache.checks;
+}
+
+/** Objective labels of a run, to tell which runs' fronts can be drawn on the same axes. */
+function objectivesKey(objectives: RunOverview['objectives']): string {
+  return objectives
+    .slice(0, 2)
+    .map((o) => `${o.direction} ${objectiveLabel(o)}`)
+    .join(', ');
+}
+
+function overlaysFor(view: RunView): OverlayFront[] {
+  const out: OverlayFront[] = [];
+  let k = 0;
+  for (const [id, rows] of compared) {
+    const color = OVERLAY_COLORS[k++ % OVERLAY_COLORS.length]!;
+    if (!rows || view.run.config.objectives.length < 2) continue;
+    const run = runs.get(id);
+    out.push({
+      runId: id,
+      label: run?.name ? `${run.name} (${id})` : id,
+      color,
+      points: rows.filter((r) => r.mean.length >= 2).map((r) => ({ x: r.mean[0]!, y: r.mean[1]! })),
+    });
+  }
+  return out;
+}
+
+let compareKey = '';
+
+/** The "compare with" picker: other runs with the same first two objectives. */
+function renderCompare(view: RunView | undefined): void {
+  const box = byId('compare');
+  const mine = view ? objectivesKey(view.run.config.objectives) : '';
+  const candidates = view
+    ? [...runs.values()].filter(
+        (r) => r.id !== view.run.id && !r.error && objectivesKey(r.objectives) === mine,
+      )
+    : [];
+  const key = `${view?.run.id}|${candidates.map((r) => r.id).join(',')}|${[...compared.keys()].join(',')}`;
+  if (key === compareKey) return;
+  compareKey = key;
+  clear(box);
+  if (!view || view.run.config.objectives.length < 2) return;
+  const select = html(
+    'select',
+    { id: 'compare-select', 'aria-label': 'compare with another run' },
+    [
+      html('option', { value: '' }, [
+        candidates.length > 0
+          ? 'overlay another run’s front…'
+          : 'no other run with these objectives',
+      ]),
+      ...candidates
+        .filter((r) => !compared.has(r.id))
+        .map((r) => html('option', { value: r.id }, [r.name ? `${r.name} · ${r.id}` : r.id])),
+    ],
+  );
+  select.disabled = candidates.length === 0;
+  select.addEventListener('change', () => {
+    const id = select.value;
+    if (!id) return;
+    compared.set(id, undefined);
+    void refreshOverlay(id);
+    scheduleRender();
+  });
+  box.append(select);
+  for (const id of compared.keys()) {
+    const chip = html(
+      'button',
+      { type: 'button', class: 'chip small', 'data-run-id': id, title: 'stop comparing' },
+      [`${runs.get(id)?.name ?? id} ×`],
+    );
+    chip.addEventListener('click', () => {
+      compared.delete(id);
+      scheduleRender();
+    });
+    box.append(chip);
+  }
+}
+
+async function refreshOverlay(id: string): Promise<void> {
+  try {
+    const rows = await getFront(id);
+    if (compared.has(id)) compared.set(id, rows);
+  } catch (err) {
+    byId('control-error').textContent =
+      `cannot read the front of ${id}: ${err instanceof Error ? err.message : String(err)}`;
+    compared.delete(id);
+  }
+  scheduleRender();
 }
 
 let frontCache: { evaluations: RunView['evaluations'] | undefined; front: number[] } = {
@@ -198,8 +362,33 @@ function frontOf(view: RunView | undefined): number[] {
   return frontCache.front;
 }
 
+/** What the run's status means and why a control is greyed out, in one sentence. */
+export function controlNote(run: RunOverview): string {
+  const elsewhere = run.status === 'running' && !run.live;
+  if (elsewhere) {
+    return 'Driven by another process (a terminal’s robust-nas search, or another server): pause or stop it there (Ctrl-C pauses it); this page only watches.';
+  }
+  switch (run.status) {
+    case 'running':
+      return 'Pause: waits for the evaluations in flight and keeps the run ready to continue. Stop: ends the run for good (it is kept and can still be resumed).';
+    case 'paused':
+      return 'Paused (from the page, or Ctrl-C on the server): Resume continues where it stopped.';
+    case 'stopped':
+      return 'Stopped by its user: kept as it is. Resume continues it anyway.';
+    case 'interrupted':
+      return 'Interrupted: the process running it died. Resume continues from its last saved evaluation.';
+    case 'created':
+      return 'Created but never started: Resume starts it.';
+    case 'completed':
+      return 'Completed: every generation is done.';
+    case 'failed':
+      return 'Failed: see the error below; a failed run cannot be continued.';
+  }
+}
+
 function renderHeader(run: RunOverview | undefined, view: RunView | undefined): void {
   byId('run-title').textContent = run ? run.id : 'No run selected';
+  byId('run-name').textContent = run?.name ?? '';
   const status = byId('run-status');
   status.textContent = run ? run.status : '';
   status.className = run ? `badge status-${run.status}` : 'badge';
@@ -210,9 +399,75 @@ function renderHeader(run: RunOverview | undefined, view: RunView | undefined): 
   const elsewhere = run !== undefined && run.status === 'running' && !run.live;
   const allows = (action: 'pause' | 'stop') =>
     run !== undefined && !elsewhere && canTransition(run.status, action);
-  byId<HTMLButtonElement>('pause').disabled = !allows('pause');
-  byId<HTMLButtonElement>('resume').disabled = !run?.resumable;
-  byId<HTMLButtonElement>('stop').disabled = !allows('stop');
+  const why = (enabled: boolean, reason: string) => (enabled ? '' : reason);
+  const elsewhereWhy = 'driven by another process: control it there';
+  const button = (id: string, enabled: boolean, title: string, reason: string) => {
+    const b = byId<HTMLButtonElement>(id);
+    b.disabled = !enabled;
+    b.title = enabled ? title : why(enabled, reason);
+  };
+  button(
+    'pause',
+    allows('pause'),
+    'pause after the evaluations in flight; Resume continues',
+    elsewhere ? elsewhereWhy : `a ${run?.status ?? 'missing'} run cannot be paused`,
+  );
+  button(
+    'resume',
+    Boolean(run?.resumable),
+    'continue the run from its last saved evaluation',
+    elsewhere ? elsewhereWhy : `a ${run?.status ?? 'missing'} run cannot be resumed`,
+  );
+  button(
+    'stop',
+    allows('stop'),
+    'end the run (asks first; it can still be resumed later)',
+    elsewhere ? elsewhereWhy : `a ${run?.status ?? 'missing'} run cannot be stopped`,
+  );
+  const retirable = run !== undefined && run.status !== 'running';
+  const retireWhy =
+    run?.status === 'running'
+      ? 'a running run cannot be archived or deleted: pause or stop it first'
+      : '';
+  button(
+    'archive',
+    retirable,
+    'move the run out of the list (to the runs folder’s .archive/)',
+    retireWhy,
+  );
+  button('delete', retirable, 'delete the run and its files (asks first)', retireWhy);
+  byId('control-note').textContent = run ? controlNote(run) : '';
+
+  // The whole configuration, the chance warning and, for the demo, its expected duration.
+  const config = byId('config');
+  const facts = view ? configFacts(view.run.config) : [];
+  const factsKey = view ? `${view.run.id}` : '';
+  if (config.dataset.run !== factsKey) {
+    config.dataset.run = factsKey;
+    clear(config);
+    for (const f of facts) {
+      config.append(
+        html('div', { class: 'fact', 'data-key': f.key }, [
+          html('dt', {}, [f.label]),
+          html('dd', {}, [f.value]),
+        ]),
+      );
+    }
+  }
+  const summary = view ? chanceSummary(chanceOf(view)) : undefined;
+  const chanceBanner = byId('chance-banner');
+  chanceBanner.hidden = !summary?.most;
+  chanceBanner.textContent = summary?.most ? chanceWarning(summary) : '';
+  const demo = byId('demo-estimate');
+  // The demo as serve --demo starts it (its name and its plan), not any run called "demo".
+  const isDemo =
+    run?.name === 'demo' &&
+    configDefaults?.demo !== undefined &&
+    run.plannedEvaluations === configDefaults.demo.evaluations;
+  demo.hidden = !(isDemo && run && run.status !== 'completed');
+  if (isDemo && run) {
+    demo.textContent = `The demo runs ${configDefaults!.demo!.evaluations} evaluations at most: ${configDefaults!.demo!.text} from the start. Ctrl-C on the server pauses it; the next npm start continues it.`;
+  }
   const exportLink = byId<HTMLAnchorElement>('export');
   if (run) exportLink.href = `/api/runs/${encodeURIComponent(run.id)}/export.csv`;
   exportLink.classList.toggle('disabled', !run);
@@ -235,7 +490,7 @@ function renderHeader(run: RunOverview | undefined, view: RunView | undefined): 
   byId('working').textContent = run.status === 'running' && working ? `evaluating ${working}` : '';
   const total = Math.max(p.total, 1);
   bar.style.width = `${Math.min(100, (p.done / total) * 100).toFixed(1)}%`;
-  text.textContent = `generation ${p.generation + 1} of ${run.generations}: ${p.done}/${p.total} evaluated · run ${run.evaluations}/${run.plannedEvaluations}`;
+  text.textContent = `${generationLabel(p.generation, run.generations)}: ${p.done}/${p.total} evaluated · run ${run.evaluations}/${run.plannedEvaluations}`;
   if (run.status === 'running' && p.startedAt !== undefined && p.done > 0) {
     const perEval = (Date.now() - p.startedAt) / 1000 / p.done;
     const left = Math.max(0, p.total - p.done);
@@ -246,12 +501,34 @@ function renderHeader(run: RunOverview | undefined, view: RunView | undefined): 
   }
 }
 
-async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
+async function control(action: 'pause' | 'resume' | 'stop' | 'archive' | 'delete'): Promise<void> {
   if (!currentRun) return;
+  const id = currentRun;
   const errorBox = byId('control-error');
   errorBox.textContent = '';
+  const question: Partial<Record<typeof action, string>> = {
+    stop: `Stop run ${id}? It ends for good (Pause keeps it ready to continue); it stays in the list and can still be resumed.`,
+    delete: `Delete run ${id} and all its files? This cannot be undone (Archive only moves it out of the list).`,
+    archive: `Archive run ${id}? It leaves the list and moves to the runs folder's .archive/ (move it back to list it again).`,
+  };
+  const ask = question[action];
+  if (ask !== undefined && !window.confirm(ask)) return;
   try {
-    const run = await controlRun(currentRun, action);
+    if (action === 'archive' || action === 'delete') {
+      await retireRun(id, action);
+      runs.delete(id);
+      compared.delete(id);
+      currentRun = undefined;
+      model = undefined;
+      const next = [...runs.values()].sort((a, b) => (a.createdAt < b.createdAt ? 1 : -1))[0];
+      if (next) show(next.id);
+      else {
+        history.replaceState(null, '', '#');
+        scheduleRender();
+      }
+      return;
+    }
+    const run = await controlRun(id, action);
     runs.set(run.id, run);
     scheduleRender();
   } catch (err) {
@@ -263,17 +540,39 @@ async function control(action: 'pause' | 'resume' | 'stop'): Promise<void> {
   }
 }
 
-for (const action of ['pause', 'resume', 'stop'] as const) {
+for (const action of ['pause', 'resume', 'stop', 'archive', 'delete'] as const) {
   byId(action).addEventListener('click', () => void control(action));
 }
+byId<HTMLInputElement>('show-dominated').addEventListener('change', (ev) => {
+  showDominated = (ev.target as HTMLInputElement).checked;
+  scheduleRender();
+});
+for (const axis of ['evaluations', 'time'] as const) {
+  byId(axis === 'time' ? 'hv-by-time' : 'hv-by-evaluations').addEventListener('click', () => {
+    hvAxis = axis;
+    byId('hv-by-time').classList.toggle('pressed', axis === 'time');
+    byId('hv-by-evaluations').classList.toggle('pressed', axis === 'evaluations');
+    scheduleRender();
+  });
+}
+// Compared fronts of running runs move: fetch them again now and then.
+setInterval(() => {
+  for (const id of compared.keys()) if (runs.get(id)?.status === 'running') void refreshOverlay(id);
+}, 15_000);
 byId('token-form').addEventListener('submit', (ev) => {
   ev.preventDefault();
   setToken(byId<HTMLInputElement>('token').value.trim());
   byId('token-box').hidden = true;
   byId('control-error').textContent = '';
-  // Everything the token was missing for: the runs list and the live feed.
+  // Everything the token was missing for: the runs list, the live feed, the form's defaults and
+  // the studies.
   void loadRuns();
   live.reconnect();
+  void runForm.load().then(async () => {
+    configDefaults = await getConfigDefaults().catch(() => undefined);
+    scheduleRender();
+  });
+  void studiesPanel.refresh();
 });
 byId<HTMLAnchorElement>('export').addEventListener('click', (ev) => {
   // With a token a plain link cannot authenticate: fetch the file with it instead.
@@ -309,6 +608,19 @@ async function loadRuns(): Promise<void> {
 }
 
 void loadRuns();
+// Runs another process starts (a terminal's search) or deletes appear and go without a reload.
+setInterval(() => {
+  if (document.hidden) return;
+  listRuns().then(
+    (list) => {
+      const ids = new Set(list.map((r) => r.id));
+      for (const run of list) if (!runs.has(run.id) || run.id !== currentRun) runs.set(run.id, run);
+      for (const id of [...runs.keys()]) if (!ids.has(id) && id !== currentRun) runs.delete(id);
+      scheduleRender();
+    },
+    () => {},
+  );
+}, 5000);
 setInterval(() => {
   if (model?.view.run.status === 'running') scheduleRender(); // keep the ETA ticking
 }, 1000);

@@ -1,6 +1,7 @@
 /** The list of runs with status and progress; a click shows the run. */
 import type { RunOverview } from '../../src/core/run-view.js';
 import { clear, html } from './dom.js';
+import { generationLabel } from '../../src/core/generation-label.js';
 
 export class RunsList {
   constructor(
@@ -27,11 +28,13 @@ export class RunsList {
         },
         [
           html('div', { class: 'run-head' }, [
-            html('span', { class: 'run-id', title: run.id }, [run.id]),
+            html('span', { class: 'run-name' }, [run.name ?? '(no name)']),
             html('span', { class: `badge status-${run.status}` }, [run.status]),
           ]),
+          // The whole id, wrapped where it must be (ids are not words: never cut off).
+          html('div', { class: 'run-id' }, [run.id]),
           html('div', { class: 'run-meta' }, [
-            `${run.strategy} · ${run.evaluator}${run.evaluator === 'surrogate' ? ' (not accuracy)' : ''} · gen ${Math.min(run.generation + 1, run.generations)}/${run.generations} · ${run.evaluations}/${run.plannedEvaluations} evals`,
+            `${run.strategy} · ${run.evaluator}${run.evaluator === 'surrogate' ? ' (not accuracy)' : ''} · ${generationLabel(Math.min(run.generation, run.generations - 1), run.generations)} · ${run.evaluations}/${run.plannedEvaluations} evaluations`,
           ]),
           html('div', { class: 'bar' }, [
             html('div', { style: `width: ${(fraction * 100).toFixed(1)}%` }),

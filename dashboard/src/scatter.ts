@@ -5,7 +5,7 @@
  * bars (± one standard error). A run with a single objective is drawn against the candidates' order.
  */
 import { drawAxes, linearScale, paddedDomain, type Frame } from './axes.js';
-import { clear, svg } from './dom.js';
+import { clear, html, svg } from './dom.js';
 import { sequentialColor } from './format.js';
 import { isSurrogateView, type RunView } from '../../src/core/run-view.js';
 import {
@@ -14,6 +14,7 @@ import {
   withError,
   type ObjectiveAxis,
 } from './objective-axes.js';
+import { generationLabel } from '../../src/core/generation-label.js';
 
 const FRAME: Frame = { width: 640, height: 500, left: 58, right: 18, top: 16, bottom: 44 };
 
@@ -75,6 +76,21 @@ function domainOf(axis: ObjectiveAxis | undefined, values: readonly number[]): [
   return [Math.max(0, lo), hi];
 }
 
+/** Another run's front drawn over this run's points, for comparison. */
+export interface OverlayFront {
+  readonly runId: string;
+  readonly label: string;
+  readonly color: string;
+  /** Its members' means on the two plotted objectives. */
+  readonly points: readonly { readonly x: number; readonly y: number }[];
+}
+
+export interface ScatterOptions {
+  /** Draw candidates off the front too (default true). */
+  readonly showDominated?: boolean;
+  readonly overlays?: readonly OverlayFront[];
+}
+
 export class ScatterPlot {
   private readonly root: SVGSVGElement;
   private readonly drawn = new Set<number>();
@@ -82,6 +98,8 @@ export class ScatterPlot {
   constructor(
     container: HTMLElement,
     private readonly onSelect: (index: number) => void,
+    /** Where the legend goes: below the plot, never over a point. */
+    private readonly legend?: HTMLElement,
   ) {
     this.root = svg('svg', {
       viewBox: `0 0 ${FRAME.width} ${FRAME.height}`,
@@ -90,6 +108,22 @@ export class ScatterPlot {
       'aria-label': "every candidate on the run's first two objectives",
     });
     container.append(this.root);
+    // Selection is delegated to the plot, which is never redrawn: a point is replaced at each
+    // redraw (a live run redraws often), and a click whose press and release hit two copies of it
+    // would reach neither. The release on a point selects it.
+    const pick = (target: EventTarget | null): number | undefined => {
+      const el = target instanceof Element ? target.closest('circle.dot') : null;
+      const index = el?.getAttribute('data-index');
+      return index === null || index === undefined ? undefined : Number(index);
+    };
+    this.root.addEventListener('pointerup', (ev) => {
+      const index = pick(ev.target);
+      if (index !== undefined) this.onSelect(index);
+    });
+    this.root.addEventListener('keydown', (ev) => {
+      const index = pick(ev.target);
+      if (index !== undefined && (ev.key === 'Enter' || ev.key === ' ')) this.onSelect(index);
+    });
   }
 
   /** Redraws; returns the indices of the evaluations shown for the first time. */
@@ -97,15 +131,22 @@ export class ScatterPlot {
     view: RunView | undefined,
     selected: number | undefined,
     front: readonly number[],
+    options: ScatterOptions = {},
   ): number[] {
     clear(this.root);
     const g = svg('g');
     this.root.append(g);
     if (!view) {
       this.drawn.clear();
+      if (this.legend) clear(this.legend);
       return [];
     }
-    const points = scatterPoints(view);
+    const all = scatterPoints(view);
+    const frontIndices = new Set(front);
+    const showDominated = options.showDominated ?? true;
+    const overlays = options.overlays ?? [];
+    // Hidden dominated points still count as drawn (the page holds them).
+    const points = showDominated ? all : all.filter((p) => frontIndices.has(p.index));
     const surrogate = isSurrogateView(view);
     const axes = objectiveAxes(view, surrogate);
     const two = axes.length >= 2;
@@ -115,18 +156,19 @@ export class ScatterPlot {
       x: ax?.spec.direction === 'min' ? -1 : 1,
       y: ay.spec.direction === 'min' ? -1 : 1,
     };
+    const overlayPoints = overlays.flatMap((o) => o.points);
     const x = linearScale(
-      domainOf(
-        ax,
-        points.flatMap((p) => [p.x - p.ex, p.x + p.ex]),
-      ),
+      domainOf(ax, [
+        ...points.flatMap((p) => [p.x - p.ex, p.x + p.ex]),
+        ...overlayPoints.map((p) => p.x),
+      ]),
       [FRAME.left, FRAME.width - FRAME.right],
     );
     const y = linearScale(
-      domainOf(
-        ay,
-        points.flatMap((p) => [p.y - p.ey, p.y + p.ey]),
-      ),
+      domainOf(ay, [
+        ...points.flatMap((p) => [p.y - p.ey, p.y + p.ey]),
+        ...overlayPoints.map((p) => p.y),
+      ]),
       [FRAME.height - FRAME.bottom, FRAME.top],
     );
     drawAxes(
@@ -155,6 +197,53 @@ export class ScatterPlot {
       const last = steps[steps.length - 1]!;
       d += ` L ${x(last.x)} ${y(worstY)}`;
       g.append(svg('path', { class: 'front-line', d, 'data-front-size': steps.length }));
+    }
+
+    // Other runs' fronts, for comparison: hollow diamonds joined by their own staircase.
+    if (two) {
+      for (const o of overlays) {
+        const pts = stepOrder(
+          o.points.map((p, i) => ({
+            index: i,
+            generation: 0,
+            x: p.x,
+            y: p.y,
+            ex: 0,
+            ey: 0,
+            seeds: 0,
+            evaluations: [],
+          })),
+          signs,
+        );
+        const layer = svg('g', { class: 'overlay', 'data-run-id': o.runId });
+        if (pts.length > 0) {
+          const d = pts
+            .map((p, i) => {
+              const prev = pts[i - 1];
+              return i === 0
+                ? `M ${x(p.x)} ${y(p.y)}`
+                : `L ${x(prev!.x)} ${y(p.y)} L ${x(p.x)} ${y(p.y)}`;
+            })
+            .join(' ');
+          layer.append(svg('path', { d, class: 'overlay-line', stroke: o.color }));
+        }
+        for (const p of pts) {
+          const cx = x(p.x);
+          const cy = y(p.y);
+          layer.append(
+            svg(
+              'path',
+              {
+                d: `M ${cx} ${cy - 5} L ${cx + 5} ${cy} L ${cx} ${cy + 5} L ${cx - 5} ${cy} Z`,
+                class: 'overlay-dot',
+                stroke: o.color,
+              },
+              [svg('title', {}, [o.label])],
+            ),
+          );
+        }
+        g.append(layer);
+      }
     }
 
     // Error bars of the front's members: ± one standard error on each plotted objective.
@@ -187,7 +276,7 @@ export class ScatterPlot {
     }
     g.append(bars);
 
-    const maxGen = Math.max(1, ...points.map((p) => p.generation));
+    const maxGen = Math.max(1, ...all.map((p) => p.generation));
     const fresh: number[] = [];
     const dots = svg('g', { class: 'dots' });
     const sorted = [...points].sort(
@@ -213,15 +302,13 @@ export class ScatterPlot {
         },
         [
           svg('title', {}, [
-            `#${p.index} (generation ${p.generation}, ${p.seeds} seed${p.seeds === 1 ? '' : 's'})\n${figures}`,
+            `#${p.index} (${generationLabel(p.generation)}, ${p.seeds} seed${p.seeds === 1 ? '' : 's'})\n${figures}`,
           ]),
         ],
       );
-      c.addEventListener('click', () => this.onSelect(p.index));
-      c.addEventListener('keydown', (ev) => {
-        if (ev.key === 'Enter' || ev.key === ' ') this.onSelect(p.index);
-      });
       dots.append(c);
+    }
+    for (const p of all) {
       for (const e of p.evaluations) {
         if (!this.drawn.has(e)) {
           this.drawn.add(e);
@@ -230,7 +317,7 @@ export class ScatterPlot {
       }
     }
     g.append(dots);
-    this.drawLegend(g, maxGen, signs);
+    this.drawLegend(maxGen, overlays, all.length - points.length);
     return fresh;
   }
 
@@ -239,27 +326,36 @@ export class ScatterPlot {
     this.drawn.clear();
   }
 
-  private drawLegend(g: SVGGElement, maxGen: number, signs: AxisSigns): void {
-    const w = 120;
-    // The corner a trade-off front never reaches (it would dominate everything): the best of both.
-    const x0 = signs.x > 0 ? FRAME.width - FRAME.right - w - 8 : FRAME.left + 14;
-    const y0 = signs.y > 0 ? FRAME.top + 24 : FRAME.height - FRAME.bottom - 36;
-    const id = 'gen-gradient';
-    const grad = svg('linearGradient', { id, x1: 0, x2: 1, y1: 0, y2: 0 });
-    for (let i = 0; i <= 4; i++) {
-      grad.append(svg('stop', { offset: `${i * 25}%`, 'stop-color': sequentialColor(i / 4) }));
-    }
-    g.append(svg('defs', {}, [grad]));
-    g.append(
-      svg('rect', { x: x0 - 6, y: y0 - 16, width: w + 12, height: 40, class: 'legend-bg', rx: 4 }),
-    );
-    g.append(svg('text', { x: x0, y: y0 - 4, class: 'legend' }, ['generation']));
-    g.append(svg('rect', { x: x0, y: y0, width: w, height: 8, fill: `url(#${id})`, rx: 2 }));
-    g.append(svg('text', { x: x0, y: y0 + 20, class: 'legend' }, ['0']));
-    g.append(
-      svg('text', { x: x0 + w, y: y0 + 20, class: 'legend', 'text-anchor': 'end' }, [
+  /**
+   * The legend below the plot (HTML, never over a point): the generation colours, the compared
+   * runs' fronts, and how many dominated points are hidden.
+   */
+  private drawLegend(maxGen: number, overlays: readonly OverlayFront[], hidden: number): void {
+    if (!this.legend) return;
+    clear(this.legend);
+    const stops = [0, 1, 2, 3, 4].map((i) => `${sequentialColor(i / 4)} ${i * 25}%`).join(', ');
+    this.legend.append(
+      html('span', { class: 'legend-item' }, [
+        'generation 0',
+        html('span', {
+          class: 'gradient',
+          style: `background: linear-gradient(to right, ${stops})`,
+        }),
         String(maxGen),
       ]),
     );
+    for (const o of overlays) {
+      this.legend.append(
+        html('span', { class: 'legend-item', 'data-run-id': o.runId }, [
+          html('span', { class: 'swatch', style: `border-color: ${o.color}` }),
+          `front of ${o.label}`,
+        ]),
+      );
+    }
+    if (hidden > 0) {
+      this.legend.append(
+        html('span', { class: 'legend-item muted' }, [`${hidden} dominated points hidden`]),
+      );
+    }
   }
 }

@@ -55,9 +55,15 @@ export class WorkersPanel {
     const now = Date.now();
     clear(this.root);
     const n = report.workers.length;
+    // One statement of what exists now: the description says where evaluations go, the count
+    // what is running (no "1 worker thread" beside "0 workers").
+    const now_ =
+      n === 0
+        ? `No worker running yet${report.waiting > 0 ? `; ${report.waiting} evaluations waiting` : ''}.`
+        : `${n} worker${n === 1 ? '' : 's'} running: ${report.active} evaluating, ${report.waiting} waiting.`;
     this.root.append(
       html('p', { class: 'muted', 'data-testid': 'workers-summary' }, [
-        `${report.description}. ${n} worker${n === 1 ? '' : 's'}, ${report.active} evaluating, ${report.waiting} waiting.`,
+        `${report.description.charAt(0).toUpperCase()}${report.description.slice(1)}. ${now_}`,
       ]),
     );
     if (n === 0) return;

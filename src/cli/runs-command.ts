@@ -4,6 +4,7 @@ import { formatGenotype } from '../core/genotype-format.js';
 import { frontMembers } from '../core/candidates.js';
 import { objectiveLabel } from '../core/objectives.js';
 import { runNoise, type RunNoise } from '../core/run-noise.js';
+import { chanceChecks, chanceSummary, chanceWarning, configFacts } from '../core/run-facts.js';
 import type { RunData } from '../store/run-catalogue.js';
 import { runStore, runsDirOf, runsDirOption, withInputErrors } from './runs-access.js';
 import { formatTable } from './tables.js';
@@ -29,6 +30,7 @@ function printJson(value: unknown): void {
 export function frontRows(data: RunData) {
   const last = data.generations[data.generations.length - 1];
   if (!last) return [];
+  const chance = new Map(chanceChecks(data.config, data.evaluations).map((c) => [c.hash, c]));
   const members = frontMembers(
     data.evaluations,
     data.config.objectives,
@@ -50,6 +52,8 @@ export function frontRows(data: RunData) {
       objectives,
       hrs: r.scores?.hrs,
       surrogate: r.scores?.surrogate === true,
+      /** Clean accuracy not above chance by its standard error (absent: surrogate, unknown classes). */
+      atChance: chance.get(m.hash)?.atChance,
     };
   });
 }
@@ -66,13 +70,16 @@ async function listRuns(opts: ReadOptions): Promise<void> {
   const list = await runStore(runsDirOf(opts)).list();
   if (opts.json) return printJson(list);
   if (list.length === 0) return print(`no runs in ${runsDirOf(opts)}`);
-  const rows = [['ID', 'STATUS', 'GENERATION', 'EVALUATIONS', 'STRATEGY', 'EVALUATOR', 'UPDATED']];
+  const rows = [
+    ['ID', 'NAME', 'STATUS', 'GENERATION', 'EVALUATIONS', 'STRATEGY', 'EVALUATOR', 'UPDATED'],
+  ];
   for (const r of list) {
     rows.push(
       r.error
-        ? [r.id, 'unreadable', '-', '-', '-', '-', r.error]
+        ? [r.id, '-', 'unreadable', '-', '-', '-', '-', r.error]
         : [
             r.id,
+            r.name ?? '-',
             r.status,
             `${r.generation}/${r.generations}`,
             `${r.evaluations}/${r.plannedEvaluations}`,
@@ -106,15 +113,21 @@ async function showRun(runId: string, opts: ReadOptions): Promise<void> {
       failed,
       cached,
       noise: runNoise(evaluations, data.config.objectives, data.generations),
+      chance: chanceSummary(chanceChecks(data.config, evaluations)) ?? null,
     });
   }
+  const facts = configFacts(data.config);
+  const width = Math.max(...facts.map((f) => f.label.length));
+  const chance = chanceSummary(chanceChecks(data.config, evaluations));
   const lines = [
     `run ${data.id}${data.name ? ` (${data.name})` : ''}: ${data.status}`,
-    `strategy ${data.strategy}, evaluator ${data.evaluator}${data.evaluator === 'surrogate' ? ' (surrogate scores, not accuracies)' : ''}, seed ${data.config.seed}`,
-    `objectives: ${data.objectives.map((o) => `${o.direction} ${objectiveLabel(o)}`).join(', ')}`,
-    `dataset ${data.config.evaluation.dataset}, population ${data.config.population}, offspring ${data.config.offspring}`,
-    `generations ${data.generation}/${data.generationsPlanned}, evaluations ${data.evaluations.length}/${data.plannedEvaluations} (${cached} cached, ${failed} failed)`,
-    `repeated evaluation: ${data.config.resampling.initialSeeds} seed(s) per new candidate, up to ${data.config.resampling.maxSeeds} per survivor`,
+    'configuration:',
+    ...facts.map((f) => `  ${f.label.padEnd(width)}  ${f.value}`),
+    `generations ${data.generation}/${data.generationsPlanned} finished, evaluations ${data.evaluations.length}/${data.plannedEvaluations} (${cached} cached, ${failed} failed)`,
+    ...(chance?.most ? [`warning: ${chanceWarning(chance)}`] : []),
+    ...(chance && !chance.most && chance.atChance > 0
+      ? [`${chance.atChance} of ${chance.candidates} candidates at chance (clean accuracy)`]
+      : []),
     ...noiseLines(runNoise(data.evaluations, data.config.objectives, data.generations)),
     `created ${data.createdAt}, updated ${data.updatedAt}`,
     ...(data.message ? [`message: ${data.message}`] : []),
@@ -133,7 +146,15 @@ async function showFront(runId: string, opts: ReadOptions): Promise<void> {
   if (rows.length === 0) return print(`run ${runId} has no finished generation yet`);
   const labels = data.config.objectives.map((o) => objectiveLabel(o));
   const table = [
-    ['#', 'HASH', 'SEEDS', ...labels.map((l) => l.toUpperCase()), 'HRS (SEED 0)', 'GENOTYPE'],
+    [
+      '#',
+      'HASH',
+      'SEEDS',
+      ...labels.map((l) => l.toUpperCase()),
+      'HRS (SEED 0)',
+      'AT CHANCE',
+      'GENOTYPE',
+    ],
   ];
   for (const r of rows) {
     table.push([
@@ -142,6 +163,7 @@ async function showFront(runId: string, opts: ReadOptions): Promise<void> {
       String(r.seeds),
       ...labels.map((_l, k) => withError(r.mean[k]!, r.stderr[k]!)),
       r.hrs === undefined ? '-' : r.hrs.toFixed(4),
+      r.atChance === undefined ? '-' : r.atChance ? 'yes' : 'no',
       formatGenotype(r.genotype, 'python'),
     ]);
   }
@@ -149,6 +171,13 @@ async function showFront(runId: string, opts: ReadOptions): Promise<void> {
     print('(surrogate evaluator: figures are a labelled function of the genotype, not accuracies)');
   }
   print('(objectives: mean ± standard error over the seeds of each candidate)');
+  const chance = chanceSummary(chanceChecks(data.config, data.evaluations));
+  if (chance?.most) print(`warning: ${chanceWarning(chance)}`);
+  if (rows.some((r) => r.atChance)) {
+    print(
+      `(AT CHANCE yes: clean accuracy not above chance, ${((chance?.chance ?? 0.1) * 100).toFixed(0)}%, by its standard error)`,
+    );
+  }
   print(formatTable(table));
 }
 

@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { startDemo } from '../server/demo.js';
 import { createSearchEngine } from '../server/search-engine.js';
 import { startServer } from '../server/server.js';
+import { checkStudiesDirs } from '../server/studies.js';
 import { InputError } from '../core/errors.js';
 import { openEvaluator, type RunEvaluator } from '../placement/placement.js';
 import { placementOptions, runsDirOf, type PlacementFlags } from './runs-access.js';
@@ -19,6 +20,7 @@ interface ServeFlags extends PlacementFlags {
   allowedHost: string[];
   maxMemoryMb?: string;
   demo?: boolean;
+  studiesDir: string[];
 }
 
 /**
@@ -75,7 +77,16 @@ export function registerServeCommand(program: Command): void {
       '--max-memory-mb <mb>',
       `refuse real searches whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
     )
-    .option('--demo', 'also start a small demo search on the bundled MNIST data');
+    .option(
+      '--demo',
+      'also start a small demo search on the bundled MNIST data (or continue the paused one)',
+    )
+    .option(
+      '--studies-dir <dir>',
+      'a folder of study folders (or one study folder) the dashboard lists; repeatable (default: the folder holding the runs folder)',
+      collect,
+      [],
+    );
   for (const option of placementOptions()) command.addOption(option);
   command.action(async (flags: ServeFlags) => {
     keepWritingWithoutReader();
@@ -83,6 +94,7 @@ export function registerServeCommand(program: Command): void {
     const token = flags.token ?? process.env.ROBUST_NAS_TOKEN;
     const allowedHosts = allowedHostsFrom(flags.allowedHost, process.env[ALLOWED_HOSTS_ENV_VAR]);
     const maxMemoryMB = memoryLimitMB(flags.maxMemoryMb);
+    const studiesDirs = checkStudiesDirs(flags.studiesDir);
     if (flags.workers !== undefined && flags.queue !== undefined) {
       throw new InputError('give either --workers (a local pool) or --queue (Redis), not both');
     }
@@ -102,6 +114,7 @@ export function registerServeCommand(program: Command): void {
       runsDir: runsDirOf(flags),
       allowedHosts,
       maxMemoryMB,
+      ...(studiesDirs.length > 0 ? { studiesDirs } : {}),
       ...(token ? { token } : {}),
       ...(placed
         ? {
@@ -143,9 +156,21 @@ export function registerServeCommand(program: Command): void {
         demo.fallback === undefined
           ? 'real evaluator, tiny network on MNIST'
           : `surrogate evaluator (scores are not accuracy; real evaluator unavailable: ${demo.fallback})`;
+      const did =
+        demo.action === 'resumed'
+          ? 'continued'
+          : demo.action === 'started'
+            ? 'started'
+            : 'running in another process';
       say(
-        `robust-nas: demo search ${demo.run.id} started (${how}): ${server.url}#run=${demo.run.id}`,
+        `robust-nas: demo search ${demo.run.id} ${did} (${how}): ${server.url}#run=${demo.run.id}`,
       );
+      say(`robust-nas: ${demo.reason}`);
+      if (demo.action !== 'running-elsewhere') {
+        say(
+          `robust-nas: the demo should take ${demo.estimate.text}; Ctrl-C pauses it, the next npm start continues it`,
+        );
+      }
     }
   });
 }

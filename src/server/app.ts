@@ -20,7 +20,9 @@ import type { AccessPolicy } from './access.js';
 import { requireJsonForChanges, requireToken } from './auth.js';
 import { HttpError } from './http-errors.js';
 import type { RunManager } from './run-manager.js';
-import { genotypesRouter, healthRouter } from './routes-meta.js';
+import { configRouter, genotypesRouter, healthRouter } from './routes-meta.js';
+import { studiesRouter } from './routes-studies.js';
+import type { StudyIndex } from './studies.js';
 import { runsRouter } from './routes-runs.js';
 import { workersRouter } from './routes-workers.js';
 import { RequestValidationError } from './validation.js';
@@ -40,6 +42,13 @@ export interface AppOptions {
   /** Live subscriptions, for /api/health. */
   readonly subscriptions?: () => number;
   readonly version?: string;
+  /** The study folders GET /api/studies lists (absent: none). */
+  readonly studies?: StudyIndex;
+  /**
+   * Why the real evaluator cannot load here (undefined: it loads), for the start form's default
+   * evaluator (GET /api/config). Default: it is assumed to load.
+   */
+  readonly realEvaluatorProblem?: () => Promise<string | undefined>;
 }
 
 /** The package's dashboard/ folder, from src/server or dist/server alike. */
@@ -65,6 +74,8 @@ export function createApp(options: AppOptions): express.Express {
     ),
   );
   api.use('/genotypes', genotypesRouter());
+  api.use('/config', configRouter(options.realEvaluatorProblem ?? (async () => undefined)));
+  api.use('/studies', studiesRouter(options.studies));
   api.use('/workers', workersRouter(options.manager));
   api.use(
     '/health',

@@ -161,6 +161,19 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
     res.json({ run: await manager.stop(runId(req)) });
   });
 
+  // Deleting or archiving a run that nothing runs (409 for a running one: pause or stop it first).
+  router.delete('/:id', async (req, res) => {
+    const id = runId(req);
+    await manager.retire(id, 'delete');
+    res.json({ deleted: id });
+  });
+
+  router.post('/:id/archive', async (req, res) => {
+    const id = runId(req);
+    await manager.retire(id, 'archive');
+    res.json({ archived: id });
+  });
+
   router.get('/:id/export.csv', async (req, res) => {
     const id = runId(req);
     const { view } = await manager.require(id);

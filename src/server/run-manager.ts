@@ -15,7 +15,7 @@ import type { SearchConfig } from '../core/search-config.js';
 import type { WorkersReport } from '../core/workers.js';
 import { RunNotFoundError, RunStatusError } from '../store/errors.js';
 import type { RunStorage } from '../store/run-storage.js';
-import { ConflictError, NotFoundError } from './http-errors.js';
+import { ConflictError, HttpError, NotFoundError } from './http-errors.js';
 import { RunProjection, changesOf, storedRunChanges } from './run-state.js';
 
 /** The part of a SearchRun the server drives. */
@@ -43,6 +43,11 @@ export interface RunEngine {
   open(runId: string): Promise<LiveSearchRun>;
   /** The workers evaluating this engine's real runs, and the evaluations waiting for one. */
   workers?(): Promise<WorkersReport>;
+  /**
+   * Deletes a run's folder, or moves it out of the runs list (archive), after taking its lock
+   * (RunLockedError when a process holds it). The manager checks first that nothing runs it here.
+   */
+  retire?(runId: string, how: RetireAction): Promise<void>;
   /** Releases what the engine holds (e.g. an evaluation worker, the storage's watchers). */
   close?(): Promise<void>;
 }
@@ -58,6 +63,9 @@ interface Shown {
   readonly projection: RunProjection;
   readonly unwatch: () => void;
 }
+
+/** What DELETE /api/runs/:id and POST /api/runs/:id/archive do to a run that is not running. */
+export type RetireAction = 'delete' | 'archive';
 
 export type ProjectionListener = (projection: RunProjection, item: SequencedChange) => void;
 
@@ -221,6 +229,37 @@ export class RunManager {
     const run = this.live.get(runId)?.run ?? (await this.openForControl(runId));
     await this.launch(run, projection);
     return projection.overview();
+  }
+
+  /**
+   * Deletes or archives a run that nothing runs: 409 for a run running here or in another process
+   * (pause or stop it first). The run is forgotten here (its watcher and any run object kept for
+   * resuming), then the engine removes or moves its folder.
+   */
+  async retire(runId: string, how: RetireAction): Promise<void> {
+    if (!this.engine.retire) throw new HttpError(501, `this server cannot ${how} runs`);
+    const projection = await this.require(runId);
+    const entry = this.live.get(runId);
+    if (entry?.running) {
+      throw new ConflictError(`run ${runId} is running: pause or stop it before it can be ${how}d`);
+    }
+    if (entry) await entry.done;
+    await this.catchUp(projection).catch(() => {});
+    if (projection.status === 'running') {
+      throw new ConflictError(
+        `run ${runId} is being run by another process: stop it there before it can be ${how}d`,
+      );
+    }
+    if (entry) {
+      await entry.run.close?.();
+      this.live.delete(runId);
+    }
+    const shown = this.shown.get(runId);
+    if (shown) {
+      shown.unwatch();
+      this.shown.delete(runId);
+    }
+    await this.engine.retire(runId, how);
   }
 
   /** Pauses every running run and waits (up to `timeoutMs`) for them to save and return. */

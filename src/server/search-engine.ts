@@ -14,7 +14,8 @@ import { SearchRun } from '../runner/search-run.js';
 import type { RunStorage } from '../store/run-storage.js';
 import { FileRunStorage } from '../store/file-run-storage.js';
 import { HttpError } from './http-errors.js';
-import type { LiveSearchRun, RunEngine } from './run-manager.js';
+import type { LiveSearchRun, RetireAction, RunEngine } from './run-manager.js';
+import { retireRunFolder } from './run-archive.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
 import {
   createPoolEvaluator,
@@ -141,6 +142,9 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
         storage,
         ...(evaluate ? { evaluate, concurrency: concurrencyOf(stored.file.config) } : {}),
       });
+    },
+    async retire(runId: string, how: RetireAction): Promise<void> {
+      await retireRunFolder(storage, options.runsDir, runId, how);
     },
     async close() {
       await worker?.close();

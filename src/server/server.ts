@@ -6,6 +6,7 @@
  */
 import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import { Server as SocketServer } from 'socket.io';
 import { memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { AccessPolicy } from './access.js';
@@ -13,7 +14,8 @@ import { createApp } from './app.js';
 import { hasBearerToken, isToken, requiredToken } from './auth.js';
 import { LiveHub, type LiveHubOptions } from './live-hub.js';
 import { RunManager, type RunEngine } from './run-manager.js';
-import { createSearchEngine } from './search-engine.js';
+import { createSearchEngine, loadRealEvaluate } from './search-engine.js';
+import { StudyIndex } from './studies.js';
 
 export interface ServeOptions {
   readonly host?: string;
@@ -35,6 +37,26 @@ export interface ServeOptions {
   readonly dashboardDir?: string;
   /** Largest JSON body (default 100kb). */
   readonly bodyLimit?: string;
+  /**
+   * Folders whose sub-folders (or which themselves) are study folders the dashboard lists (default:
+   * the folder holding `runsDir`, where `robust-nas study` writes study-<budget>/ by default).
+   */
+  readonly studiesDirs?: readonly string[];
+  /**
+   * Why the real evaluator cannot load (undefined: it loads); default: tfjs is loaded once in this
+   * process (as the demo does) when the start form first asks.
+   */
+  readonly realEvaluatorProblem?: () => Promise<string | undefined>;
+}
+
+/** Loads tfjs once (as the demo does) and remembers why it failed, if it did. */
+function probeRealEvaluator(): () => Promise<string | undefined> {
+  let result: Promise<string | undefined> | undefined;
+  return () =>
+    (result ??= loadRealEvaluate().then(
+      () => undefined,
+      (err: unknown) => (err instanceof Error ? err.message : String(err)),
+    ));
 }
 
 export interface RunningServer {
@@ -70,6 +92,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
     subscriptions: () => live.hub?.subscriptionCount() ?? 0,
+    studies: new StudyIndex({
+      dirs: options.studiesDirs ?? [dirname(resolve(options.runsDir))],
+    }),
+    realEvaluatorProblem: options.realEvaluatorProblem ?? probeRealEvaluator(),
   });
   // The app first: socket.io then takes /socket.io/ requests and hands the rest to the app.
   const http = createServer(app);

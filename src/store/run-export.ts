@@ -3,6 +3,7 @@
  * seed of its genotype), the genotype as JSON in the last column.
  */
 import { objectiveLabel } from '../core/objectives.js';
+import { chanceChecks } from '../core/run-facts.js';
 import type { RunData } from './run-catalogue.js';
 
 function cell(v: unknown): string {
@@ -38,8 +39,12 @@ export function runToCsv(data: RunData): string {
     'started_at',
     'finished_at',
     'seed_index',
+    // The candidate's clean accuracy over its seeds is not above chance by its standard error
+    // (empty: a surrogate run, a failed evaluation or a data set of unknown classes).
+    'at_chance',
     'genotype',
   ];
+  const chance = new Map(chanceChecks(data.config, data.evaluations).map((c) => [c.hash, c]));
   const rows = data.evaluations.map((r) => {
     const s = r.scores;
     return [
@@ -61,6 +66,7 @@ export function runToCsv(data: RunData): string {
       r.startedAt,
       r.finishedAt,
       r.seedIndex ?? 0,
+      r.status === 'finished' ? chance.get(r.hash)?.atChance : undefined,
       r.genotype,
     ].map(cell);
   });

@@ -66,12 +66,14 @@ describe('robust-nas search / runs / export', () => {
     const list = runCommand(['runs', 'list', '--runs-dir', runs]);
     expect(list.code).toBe(0);
     expect(list.stdout).toMatch(
-      new RegExp(`cli1\\s+completed\\s+3/3\\s+${count}/${count}\\s+nsga2\\s+surrogate`),
+      new RegExp(`cli1\\s+-\\s+completed\\s+3/3\\s+${count}/${count}\\s+nsga2\\s+surrogate`),
     );
     const show = runCommand(['runs', 'show', 'cli1', '--runs-dir', runs]);
     expect(show.stdout).toMatch(/generation 2: hypervolume 0\.\d{4}/);
     expect(show.stdout).toMatch(/surrogate scores, not accuracies/);
-    expect(show.stdout).toMatch(/repeated evaluation: 1 seed\(s\) per new candidate, up to 3/);
+    expect(show.stdout).toMatch(
+      /seeds\s+search seed \d+; 1 seed per new candidate, up to 3 per survivor/,
+    );
     expect(show.stdout).toMatch(
       /noise of clean: reliability 0\.\d\d at [\d.]+ seeds|noise: not enough/,
     );
@@ -107,7 +109,9 @@ describe('robust-nas search / runs / export', () => {
     }
     expect(rows.some((r) => r.seeds > 1)).toBe(true);
     const table = runCommand(['runs', 'front', 'cli1', '--runs-dir', runs]);
-    expect(table.stdout).toMatch(/SEEDS\s+CLEAN\s+PGD@0\.2\s+HRS \(SEED 0\)\s+GENOTYPE/);
+    expect(table.stdout).toMatch(
+      /SEEDS\s+CLEAN\s+PGD@0\.2\s+HRS \(SEED 0\)\s+AT CHANCE\s+GENOTYPE/,
+    );
     expect(table.stdout).toMatch(/0\.\d{4} ± 0\.\d{4}/);
     expect(table.stdout).toMatch(/Genotype\(normal=\[/);
   });
@@ -200,7 +204,7 @@ describe('robust-nas search / runs / export', () => {
       '{"format": "robust-nas-run", "formatVersion": 1, "id": "cfg"',
     );
     const list = runCommand(['runs', 'list', '--runs-dir', runs]);
-    expect(list.stdout).toMatch(/cfg\s+unreadable/);
+    expect(list.stdout).toMatch(/cfg\s+-\s+unreadable/);
   });
 
   it('a data folder that is named but does not hold the data set stops search and resume (exit 2)', async () => {

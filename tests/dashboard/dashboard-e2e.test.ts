@@ -7,6 +7,7 @@
  * Screenshots go to test-output/ (git-ignored).
  */
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -14,8 +15,16 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { boxesOverlap, layoutCell } from '../../dashboard/src/cell-layout.js';
 import { getPublishedGenotype } from '../../src/core/published-genotypes.js';
+import { chanceChecks, chanceSummary } from '../../src/core/run-facts.js';
+import { SearchRun } from '../../src/runner/search-run.js';
+import { demoConfig } from '../../src/server/demo.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
+import { FileRunStorage } from '../../src/store/file-run-storage.js';
+import { settingsOf, studyJobs } from '../../src/study/study.js';
+import { JOURNAL_FILE, SETTINGS_FILE } from '../../src/study/study-folder.js';
 import { CHROMIUM_ARGS, testChromium } from '../helpers/chromium.js';
+import { brokenWords, layoutProblems, pointsUnder } from '../helpers/layout-check.js';
+import { TINY_EVALUATION } from '../helpers/tiny-evaluation.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, 'test-output');
@@ -46,10 +55,15 @@ interface Draw {
 }
 
 let runsDir: string;
+let studiesDir: string;
+let studyPlanned: number;
 let server: RunningServer;
 let browser: Browser;
 let page: Page;
 const pageErrors: string[] = [];
+/** How the page's confirm() dialogs are answered, and what they asked. */
+let acceptDialogs = true;
+const dialogs: string[] = [];
 
 async function api(method: string, path: string, body?: unknown) {
   const res = await fetch(new URL(path, server.url), {
@@ -64,7 +78,18 @@ beforeAll(async () => {
   execFileSync(process.execPath, [join(ROOT, 'scripts/build-dashboard.mjs')], { stdio: 'inherit' });
   await mkdir(OUT, { recursive: true });
   runsDir = await mkdtemp(join(tmpdir(), 'robust-nas-e2e-'));
-  server = await startServer({ port: 0, runsDir });
+  // A study folder as `robust-nas study --out` leaves it mid-way: its settings and one journal line.
+  studiesDir = join(runsDir, '..', `${runsDir.split('/').pop()}-studies`);
+  const { settings } = settingsOf({ budget: 'tiny', out: join(studiesDir, 'e2e-study') });
+  studyPlanned = studyJobs(settings).length;
+  await mkdir(join(studiesDir, 'e2e-study'), { recursive: true });
+  await writeFile(join(studiesDir, 'e2e-study', SETTINGS_FILE), JSON.stringify(settings));
+  await writeFile(
+    join(studiesDir, 'e2e-study', JOURNAL_FILE),
+    `${JSON.stringify({ id: 'job-1', failed: 'NaN loss' })}\n`,
+  );
+  // The real evaluator's availability is probed for the form as `serve` does it (tfjs loaded here).
+  server = await startServer({ port: 0, runsDir, studiesDirs: [studiesDir] });
   const browserInfo = await testChromium();
   console.log(`dashboard e2e: Chromium from ${browserInfo.description}`);
   browser = await chromium.launch({
@@ -74,12 +99,19 @@ beforeAll(async () => {
   });
   page = await browser.newPage({ viewport: { width: 1440, height: 1100 } });
   page.on('pageerror', (err) => pageErrors.push(err.message));
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void (acceptDialogs ? dialog.accept() : dialog.dismiss());
+  });
+  // The layout checks are passed to the page as functions; a bundler's name helper is a no-op there.
+  await page.addInitScript('window.__name = (f) => f');
 });
 
 afterAll(async () => {
   await browser?.close();
   await server?.close();
   if (runsDir) await rm(runsDir, { recursive: true, force: true });
+  if (studiesDir) await rm(studiesDir, { recursive: true, force: true });
 });
 
 const dotCount = () => page.locator('#scatter circle.dot').count();
@@ -88,6 +120,8 @@ const frontPath = () =>
 
 describe('dashboard in headless Chromium', () => {
   let runId: string;
+  let formRunId: string;
+  let realRunId: string;
 
   it('shows points appearing and the front changing while the search runs', async () => {
     const started = await api('POST', '/api/runs', CONFIG);
@@ -190,16 +224,85 @@ describe('dashboard in headless Chromium', () => {
 
   it('shows the Workers panel from GET /api/workers', async () => {
     // The default server evaluates real runs in one worker thread, started with the first of them;
-    // this server runs surrogate searches only, so none is listed.
+    // no real run has started yet, so none is running (said once, not "1 worker thread" beside
+    // "0 workers").
     const summary = page.locator('#workers [data-testid="workers-summary"]');
     await expect
       .poll(() => summary.textContent(), { timeout: 10_000 })
       .toBe(
-        'evaluations run in 1 worker thread, started with the first real run. 0 workers, 0 evaluating, 0 waiting.',
+        'Evaluations run in 1 worker thread, started with the first real run. No worker running yet.',
       );
   });
 
+  it("fills the start form with the demo's settings through the CLI schema, the real evaluator first", async () => {
+    await page.waitForSelector('#run-form[data-loaded="true"]', { timeout: 120_000 });
+    const config = (await api('GET', '/api/config')).body;
+    const value = (name: string) => page.locator(`#run-form [name="${name}"]`).inputValue();
+    const d = config.defaults;
+    expect(d.evaluation.attacks[0].steps).toBe(5); // the demo's, not the schema's silent 10
+    const expected: Record<string, unknown> = {
+      dataset: d.evaluation.dataset,
+      channels: d.evaluation.channels,
+      layers: d.evaluation.layers,
+      epochs: d.evaluation.epochs,
+      trainSize: d.evaluation.trainSize,
+      valSize: d.evaluation.valSize,
+      attack: d.evaluation.attacks[0].name,
+      steps: d.evaluation.attacks[0].steps,
+      eps: d.evaluation.attacks[0].eps,
+      population: d.population,
+      generations: d.generations,
+      initialSeeds: d.resampling.initialSeeds,
+      maxSeeds: d.resampling.maxSeeds,
+      seed: d.seed,
+    };
+    for (const [name, v] of Object.entries(expected))
+      expect(await value(name), name).toBe(String(v));
+    expect(await value('steps')).toBe('5');
+    expect(await value('name')).toBe('');
+    // The real evaluator when tfjs loads here; otherwise the surrogate, and the form says why.
+    const available = config.realEvaluator.available as boolean;
+    expect(await value('evaluator')).toBe(available ? 'real' : 'surrogate');
+    const note = await page.locator('#evaluator-note').textContent();
+    if (available) expect(note).toMatch(/^Real: each candidate is trained and attacked/);
+    else expect(note).toContain(config.realEvaluator.problem);
+    // What the form sends: every field of the search config it shows, the demo's steps included.
+    const sent = await page.evaluate(() => {
+      const form = document.getElementById('run-form') as HTMLFormElement;
+      return Object.fromEntries(
+        Array.from(form.elements)
+          .filter(
+            (e): e is HTMLInputElement => 'name' in e && Boolean((e as HTMLInputElement).name),
+          )
+          .map((e) => [e.name, e.value]),
+      );
+    });
+    expect(Object.keys(sent).sort()).toEqual(
+      [
+        'attack',
+        'channels',
+        'dataset',
+        'epochs',
+        'eps',
+        'evaluator',
+        'generations',
+        'initialSeeds',
+        'layers',
+        'maxSeeds',
+        'name',
+        'objectives',
+        'population',
+        'seed',
+        'steps',
+        'trainSize',
+        'valSize',
+      ].sort(),
+    );
+  });
+
   it('shows the API field errors next to the form fields', async () => {
+    await page.waitForSelector('#run-form[data-loaded="true"]', { timeout: 120_000 });
+    await page.locator('#run-form select[name="evaluator"]').selectOption('surrogate');
     await page.locator('#run-form input[name="population"]').fill('0');
     await page.locator('#run-form input[name="eps"]').fill('3');
     await page.locator('#run-form button[type="submit"]').click();
@@ -303,9 +406,12 @@ describe('dashboard in headless Chromium', () => {
   });
 
   it('starts a run from the form and switches to it', async () => {
+    await page.locator('#run-form select[name="evaluator"]').selectOption('surrogate');
+    await page.locator('#run-form input[name="name"]').fill('from the form');
     await page.locator('#run-form input[name="population"]').fill('4');
     await page.locator('#run-form input[name="generations"]').fill('2');
     await page.locator('#run-form input[name="seed"]').fill('5');
+    await page.locator('#run-form input[name="maxSeeds"]').fill('1');
     await page.locator('#run-form select[name="objectives"]').selectOption('hrs-params');
     await page.locator('#run-form button[type="submit"]').click();
     await expect.poll(() => page.locator('#runs li').count(), { timeout: 30_000 }).toBe(2);
@@ -314,6 +420,7 @@ describe('dashboard in headless Chromium', () => {
     const current = () => page.locator('#runs li.current').getAttribute('data-run-id');
     await expect.poll(current, { timeout: 30_000 }).not.toBe(runId);
     const newId = await current();
+    formRunId = newId!;
     await page.waitForSelector('#run-status.status-completed', { timeout: 60_000 });
     const evaluations = (await api('GET', `/api/runs/${newId}/evaluations`)).body.evaluations as {
       hash: string;
@@ -336,17 +443,340 @@ describe('dashboard in headless Chromium', () => {
     expect(d).toMatch(/^M 58 /);
     const run = await api('GET', `/api/runs/${newId}`);
     expect(run.body.config).toMatchObject({
+      name: 'from the form',
       population: 4,
       generations: 2,
       seed: 5,
       evaluator: 'surrogate',
+      resampling: { initialSeeds: 1, maxSeeds: 1 },
     });
+    // The form's attack steps are the demo's 5 (shown in the form), never a silent default.
+    expect(run.body.config.evaluation.attacks[0]).toMatchObject({ name: 'pgd', steps: 5 });
+    expect(await page.locator('#config [data-key="name"] dd').textContent()).toBe('from the form');
+    expect(await page.locator(`#runs li[data-run-id="${newId}"] .run-name`).textContent()).toBe(
+      'from the form',
+    );
     expect(run.body.config.objectives.map((o: { metric: string }) => o.metric)).toEqual([
       'hrs',
       'params',
     ]);
     expect(pageErrors).toEqual([]);
   });
+  it('a real run shows its whole configuration, and flags its candidates at chance', async () => {
+    const config = {
+      name: 'tiny real',
+      population: 2,
+      generations: 1,
+      seed: 1,
+      evaluator: 'real',
+      resampling: { initialSeeds: 1, maxSeeds: 1 },
+      evaluation: { ...TINY_EVALUATION, attacks: [{ name: 'pgd', eps: 0.1, steps: 2 }] },
+    };
+    const started = await api('POST', '/api/runs', config);
+    expect(started.status, JSON.stringify(started.body)).toBe(201);
+    realRunId = started.body.run.id;
+    await page.locator(`#runs li[data-run-id="${realRunId}"]`).click();
+    await page.waitForSelector(`#config[data-run="${realRunId}"]`);
+    const facts = Object.fromEntries(
+      await page
+        .locator('#config .fact')
+        .evaluateAll((els) =>
+          els.map((e) => [e.getAttribute('data-key'), e.querySelector('dd')!.textContent]),
+        ),
+    );
+    expect(facts).toMatchObject({
+      name: 'tiny real',
+      evaluator: 'real (each candidate trained and attacked)',
+      dataset: 'synthetic',
+      network: '2 channels, 1 cells, 4 nodes per cell',
+      training: '1 epoch on 64 images, batch 32, lr 0.025',
+      scored: '32 validation images',
+      attacks: 'PGD ε=0.1, 2 steps',
+      objectives: 'max clean, max pgd@0.1',
+      seeds: 'search seed 1; 1 seed per new candidate',
+      population: '2, nsga2',
+      generations: '1 (numbered 0 to 0)',
+    });
+    expect(await page.locator('#run-name').textContent()).toBe('tiny real');
+    expect(await page.locator(`#runs li[data-run-id="${realRunId}"] .run-name`).textContent()).toBe(
+      'tiny real',
+    );
+    await server.manager.settled(realRunId);
+    await page.waitForSelector('#run-status.status-completed', { timeout: 300_000 });
+    // The chance flag agrees with core's check of the stored evaluations (a network this small, on
+    // 64 images, may well have learned nothing): the banner when most are at chance, and each
+    // evaluation of a candidate at chance marked in the table.
+    const view = (await server.manager.projection(realRunId))!.view;
+    expect(view.evaluations.filter((e) => e.status === 'finished')).toHaveLength(2);
+    const checks = chanceChecks(view.run.config, view.evaluations);
+    expect(checks).toHaveLength(2);
+    const summary = chanceSummary(checks)!;
+    await expect
+      .poll(() => page.locator('#evaluations tbody tr').count(), { timeout: 30_000 })
+      .toBe(2);
+    expect(await page.locator('#chance-banner').isVisible()).toBe(summary.most);
+    if (summary.most) {
+      expect(await page.locator('#chance-banner').textContent()).toMatch(
+        /not above chance \(10%\) by its standard error/,
+      );
+    }
+    const marked = await page
+      .locator('#evaluations tbody td[data-key="chance"]')
+      .evaluateAll((els) => els.filter((e) => e.textContent === 'at chance').length);
+    expect(marked).toBe(checks.filter((c) => c.atChance).length);
+    const csv = (
+      await (await fetch(new URL(`/api/runs/${realRunId}/export.csv`, server.url))).text()
+    )
+      .trimEnd()
+      .split('\n');
+    const column = csv[0]!.split(',').indexOf('at_chance');
+    expect(column).toBeGreaterThan(0);
+    expect(csv.slice(1).map((line) => line.split(',')[column])).toEqual(
+      view.evaluations.map((e) => String(checks.find((c) => c.hash === e.hash)!.atChance)),
+    );
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('checks every panel at 1280 and 1920 px: no text out of its box', async () => {
+    await page.locator(`#runs li[data-run-id="${runId}"]`).click();
+    await page.waitForSelector(`#config[data-run="${runId}"]`);
+    await page.waitForSelector('#run-status.status-completed');
+    await page.locator('#front tbody tr').first().click();
+    await page.waitForSelector('#candidate svg.cell-reduce');
+    // The longest option of each select chosen (the form's evaluator and objectives included).
+    await page.evaluate(() => {
+      for (const select of Array.from(
+        document.querySelectorAll<HTMLSelectElement>('#run-form select'),
+      )) {
+        let longest = select.options[0]!;
+        for (const o of Array.from(select.options))
+          if (o.text.length > longest.text.length) longest = o;
+        select.value = longest.value;
+      }
+    });
+    for (const width of [1280, 1920]) {
+      await page.setViewportSize({ width, height: 1100 });
+      // Laid out again once the browser has drawn a frame at this width.
+      await page.evaluate(
+        () => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(resolve))),
+      );
+      expect(await page.evaluate(layoutProblems), `${width} px`).toEqual([]);
+      expect(await page.evaluate(brokenWords, '#genotype-text'), `${width} px`).toEqual([]);
+      // The generation legend is below the plot, never over a point.
+      expect(await page.locator('#scatter svg .legend').count()).toBe(0);
+      expect(await page.locator('#scatter-legend .legend-item').count()).toBeGreaterThan(0);
+      expect(await page.evaluate(pointsUnder, '#scatter-legend'), `${width} px`).toBe(0);
+      // Every run id whole in the runs list.
+      const ids = await page
+        .locator('#runs li')
+        .evaluateAll((els) =>
+          els.map((e) => [e.getAttribute('data-run-id'), e.querySelector('.run-id')!.textContent]),
+        );
+      for (const [id, shown] of ids) expect(shown).toBe(id);
+      // Each score's value is in the same column as its label.
+      const pairs = await page.locator('#candidate dl.scores .fact').count();
+      expect(pairs).toBeGreaterThanOrEqual(6);
+      await page.screenshot({ path: join(OUT, `dashboard-${width}.png`), fullPage: true });
+    }
+    await page.setViewportSize({ width: 1440, height: 1100 });
+  });
+
+  it('plots hypervolume against time, hides dominated points, overlays another front, filters every evaluation', async () => {
+    await page.locator(`#runs li[data-run-id="${runId}"]`).click();
+    await page.waitForSelector(`#config[data-run="${runId}"]`);
+    await page.locator('#hv-by-time').click();
+    await page.waitForSelector('#hypervolume svg[data-axis="time"]');
+    expect(await page.locator('#hypervolume circle.hv-dot').count()).toBe(6);
+    expect(await page.locator('#hypervolume text.axis-label').first().textContent()).toMatch(
+      /wall-clock time/,
+    );
+    await page.locator('#hv-by-evaluations').click();
+    await page.waitForSelector('#hypervolume svg[data-axis="evaluations"]');
+
+    const onFront = await page.locator('#scatter circle.dot.on-front').count();
+    expect(await dotCount()).toBeGreaterThan(onFront);
+    await page.locator('#show-dominated').uncheck();
+    await expect.poll(dotCount).toBe(onFront);
+    expect(await page.locator('#scatter-legend').textContent()).toMatch(/dominated points hidden/);
+    await page.locator('#show-dominated').check();
+    await expect.poll(dotCount).toBeGreaterThan(onFront);
+
+    // The real run optimises the same objectives (clean, PGD ε=0.1): its front can be overlaid.
+    const realFront = (await api('GET', `/api/runs/${realRunId}/front`)).body.front as unknown[];
+    expect(realFront.length).toBeGreaterThan(0);
+    await page.locator('#compare-select').selectOption(realRunId);
+    await expect
+      .poll(
+        () =>
+          page.locator(`#scatter g.overlay[data-run-id="${realRunId}"] path.overlay-dot`).count(),
+        {
+          timeout: 30_000,
+        },
+      )
+      .toBe(realFront.length);
+    expect(
+      await page.locator(`#scatter-legend [data-run-id="${realRunId}"]`).textContent(),
+    ).toContain('tiny real');
+    await page.locator(`#compare button.chip[data-run-id="${realRunId}"]`).click();
+    await expect.poll(() => page.locator('#scatter g.overlay').count()).toBe(0);
+
+    // Every evaluation, filtered and sorted.
+    const total = (await server.manager.projection(runId))!.view.evaluations.length;
+    await expect
+      .poll(() => page.locator('#evaluations tbody tr').count())
+      .toBe(Math.min(total, 300));
+    await page.locator('#evaluations select[name="generation"]').selectOption('0');
+    const generations = await page
+      .locator('#evaluations tbody td[data-key="generation"]')
+      .allTextContents();
+    expect(generations.length).toBe(8);
+    expect(new Set(generations)).toEqual(new Set(['0']));
+    await page.locator('#evaluations th[data-key="clean"]').click();
+    const clean = await page
+      .locator('#evaluations tbody td[data-key="clean"]')
+      .evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+    expect(clean).toEqual([...clean].sort((a, b) => b - a));
+    await page.locator('#evaluations select[name="generation"]').selectOption('all');
+    await page.locator('#evaluations input[name="text"]').fill('#5');
+    expect(await page.locator('#evaluations tbody td[data-key="index"]').allTextContents()).toEqual(
+      ['5'],
+    );
+    const hash = (await server.manager.projection(runId))!.view.evaluations[5]!.hash;
+    await page.locator('#evaluations input[name="text"]').fill(hash.slice(0, 8));
+    const byHash = await page
+      .locator('#evaluations tbody tr')
+      .evaluateAll((els) =>
+        els.map((e) => [
+          e.getAttribute('data-index'),
+          e.querySelector('td[data-key="hash"]')!.getAttribute('title'),
+        ]),
+      );
+    expect(byHash.map(([i]) => i)).toContain('5');
+    for (const [, h] of byHash) expect(h).toBe(hash);
+    await page.locator('#evaluations input[name="text"]').fill('');
+    expect(pageErrors).toEqual([]);
+  });
+
+  it('says why the controls of a run driven from elsewhere are greyed out', async () => {
+    // A search this process runs through its own storage, as a terminal's `robust-nas search` would.
+    const elsewhere = await SearchRun.create(
+      {
+        ...CONFIG,
+        evaluator: 'surrogate',
+        objectives: [
+          { metric: 'clean', direction: 'max' },
+          { metric: 'adversarial', attack: 'pgd', eps: 0.1, direction: 'max' },
+        ],
+        generations: 200,
+        surrogateDelayMs: 300,
+        name: 'from a terminal',
+      },
+      { storage: new FileRunStorage(runsDir) },
+    );
+    const running = elsewhere.run();
+    try {
+      await page.waitForSelector(`#runs li[data-run-id="${elsewhere.id}"]`, { timeout: 30_000 });
+      await page.locator(`#runs li[data-run-id="${elsewhere.id}"]`).click();
+      await page.waitForSelector('#run-status.status-running', { timeout: 30_000 });
+      for (const id of ['pause', 'stop', 'resume', 'delete', 'archive']) {
+        expect(await page.locator(`#${id}`).isDisabled(), id).toBe(true);
+      }
+      expect(await page.locator('#pause').getAttribute('title')).toMatch(/another process/);
+      expect(await page.locator('#delete').getAttribute('title')).toMatch(/running run cannot be/);
+      expect(await page.locator('#control-note').textContent()).toMatch(
+        /Driven by another process.*pause or stop it there/,
+      );
+    } finally {
+      await elsewhere.stop();
+      await running;
+      await elsewhere.close?.();
+    }
+  });
+
+  it('asks before stopping; archives and deletes runs from the page', async () => {
+    const started = await api('POST', '/api/runs', {
+      ...CONFIG,
+      generations: 200,
+      name: 'to stop',
+    });
+    const id = started.body.run.id as string;
+    await page.waitForSelector(`#runs li[data-run-id="${id}"]`);
+    await page.locator(`#runs li[data-run-id="${id}"]`).click();
+    await page.waitForSelector('#run-status.status-running');
+    expect(await page.locator('#delete').isDisabled()).toBe(true);
+    expect(await page.locator('#control-note').textContent()).toMatch(/Pause: .*Stop: /);
+    // Declined: still running.
+    acceptDialogs = false;
+    await page.locator('#stop').click();
+    await expect.poll(() => dialogs.length).toBeGreaterThan(0);
+    expect(dialogs.at(-1)).toMatch(/^Stop run .*Pause keeps it ready to continue/);
+    expect((await api('GET', `/api/runs/${id}`)).body.run.status).toBe('running');
+    acceptDialogs = true;
+    await page.locator('#stop').click();
+    await page.waitForSelector('#run-status.status-stopped', { timeout: 60_000 });
+    expect(await page.locator('#control-note').textContent()).toMatch(/Stopped by its user/);
+    await page.waitForSelector('#delete:enabled');
+    await page.locator('#delete').click();
+    await page.waitForSelector(`#runs li[data-run-id="${id}"]`, { state: 'detached' });
+    expect(dialogs.at(-1)).toMatch(/^Delete run .*cannot be undone/);
+    expect(existsSync(join(runsDir, id))).toBe(false);
+
+    await page.locator(`#runs li[data-run-id="${formRunId}"]`).click();
+    await page.waitForSelector(`#config[data-run="${formRunId}"]`);
+    await page.waitForSelector('#archive:enabled');
+    await page.locator('#archive').click();
+    await page.waitForSelector(`#runs li[data-run-id="${formRunId}"]`, { state: 'detached' });
+    expect(existsSync(join(runsDir, '.archive', formRunId, 'run.json'))).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("says the demo's expected duration up front on its page", async () => {
+    // The demo as serve --demo starts it (on the surrogate here, to keep the test short).
+    const started = await api('POST', '/api/runs', demoConfig('surrogate'));
+    expect(started.status).toBe(201);
+    const id = started.body.run.id as string;
+    const estimate = (await api('GET', '/api/config')).body.demo as {
+      text: string;
+      evaluations: number;
+    };
+    await page.waitForSelector(`#runs li[data-run-id="${id}"]`, { timeout: 30_000 });
+    await page.locator(`#runs li[data-run-id="${id}"]`).click();
+    await page.waitForSelector('#demo-estimate:not([hidden])', { timeout: 30_000 });
+    expect(await page.locator('#demo-estimate').textContent()).toBe(
+      `The demo runs ${estimate.evaluations} evaluations at most: ${estimate.text} from the start. ` +
+        'Ctrl-C on the server pauses it; the next npm start continues it.',
+    );
+    expect(estimate.text).toMatch(/^about \d+ (min|h)/);
+    expect((await api('POST', `/api/runs/${id}/stop`, {})).status).toBe(200);
+    expect((await api('DELETE', `/api/runs/${id}`, {})).status).toBe(200);
+    // Any other run says nothing of the kind.
+    await page.locator(`#runs li[data-run-id="${runId}"]`).click();
+    await page.waitForSelector('#demo-estimate[hidden]', { state: 'attached' });
+  });
+
+  it('lists a study with its progress, and links its report once written', async () => {
+    const item = page.locator('#studies li[data-study="e2e-study"]');
+    await item.waitFor({ timeout: 30_000 });
+    expect(await item.locator('.run-meta').textContent()).toContain(
+      `1/${studyPlanned} evaluations (1 failed)`,
+    );
+    expect(await item.locator('a.report-link').count()).toBe(0);
+    await writeFile(join(studiesDir, 'e2e-study', 'report.html'), '<h1>e2e study report</h1>');
+    await expect
+      .poll(
+        async () => {
+          await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+          return item.locator('a.report-link').count();
+        },
+        { timeout: 30_000 },
+      )
+      .toBe(1);
+    const href = await item.locator('a.report-link').getAttribute('href');
+    expect(href).toBe('/api/studies/e2e-study/report.html');
+    const report = await page.evaluate(async (url) => (await fetch(url)).text(), href!);
+    expect(report).toBe('<h1>e2e study report</h1>');
+  });
+
   it('draws dense published cells readably: no label on another label or a node, parallel arrows apart', async () => {
     const names = ['PDARTS', 'NASNet', 'AmoebaNet', 'DARTS_V2', 'ENAS'] as const;
     const cells = names.flatMap((name) => {

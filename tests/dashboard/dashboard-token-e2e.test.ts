@@ -72,7 +72,7 @@ describe('the dashboard with a token', () => {
   it('asks for the token once, then lists, follows, controls and exports', async () => {
     await page.goto(server.url);
     await page.waitForSelector('#token-box:not([hidden])');
-    expect(await page.locator('#runs li').count()).toBe(0);
+    expect(await page.locator('#runs li[data-run-id]').count()).toBe(0);
     await page.fill('#token', TOKEN);
     await page.click('#token-form button[type="submit"]');
     await page.waitForSelector(`#runs li[data-run-id="${runId}"]`);

@@ -795,6 +795,37 @@ describe('robust-nas serve', () => {
         status: string;
       };
       expect(file.status).toBe('paused');
+      expect(out).toMatch(
+        /the demo should take about \d+ (min|h) on an idle 2-core machine \(estimate: 200 evaluations x 16 s measured/,
+      );
+
+      // A second `npm start` continues the paused demo instead of starting another from zero.
+      const again = spawn(
+        process.execPath,
+        [CLI_PATH, 'serve', '--demo', '--port', '0', '--runs-dir', dir],
+        { stdio: ['ignore', 'pipe', 'pipe'] },
+      );
+      try {
+        let second = '';
+        await new Promise<void>((done, reject) => {
+          again.stdout.on('data', (chunk: Buffer) => {
+            second += chunk.toString();
+            if (/the demo should take/.test(second)) done();
+          });
+          again.once('exit', (code) => reject(new Error(`serve exited with ${code}: ${second}`)));
+        });
+        expect(second).toContain(`demo search ${id} continued (real evaluator`);
+        expect(second).toMatch(
+          new RegExp(`continuing the paused demo ${id} from \\d+ of \\d+ evaluations`),
+        );
+        const stopped = new Promise<number | null>((r) => again.once('exit', (code) => r(code)));
+        again.kill('SIGTERM');
+        expect(await stopped).toBe(0);
+      } finally {
+        again.kill('SIGKILL');
+      }
+      const runs = (await readdir(dir)).filter((n) => !n.startsWith('.'));
+      expect(runs).toEqual([id]);
     } finally {
       child.kill('SIGKILL');
       await rm(dir, { recursive: true, force: true });
