@@ -25,7 +25,7 @@ import {
 import { writeWeightsFile } from '../evaluator/weights.js';
 import {
   ATTACKS,
-  attackSpecSchema,
+  attackSpecFields,
   evalConfigSchema,
   type EvalConfig,
 } from '../core/evaluation.js';
@@ -86,15 +86,17 @@ const configOptions = new SchemaOptions(evalConfigSchema.shape, {
   dataSeed: { arg: 'n', description: 'seed of the train/val/test subsets (default: --seed)' },
 });
 
-/** Attack settings applied to every attack and eps (attackSpecSchema). */
-const attackOptions = new SchemaOptions(attackSpecSchema.shape, {
+/** Attack settings applied to every attack and eps (attackSpecFields). */
+const attackOptions = new SchemaOptions(attackSpecFields.shape, {
   alpha: {
     arg: 'step',
     description: 'attack step size (default: PGD eps/4, R-FGSM eps/2)',
     parse: fractionText,
   },
-  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE' },
-  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE' },
+  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE / APGD-T (default 10; APGD-T 100)' },
+  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE / APGD-T / Square' },
+  targets: { arg: 'n', description: 'target classes of APGD-T (default 9, AutoAttack)' },
+  queries: { arg: 'n', description: 'queries of Square per restart (default 5000, AutoAttack)' },
 });
 
 const commandOptions = new SchemaOptions(evaluateOnlySchema.shape, {
@@ -127,7 +129,7 @@ export function configFromOptions(o: EvaluateOptions): EvalConfig {
   const fields = configOptions.values(o);
   const { dataset } = configOptions.parse(o);
   const names = splitList(o.attack).map((a) => {
-    const r = attackSpecSchema.shape.name.safeParse(a);
+    const r = attackSpecFields.shape.name.safeParse(a);
     if (!r.success) throw new InputError(`--attack: '${a}': ${formatIssues(r.error)}`);
     return r.data;
   });

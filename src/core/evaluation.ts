@@ -11,20 +11,57 @@ import type { Genotype } from './genotype.js';
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce'] as const;
+export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce', 'apgd-t', 'square'] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
-export const attackSpecSchema = z.object({
+/**
+ * AutoAttack's standard L-infinity settings (Croce & Hein 2020; auto-attack's autoattack.py,
+ * `set_version('standard')`): APGD-CE and APGD-T 100 iterations and 1 restart, APGD-T 9 target
+ * classes, Square 5000 queries, 1 restart.
+ */
+export const AUTOATTACK_STANDARD = {
+  apgdIterations: 100,
+  targets: 9,
+  squareQueries: 5000,
+  restarts: 1,
+} as const;
+
+/** Iterations when `steps` is not given: AutoAttack's 100 for APGD-T, else 10. */
+export function defaultSteps(name: AttackName): number {
+  return name === 'apgd-t' ? AUTOATTACK_STANDARD.apgdIterations : 10;
+}
+
+/** The attack spec's fields (for command-line options); {@link attackSpecSchema} fills defaults. */
+export const attackSpecFields = z.object({
   name: z.enum(ATTACKS),
   /** L-infinity budget in pixel units (inputs in [0, 1]). */
   eps: z.number().min(0).max(1),
   /** Step size; defaults per attack (PGD: eps/4, as torchattacks' 2/255 for 8/255). */
   alpha: z.number().positive().max(1).optional(),
-  /** Iterations for iterative attacks (PGD, APGD); at most 1000. */
-  steps: z.number().int().positive().max(1000).default(10),
-  /** Random restarts (PGD, APGD); at most 20. */
+  /**
+   * Iterations for iterative attacks (PGD, APGD-CE, APGD-T); at most 1000. Default: 10, but
+   * AutoAttack's 100 for APGD-T ({@link defaultSteps}).
+   */
+  steps: z.number().int().positive().max(1000).optional(),
+  /** Random restarts (PGD, APGD-CE, APGD-T per target, Square); at most 20. */
   restarts: z.number().int().positive().max(20).default(1),
+  /**
+   * APGD-T: how many target classes (the most likely other classes of the clean image, in order);
+   * absent: AutoAttack's 9, at most the number of classes minus one.
+   */
+  targets: z.number().int().positive().max(999).optional(),
+  /** Square: queries per restart; absent: AutoAttack's 5000. */
+  queries: z.number().int().positive().max(100_000).optional(),
 });
+
+/**
+ * One attack and its budget. `steps` gets its per-attack default here (absent fields stay absent,
+ * so configs written before APGD-T and Square existed parse, and hash, as before).
+ */
+export const attackSpecSchema = attackSpecFields.transform((s) => ({
+  ...s,
+  steps: s.steps ?? defaultSteps(s.name),
+}));
 export type AttackSpec = z.infer<typeof attackSpecSchema>;
 
 /** Everything that determines an evaluation besides the genotype and the seed. */
@@ -81,7 +118,12 @@ export interface AccuracyEstimate {
 export interface AttackScore extends AccuracyEstimate {
   readonly attack: AttackName;
   readonly eps: number;
+  /** Iterations (PGD, APGD-CE, APGD-T). */
   readonly steps?: number;
+  /** Target classes (APGD-T). */
+  readonly targets?: number;
+  /** Queries per restart (Square). */
+  readonly queries?: number;
 }
 
 export interface Scores {
