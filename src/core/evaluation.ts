@@ -63,6 +63,7 @@ export const attackSpecSchema = attackSpecFields.transform((s) => ({
   steps: s.steps ?? defaultSteps(s.name),
 }));
 export type AttackSpec = z.infer<typeof attackSpecSchema>;
+export type AttackSpecInput = z.input<typeof attackSpecSchema>;
 
 /** Everything that determines an evaluation besides the genotype and the seed. */
 export const evalConfigSchema = z.object({

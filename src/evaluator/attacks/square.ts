@@ -13,11 +13,12 @@
  *   (`random_choice([c, 1, 1])`), both shared by the batch; the window of the current best point
  *   is moved by 2 eps times that sign, projected to the eps-ball and [0, 1]; the new point replaces
  *   the best one where the margin fell or the image became misclassified;
- * - p follows `p_selection`: p_init = 0.8 halved at iterations 10, 50, 200, 500, 1000, 2000, 4000,
+ * - p follows `p_selection`: p_init = 0.8 halved after iterations 10, 50, 200, 500, 1000, 2000, 4000,
  *   6000 and 8000. AutoAttack's standard evaluation runs 5000 queries with that schedule unscaled
  *   (autoattack.py: `SquareAttack(..., p_init=.8, n_queries=5000, ..., resc_schedule=False)`);
  *   for another budget the iteration is rescaled to 5000 queries (as `resc_schedule` rescales it to
- *   10000), so the squares shrink at the same fractions of the budget;
+ *   10000), so the squares shrink at the same fractions of the budget as in AutoAttack's standard
+ *   run (down to p_init / 128; the 6000 and 8000 stages are never reached, as there);
  * - restarts (`perturb`): each attacks only the images still classified correctly.
  * Budget: `spec.queries` per restart (default AutoAttack's 5000), plus one query for the start;
  * `spec.restarts` (default 1). All randomness comes from the caller's Rng.
@@ -79,6 +80,11 @@ interface SquareRunResult {
   readonly fooled: Uint8Array;
 }
 
+/**
+ * One run on every image of `x`. The search works on plain arrays (a candidate differs from the
+ * best point only inside one window); the model sees one batch of the images still unfooled per
+ * query.
+ */
 function squareRun(
   model: Classifier,
   x: tf.Tensor4D,
@@ -88,12 +94,30 @@ function squareRun(
   rng: Rng,
 ): SquareRunResult {
   const [n, h, w, c] = x.shape;
-  const stripes = new Float32Array(n * w * c);
-  for (let i = 0; i < stripes.length; i++) stripes[i] = rng.bool() ? eps : -eps;
-  let best = tf.tidy(() =>
-    tf.clipByValue(tf.add(x, tf.tensor4d(stripes, [n, 1, w, c])), 0, 1),
-  ) as tf.Tensor4D;
-  const marginMin = margins(model, best, labels);
+  const size = h * w * c;
+  const clean = x.dataSync() as Float32Array;
+  const best = new Float32Array(n * size);
+  for (let i = 0; i < n; i++) {
+    for (let col = 0; col < w; col++) {
+      for (let ch = 0; ch < c; ch++) {
+        const sign = rng.bool() ? eps : -eps;
+        for (let r = 0; r < h; r++) {
+          const at = i * size + (r * w + col) * c + ch;
+          best[at] = Math.min(Math.max((clean[at] as number) + sign, 0), 1);
+        }
+      }
+    }
+  }
+  const query = (data: Float32Array, count: number, rows: ArrayLike<number>): Float32Array => {
+    const images = tf.tensor4d(data.subarray(0, count * size), [count, h, w, c]);
+    try {
+      return margins(model, images, rows);
+    } finally {
+      images.dispose();
+    }
+  };
+  const marginMin = query(best, n, labels);
+  const candidates = new Float32Array(n * size);
 
   for (let it = 0; it < nQueries; it++) {
     const active: number[] = [];
@@ -103,46 +127,39 @@ function squareRun(
     const vh = randomInt(rng, 0, h - s);
     const vw = randomInt(rng, 0, w - s);
     const signs = Array.from({ length: c }, () => (rng.bool() ? 2 * eps : -2 * eps));
-    const delta = new Float32Array(h * w * c);
-    for (let r = vh; r < vh + s; r++) {
-      for (let col = vw; col < vw + s; col++) {
-        for (let ch = 0; ch < c; ch++) delta[(r * w + col) * c + ch] = signs[ch] as number;
+    active.forEach((i, j) => {
+      const from = i * size;
+      const to = j * size;
+      candidates.set(best.subarray(from, from + size), to);
+      for (let r = vh; r < vh + s; r++) {
+        for (let col = vw; col < vw + s; col++) {
+          for (let ch = 0; ch < c; ch++) {
+            const k = (r * w + col) * c + ch;
+            const x0 = clean[from + k] as number;
+            const moved = (best[from + k] as number) + (signs[ch] as number);
+            const projected = Math.min(Math.max(moved, x0 - eps), x0 + eps);
+            candidates[to + k] = Math.min(Math.max(projected, 0), 1);
+          }
+        }
       }
-    }
-    const all = active.length === n;
-    const xCurr = all ? x : gatherRows(x, active);
-    const bestCurr = all ? best : gatherRows(best, active);
-    const candidate = tf.tidy(() => {
-      const moved = tf.add(bestCurr, tf.tensor4d(delta, [1, h, w, c]));
-      return tf.clipByValue(
-        tf.minimum(tf.maximum(moved, tf.sub(xCurr, eps)), tf.add(xCurr, eps)),
-        0,
-        1,
-      ) as tf.Tensor4D;
     });
-    if (!all) tf.dispose([xCurr, bestCurr]);
-    const margin = margins(
-      model,
-      candidate,
+    const margin = query(
+      candidates,
+      active.length,
       active.map((i) => labels[i] as number),
     );
-    const from = new Int32Array(n).fill(-1);
-    let anyUpdate = false;
     active.forEach((i, j) => {
       const m = margin[j] as number;
       // loss = margin: improved when it fell; a misclassified point is taken in any case.
       if (m < (marginMin[i] as number) || m <= 0) {
         marginMin[i] = m;
-        from[i] = j;
-        anyUpdate = true;
+        best.set(candidates.subarray(j * size, (j + 1) * size), i * size);
       }
     });
-    if (anyUpdate) best = replace(best, scatterRows(best, candidate, from));
-    candidate.dispose();
   }
   const fooled = new Uint8Array(n);
   for (let i = 0; i < n; i++) fooled[i] = (marginMin[i] as number) <= 0 ? 1 : 0;
-  return { adv: best, fooled };
+  return { adv: tf.tensor4d(best, [n, h, w, c]), fooled };
 }
 
 export const square: Attack = (model, x, y, spec: AttackSpec, rng: Rng) => {

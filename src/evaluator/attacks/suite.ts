@@ -17,6 +17,7 @@ import {
   type AccuracyEstimate,
   type AttackName,
   type AttackSpec,
+  type AttackSpecInput,
 } from '../../core/evaluation.js';
 import type { Rng } from '../../core/rng.js';
 import { accuracyEstimate } from '../metrics.js';
@@ -25,8 +26,8 @@ import { targetCount } from './apgd-t.js';
 import { attackBudget, getAttack } from './index.js';
 import type { Classifier } from './types.js';
 
-/** An attack of the suite and its budget; the suite's eps applies to all. */
-export type SuiteAttack = Omit<AttackSpec, 'eps' | 'steps'> & { readonly steps?: number };
+/** An attack of the suite and its budget (defaults as the spec's); the suite's eps applies to all. */
+export type SuiteAttack = Omit<AttackSpecInput, 'eps'>;
 
 /** Printed names. */
 const LABEL: Readonly<Record<AttackName | 'fab-t', string>> = {
