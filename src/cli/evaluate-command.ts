@@ -93,9 +93,12 @@ const attackOptions = new SchemaOptions(attackSpecFields.shape, {
     description: 'attack step size (default: PGD eps/4, R-FGSM eps/2)',
     parse: fractionText,
   },
-  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE / APGD-T (default 10; APGD-T 100)' },
-  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE / APGD-T / Square' },
-  targets: { arg: 'n', description: 'target classes of APGD-T (default 9, AutoAttack)' },
+  steps: {
+    arg: 'n',
+    description: 'iterations of PGD / APGD-CE / APGD-T / FAB-T (default 10; APGD-T, FAB-T 100)',
+  },
+  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE / APGD-T / FAB-T / Square' },
+  targets: { arg: 'n', description: 'target classes of APGD-T / FAB-T (default 9, AutoAttack)' },
   queries: { arg: 'n', description: 'queries of Square per restart (default 5000, AutoAttack)' },
 });
 

@@ -11,13 +11,22 @@ import type { Genotype } from './genotype.js';
 export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
 export type DatasetName = (typeof DATASETS)[number];
 
-export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce', 'apgd-t', 'square'] as const;
+export const ATTACKS = [
+  'fgsm',
+  'rfgsm',
+  'stepll',
+  'pgd',
+  'apgd-ce',
+  'apgd-t',
+  'fab-t',
+  'square',
+] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
 /**
  * AutoAttack's standard L-infinity settings (Croce & Hein 2020; auto-attack's autoattack.py,
- * `set_version('standard')`): APGD-CE and APGD-T 100 iterations and 1 restart, APGD-T 9 target
- * classes, Square 5000 queries, 1 restart.
+ * `set_version('standard')`): APGD-CE, APGD-T and FAB-T 100 iterations and 1 restart, APGD-T and
+ * FAB-T 9 target classes, Square 5000 queries, 1 restart.
  */
 export const AUTOATTACK_STANDARD = {
   apgdIterations: 100,
@@ -26,9 +35,9 @@ export const AUTOATTACK_STANDARD = {
   restarts: 1,
 } as const;
 
-/** Iterations when `steps` is not given: AutoAttack's 100 for APGD-T, else 10. */
+/** Iterations when `steps` is not given: AutoAttack's 100 for APGD-T and FAB-T, else 10. */
 export function defaultSteps(name: AttackName): number {
-  return name === 'apgd-t' ? AUTOATTACK_STANDARD.apgdIterations : 10;
+  return name === 'apgd-t' || name === 'fab-t' ? AUTOATTACK_STANDARD.apgdIterations : 10;
 }
 
 /** The attack spec's fields (for command-line options); {@link attackSpecSchema} fills defaults. */
@@ -39,14 +48,14 @@ export const attackSpecFields = z.object({
   /** Step size; defaults per attack (PGD: eps/4, as torchattacks' 2/255 for 8/255). */
   alpha: z.number().positive().max(1).optional(),
   /**
-   * Iterations for iterative attacks (PGD, APGD-CE, APGD-T); at most 1000. Default: 10, but
-   * AutoAttack's 100 for APGD-T ({@link defaultSteps}).
+   * Iterations for iterative attacks (PGD, APGD-CE, APGD-T, FAB-T); at most 1000. Default: 10, but
+   * AutoAttack's 100 for APGD-T and FAB-T ({@link defaultSteps}).
    */
   steps: z.number().int().positive().max(1000).optional(),
-  /** Random restarts (PGD, APGD-CE, APGD-T per target, Square); at most 20. */
+  /** Random restarts (PGD, APGD-CE, APGD-T and FAB-T per target, Square); at most 20. */
   restarts: z.number().int().positive().max(20).default(1),
   /**
-   * APGD-T: how many target classes (the most likely other classes of the clean image, in order);
+   * APGD-T, FAB-T: how many target classes (the most likely other classes of the clean image, in order);
    * absent: AutoAttack's 9, at most the number of classes minus one.
    */
   targets: z.number().int().positive().max(999).optional(),
@@ -119,9 +128,9 @@ export interface AccuracyEstimate {
 export interface AttackScore extends AccuracyEstimate {
   readonly attack: AttackName;
   readonly eps: number;
-  /** Iterations (PGD, APGD-CE, APGD-T). */
+  /** Iterations (PGD, APGD-CE, APGD-T, FAB-T). */
   readonly steps?: number;
-  /** Target classes (APGD-T). */
+  /** Target classes (APGD-T, FAB-T). */
   readonly targets?: number;
   /** Queries per restart (Square). */
   readonly queries?: number;

@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { attackSpecSchema, evalConfigSchema, type AttackSpec } from '../../src/core/evaluation.js';
 import { apgdCheckpoints, stepSizeCheck } from '../../src/evaluator/attacks/apgd.js';
+import { projectionLinf } from '../../src/evaluator/attacks/fab-t.js';
 import { targetCount } from '../../src/evaluator/attacks/apgd-t.js';
 import { dlrTargetedLoss, dlrTargetedValue } from '../../src/evaluator/attacks/dlr.js';
 import { attackBudget } from '../../src/evaluator/attacks/index.js';
@@ -102,6 +103,25 @@ describe('APGD step-size schedule', () => {
   });
 });
 
+describe('FAB L-inf projection onto a hyperplane within [0, 1]', () => {
+  const project = (t: number[], w: number[], b: number) =>
+    Array.from(projectionLinf(Float32Array.from(t), Float32Array.from(w), b));
+
+  it('moves only along the coordinates that matter, by the smallest L-inf step', () => {
+    // x0 + d0 = 0.7 from (0.5, 0.5): d = (0.2, 0).
+    project([0.5, 0.5], [1, 0], 0.7).forEach((v, i) => expect(v).toBeCloseTo([0.2, 0][i]!, 6));
+    // x0 + x1 = 0.4 from (0.5, 0.5), from the other side: d = (-0.3, -0.3).
+    project([0.5, 0.5], [1, 1], 0.4).forEach((v) => expect(v).toBeCloseTo(-0.3, 6));
+  });
+
+  it('respects the box: a coordinate at its bound leaves the rest to the others', () => {
+    // x0 + x1 = 1.8 from (0.9, 0.5): x0 can rise only 0.1, so d = (0.1, 0.3) (L-inf 0.3, not 0.2).
+    project([0.9, 0.5], [1, 1], 1.8).forEach((v, i) => expect(v).toBeCloseTo([0.1, 0.3][i]!, 6));
+    // Out of reach (x0 + x1 = 2.5): the corner that gets closest, (1, 1).
+    project([0.9, 0.5], [1, 1], 2.5).forEach((v, i) => expect(v).toBeCloseTo([0.1, 0.5][i]!, 6));
+  });
+});
+
 describe('Square schedule', () => {
   it("p halves after iterations 10, 50, 200, ... of AutoAttack's 5000 queries", () => {
     const p = (it: number) => squarePSelection(it, 5000);
@@ -188,16 +208,24 @@ describe('attack spec', () => {
 describe('AutoAttack verdict', () => {
   const parse = (a: object): AttackSpec => attackSpecSchema.parse({ eps: 0.3, ...a });
 
-  it('the strong suite is APGD-CE, APGD-T, Square at the standard budgets, and not AutoAttack without FAB-T', () => {
+  it("the strong suite is AutoAttack's standard version: APGD-CE, APGD-T, FAB-T, Square", () => {
     const specs = strongSuite().map(parse);
-    expect(specs.map((s) => [s.name, attackBudget(s)])).toEqual([
-      ['apgd-ce', { steps: 100 }],
-      ['apgd-t', { steps: 100, targets: 9 }],
-      ['square', { queries: 5000 }],
+    expect(specs.map((s) => [s.name, attackBudget(s), s.restarts])).toEqual([
+      ['apgd-ce', { steps: 100 }, 1],
+      ['apgd-t', { steps: 100, targets: 9 }, 1],
+      ['fab-t', { steps: 100, targets: 9 }, 1],
+      ['square', { queries: 5000 }, 1],
     ]);
-    const v = autoAttackVerdict(specs, 10);
-    expect(v.autoAttack).toBe(false);
-    expect(v.reason).toBe('not AutoAttack: FAB-T did not run (FAB-T is not implemented)');
+    expect(autoAttackVerdict(specs, 10)).toEqual({
+      autoAttack: true,
+      reason: "AutoAttack's standard L-inf attacks at its standard settings",
+    });
+    // Without FAB-T it is not AutoAttack.
+    const v = autoAttackVerdict(
+      specs.filter((s) => s.name !== 'fab-t'),
+      10,
+    );
+    expect(v).toEqual({ autoAttack: false, reason: 'not AutoAttack: FAB-T did not run' });
   });
 
   it('names the attacks below the standard budget or missing', () => {
@@ -207,7 +235,7 @@ describe('AutoAttack verdict', () => {
     );
     expect(v.autoAttack).toBe(false);
     expect(v.reason).toBe(
-      "not AutoAttack: FAB-T, Square did not run (FAB-T is not implemented); APGD-CE, APGD-T below AutoAttack's standard budget",
+      "not AutoAttack: FAB-T, Square did not run; APGD-CE, APGD-T below AutoAttack's standard budget",
     );
     // 9 targets need 10 classes: on 5 classes APGD-T runs 4 and is not AutoAttack's.
     expect(autoAttackVerdict([parse({ name: 'apgd-t' })], 5).reason).toMatch(/APGD-T below/);

@@ -24,12 +24,14 @@ let model: TinyModel;
 let test: Batch;
 let clean: number;
 
-/** Small budgets: APGD-T 10 iterations x 3 targets, Square 300 queries. */
-const SMALL: Readonly<Record<'apgd-t' | 'square', object>> = {
+type Strong = 'apgd-t' | 'fab-t' | 'square';
+/** Small budgets: APGD-T and FAB-T 10 iterations x 3 targets, Square 300 queries. */
+const SMALL: Readonly<Record<Strong, object>> = {
   'apgd-t': { steps: 10, targets: 3 },
+  'fab-t': { steps: 10, targets: 3 },
   square: { queries: 300 },
 };
-const spec = (name: 'apgd-t' | 'square', eps = EPS): AttackSpec =>
+const spec = (name: Strong, eps = EPS): AttackSpec =>
   attackSpecSchema.parse({ name, eps, ...SMALL[name] });
 
 function run(name: AttackName, s: AttackSpec, seed: number, on: Classifier = model): tf.Tensor4D {
@@ -74,12 +76,12 @@ afterAll(() => {
   model.dispose();
 });
 
-describe('APGD-T and Square on a trained MNIST classifier (wasm backend)', () => {
+describe('APGD-T, FAB-T and Square on a trained MNIST classifier (wasm backend)', () => {
   it('the classifier learned (clean accuracy > 80% on 48 test images)', () => {
     expect(clean / N).toBeGreaterThan(0.8);
   });
 
-  for (const name of ['apgd-t', 'square'] as const) {
+  for (const name of ['apgd-t', 'fab-t', 'square'] as const) {
     it(`${name}: within eps and [0, 1], deterministic for a seed, no tensor left, never above clean`, () => {
       const before = tf.memory().numTensors;
       const a = run(name, spec(name), 3);
@@ -151,6 +153,7 @@ describe('worst-case suite', () => {
   const suite: SuiteAttack[] = [
     { name: 'apgd-ce', steps: 10 },
     { name: 'apgd-t', steps: 10, targets: 3 },
+    { name: 'fab-t', steps: 10, targets: 3 },
     { name: 'square', queries: 300 },
   ];
 
@@ -191,12 +194,13 @@ describe('worst-case suite', () => {
     expect(result.attacks.map((a) => a.budget)).toEqual([
       { steps: 10, restarts: 1 },
       { steps: 10, targets: 3, restarts: 1 },
+      { steps: 10, targets: 3, restarts: 1 },
       { queries: 300, restarts: 1 },
     ]);
     expect(result.autoAttack).toBe(false);
     expect(result.description).toBe(
-      'worst case per image over APGD-CE (10 iterations, 1 restart), APGD-T (10 iterations, 3 targets, 1 restart), Square (300 queries, 1 restart) at L-inf eps 0.1 on 48 images: ' +
-        "not AutoAttack: FAB-T did not run (FAB-T is not implemented); APGD-CE, APGD-T, Square below AutoAttack's standard budget",
+      'worst case per image over APGD-CE (10 iterations, 1 restart), APGD-T (10 iterations, 3 targets, 1 restart), FAB-T (10 iterations, 3 targets, 1 restart), Square (300 queries, 1 restart) at L-inf eps 0.1 on 48 images: ' +
+        "not AutoAttack: APGD-CE, APGD-T, FAB-T, Square below AutoAttack's standard budget",
     );
     expect(progress[0]).toBe(`apgd-ce 0/${Math.ceil(clean / 20)}`);
 

@@ -2,6 +2,7 @@
 import { AUTOATTACK_STANDARD, type AttackName, type AttackSpec } from '../../core/evaluation.js';
 import { apgdCe } from './apgd-ce.js';
 import { apgdT } from './apgd-t.js';
+import { fabT } from './fab-t.js';
 import { fgsm } from './fgsm.js';
 import { pgd } from './pgd.js';
 import { rfgsm } from './rfgsm.js';
@@ -18,6 +19,7 @@ export const ATTACK_REGISTRY: Readonly<Record<AttackName, Attack>> = {
   pgd,
   'apgd-ce': apgdCe,
   'apgd-t': apgdT,
+  'fab-t': fabT,
   square,
 };
 
@@ -27,7 +29,7 @@ export function getAttack(name: AttackName): Attack {
 
 /**
  * The budget an attack ran with, as its score reports it: iterations for PGD and APGD, plus the
- * target count for APGD-T (before capping at classes - 1), queries for Square.
+ * target count for APGD-T and FAB-T (before capping at classes - 1), queries for Square.
  */
 export function attackBudget(spec: AttackSpec): {
   steps?: number;
@@ -39,6 +41,7 @@ export function attackBudget(spec: AttackSpec): {
     case 'apgd-ce':
       return { steps: spec.steps };
     case 'apgd-t':
+    case 'fab-t':
       return { steps: spec.steps, targets: spec.targets ?? AUTOATTACK_STANDARD.targets };
     case 'square':
       return { queries: spec.queries ?? AUTOATTACK_STANDARD.squareQueries };
