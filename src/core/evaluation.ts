@@ -58,9 +58,9 @@ export const attackSpecFields = z.object({
    * APGD-T, FAB-T: how many target classes (the most likely other classes of the clean image, in order);
    * absent: AutoAttack's 9, at most the number of classes minus one.
    */
-  targets: z.number().int().positive().max(999).optional(),
-  /** Square: queries per restart; absent: AutoAttack's 5000. */
-  queries: z.number().int().positive().max(100_000).optional(),
+  targets: z.number().int().positive().max(99).optional(),
+  /** Square: queries per restart; absent: AutoAttack's 5000; at most 20000. */
+  queries: z.number().int().positive().max(20_000).optional(),
 });
 
 /**
