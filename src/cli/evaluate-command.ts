@@ -234,7 +234,7 @@ export function registerEvaluateCommand(program: Command): void {
         `clean:     ${percent(scores.clean.accuracy)} ± ${percent(scores.clean.stderr)} (n=${scores.clean.n})`,
         ...scores.adversarial.map(
           (a) =>
-            `${a.attack.padEnd(8)} eps ${a.eps.toFixed(4)}: ${percent(a.accuracy)} ± ${percent(a.stderr)} (n=${a.n})`,
+            `${a.attack.padEnd(8)} eps ${a.eps.toFixed(4)}: ${percent(a.accuracy)} ± ${percent(a.stderr)} (n=${a.n})${a.targets !== undefined ? ` [${a.steps} iterations, ${a.targets} targets]` : ''}${a.queries !== undefined ? ` [${a.queries} queries]` : ''}`,
         ),
         `HRS:       ${percent(scores.hrs)}`,
         ...(scores.curve

@@ -9,7 +9,7 @@ import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import {
   ATTACKS,
-  attackSpecSchema,
+  attackSpecFields,
   evalConfigSchema,
   type AttackName,
   type DatasetName,
@@ -70,16 +70,21 @@ export const EVALUATION_OPTION_SPECS = {
 
 export type EvaluationOptionField = keyof typeof EVALUATION_OPTION_SPECS;
 
-/** Attack settings applied to every attack and eps (attackSpecSchema). */
+/** Attack settings applied to every attack and eps (attackSpecFields). */
 export const ATTACK_SETTING_SPECS = {
   alpha: {
     arg: 'step',
     description: 'attack step size (default: PGD eps/4, R-FGSM eps/2)',
     parse: fractionText,
   },
-  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE' },
-  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE' },
-} as const satisfies { readonly [K in keyof typeof attackSpecSchema.shape]?: OptionSpec };
+  steps: {
+    arg: 'n',
+    description: 'iterations of PGD / APGD-CE / APGD-T / FAB-T (default 10; APGD-T, FAB-T 100)',
+  },
+  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE / APGD-T / FAB-T / Square' },
+  targets: { arg: 'n', description: 'target classes of APGD-T / FAB-T (default 9, AutoAttack)' },
+  queries: { arg: 'n', description: 'queries of Square per restart (default 5000, AutoAttack)' },
+} as const satisfies { readonly [K in keyof typeof attackSpecFields.shape]?: OptionSpec };
 
 /** The evaluation-config options, with `extra` fields (e.g. evaluate's `split`). */
 export function evaluationOptions<X extends keyof EvalShape & string = never>(
@@ -96,9 +101,9 @@ export function evaluationOptions<X extends keyof EvalShape & string = never>(
   );
 }
 
-/** The attack-setting options (--alpha, --steps, --restarts). */
+/** The attack-setting options (--alpha, --steps, --restarts, --targets, --queries). */
 export function attackSettingOptions(mode: DefaultMode) {
-  return new SchemaOptions(attackSpecSchema.shape, ATTACK_SETTING_SPECS, mode);
+  return new SchemaOptions(attackSpecFields.shape, ATTACK_SETTING_SPECS, mode);
 }
 
 /** `--attack <list>`, `--eps <list>` and `--curve-eps <list>`; `attackDefault` e.g. 'pgd'. */
@@ -126,7 +131,7 @@ export interface AttackListValues {
 /** The attack names of `--attack` (InputError naming a bad one). */
 export function attackNames(text: string): AttackName[] {
   const names = splitList(text).map((a) => {
-    const r = attackSpecSchema.shape.name.safeParse(a);
+    const r = attackSpecFields.shape.name.safeParse(a);
     if (!r.success) throw new InputError(`--attack: '${a}': ${formatIssues(r.error)}`);
     return r.data;
   });

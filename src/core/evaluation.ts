@@ -31,21 +31,68 @@ export function isUserDataset(name: DatasetName): name is UserDatasetName {
   return (USER_DATASETS as readonly string[]).includes(name);
 }
 
-export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce'] as const;
+export const ATTACKS = [
+  'fgsm',
+  'rfgsm',
+  'stepll',
+  'pgd',
+  'apgd-ce',
+  'apgd-t',
+  'fab-t',
+  'square',
+] as const;
 export type AttackName = (typeof ATTACKS)[number];
 
-export const attackSpecSchema = z.object({
+/**
+ * AutoAttack's standard L-infinity settings (Croce & Hein 2020; auto-attack's autoattack.py,
+ * `set_version('standard')`): APGD-CE, APGD-T and FAB-T 100 iterations and 1 restart, APGD-T and
+ * FAB-T 9 target classes, Square 5000 queries, 1 restart.
+ */
+export const AUTOATTACK_STANDARD = {
+  apgdIterations: 100,
+  targets: 9,
+  squareQueries: 5000,
+  restarts: 1,
+} as const;
+
+/** Iterations when `steps` is not given: AutoAttack's 100 for APGD-T and FAB-T, else 10. */
+export function defaultSteps(name: AttackName): number {
+  return name === 'apgd-t' || name === 'fab-t' ? AUTOATTACK_STANDARD.apgdIterations : 10;
+}
+
+/** The attack spec's fields (for command-line options); {@link attackSpecSchema} fills defaults. */
+export const attackSpecFields = z.object({
   name: z.enum(ATTACKS),
   /** L-infinity budget in pixel units (inputs in [0, 1]). */
   eps: z.number().min(0).max(1),
   /** Step size; defaults per attack (PGD: eps/4, as torchattacks' 2/255 for 8/255). */
   alpha: z.number().positive().max(1).optional(),
-  /** Iterations for iterative attacks (PGD, APGD); at most 1000. */
-  steps: z.number().int().positive().max(1000).default(10),
-  /** Random restarts (PGD, APGD); at most 20. */
+  /**
+   * Iterations for iterative attacks (PGD, APGD-CE, APGD-T, FAB-T); at most 1000. Default: 10, but
+   * AutoAttack's 100 for APGD-T and FAB-T ({@link defaultSteps}).
+   */
+  steps: z.number().int().positive().max(1000).optional(),
+  /** Random restarts (PGD, APGD-CE, APGD-T and FAB-T per target, Square); at most 20. */
   restarts: z.number().int().positive().max(20).default(1),
+  /**
+   * APGD-T, FAB-T: how many target classes (the most likely other classes of the clean image, in order);
+   * absent: AutoAttack's 9, at most the number of classes minus one.
+   */
+  targets: z.number().int().positive().max(99).optional(),
+  /** Square: queries per restart; absent: AutoAttack's 5000; at most 20000. */
+  queries: z.number().int().positive().max(20_000).optional(),
 });
+
+/**
+ * One attack and its budget. `steps` gets its per-attack default here (absent fields stay absent,
+ * so configs written before APGD-T and Square existed parse, and hash, as before).
+ */
+export const attackSpecSchema = attackSpecFields.transform((s) => ({
+  ...s,
+  steps: s.steps ?? defaultSteps(s.name),
+}));
 export type AttackSpec = z.infer<typeof attackSpecSchema>;
+export type AttackSpecInput = z.input<typeof attackSpecSchema>;
 
 /** Everything that determines an evaluation besides the genotype and the seed. */
 export const evalConfigSchema = z.object({
@@ -110,7 +157,12 @@ export interface AccuracyEstimate {
 export interface AttackScore extends AccuracyEstimate {
   readonly attack: AttackName;
   readonly eps: number;
+  /** Iterations (PGD, APGD-CE, APGD-T, FAB-T). */
   readonly steps?: number;
+  /** Target classes (APGD-T, FAB-T). */
+  readonly targets?: number;
+  /** Queries per restart (Square). */
+  readonly queries?: number;
 }
 
 export interface Scores {

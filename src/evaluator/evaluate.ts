@@ -25,7 +25,7 @@ import {
 import type { Genotype } from '../core/genotype.js';
 import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
-import { getAttack } from './attacks/index.js';
+import { attackBudget, getAttack } from './attacks/index.js';
 import { currentBackend, initBackend } from './backend.js';
 import { backendAbort, isBackendAbort } from './backend-abort.js';
 import { loadDataset, type LoadedDataset } from './datasets/load.js';
@@ -194,7 +194,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
       adversarial.push({
         attack: attack.name,
         eps: attack.eps,
-        ...(attack.name === 'pgd' || attack.name === 'apgd-ce' ? { steps: attack.steps } : {}),
+        ...attackBudget(attack),
         ...accuracyEstimate(correct, scored.count),
       });
     }

@@ -106,6 +106,8 @@ const scoresSchema = z
         attack: z.enum(ATTACKS),
         eps: z.number(),
         steps: z.number().optional(),
+        targets: z.number().optional(),
+        queries: z.number().optional(),
       }),
     ),
     hrs: z.number(),

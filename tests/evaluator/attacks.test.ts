@@ -11,8 +11,10 @@ import { createTinyModel, type TinyModel } from '../helpers/tiny-model.js';
 
 let model: TinyModel;
 let test: Batch;
+// APGD-T and Square at small budgets here (3 targets, 20 queries per step); their own tests are
+// tests/evaluator/attack-*.test.ts.
 const spec = (name: AttackName, eps: number, steps = 10) =>
-  attackSpecSchema.parse({ name, eps, steps });
+  attackSpecSchema.parse({ name, eps, steps, targets: 3, queries: 20 * steps });
 
 /** Adversarial accuracy of `name` at `eps` on the test batch; checks that nothing leaks. */
 function attackAccuracy(name: AttackName, eps: number, steps = 10, seed = 1): number {

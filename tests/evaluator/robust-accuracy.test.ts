@@ -52,7 +52,7 @@ describe('robust accuracy on real MNIST', () => {
       valSize: 256,
       batchSize: 64,
       split: 'val',
-      attacks: ATTACKS.map((name) => ({ name, eps: 0.3, steps: 3 })),
+      attacks: ATTACKS.map((name) => ({ name, eps: 0.3, steps: 3, targets: 2, queries: 30 })),
     });
     const { scores } = await evaluateGenotype(getPublishedGenotype('DARTS_V2'), config, 3);
     expect(scores.clean.n).toBe(256);

@@ -16,20 +16,24 @@ export interface LossAndGradient {
   readonly loss: tf.Tensor1D;
 }
 
+/** A loss per image from the logits and the labels (APGD-T's DLR-targeted loss, say). */
+export type PerImageLoss = (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Tensor1D;
+
 /**
- * Loss = cross-entropy against `labels` (the attacks' loss; Step-LL passes the least likely class),
- * summed over the images; one forward and one backward pass through the model's
- * {@link modelInputGradient}, with the per-image losses kept for APGD.
+ * Loss = `perImageLoss` (default: cross-entropy against `labels`, the attacks' loss; Step-LL passes
+ * the least likely class), summed over the images; one forward and one backward pass through the
+ * model's {@link modelInputGradient}, with the per-image losses kept for APGD.
  */
 export function lossAndGradient(
   model: Classifier,
   x: tf.Tensor4D,
   labels: tf.Tensor1D,
+  perImageLoss: PerImageLoss = crossEntropyPerImage,
 ): LossAndGradient {
   let loss: tf.Tensor1D | undefined;
   const { gradient, logits } = modelInputGradient(model, x, labels, {
     loss: (out, y) => {
-      const perImage = crossEntropyPerImage(out, y);
+      const perImage = perImageLoss(out, y);
       loss = tf.keep(perImage);
       return tf.sum(perImage);
     },
