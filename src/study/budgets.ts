@@ -173,9 +173,9 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
   },
   standard: {
     description:
-      'all three data sets, 8 channels and 5 cells, 3 seeds, 10 random genotypes: a few machines (--queue)',
+      'all three data sets, 8 channels and 5 cells, 5 seeds (a verdict must hold with each left out), 10 random genotypes: a few machines (--queue)',
     datasets: ['mnist', 'fashion-mnist', 'cifar10'],
-    seeds: 3,
+    seeds: 5,
     channels: 8,
     layers: 5,
     batchSize: 64,
