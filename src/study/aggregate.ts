@@ -121,8 +121,7 @@ export function aggregateRows(
         seed: r.seed,
         clean: r.scores.clean.accuracy,
         robust: cells.map(
-          (c) =>
-            r[c.from]?.adversarial.find((a) => key(a) === key(c))?.accuracy ?? Number.NaN,
+          (c) => r[c.from]?.adversarial.find((a) => key(a) === key(c))?.accuracy ?? Number.NaN,
         ),
         hrs: harmonicRobustnessScore(r.scores.clean.accuracy, at?.accuracy ?? 0),
       };

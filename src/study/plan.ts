@@ -112,7 +112,8 @@ export function studyConfig(
   const { budget } = settings;
   const d = budget.perDataset[dataset];
   const apart = sweepApart(budget);
-  const testSize = part === 'sweep' ? Math.min(d.sweepTestSize ?? d.testSize, d.testSize) : d.testSize;
+  const testSize =
+    part === 'sweep' ? Math.min(d.sweepTestSize ?? d.testSize, d.testSize) : d.testSize;
   const attacks =
     apart && part === 'claims' ? referenceAttacks(budget, dataset) : studyAttacks(budget, dataset);
   const dataDir = settings.dataDirs[dataset];

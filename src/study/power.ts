@@ -179,11 +179,13 @@ function attackPasses(a: AttackSpec): number {
 }
 
 /** A job's work in multiply-adds (forward-pass equivalents times the networks' multiply-adds). */
-export function jobWork(job: StudyJob, byId: ReadonlyMap<string, StudyJob>, budget: StudyBudget): number {
+export function jobWork(
+  job: StudyJob,
+  byId: ReadonlyMap<string, StudyJob>,
+  budget: StudyBudget,
+): number {
   const specs =
-    job.kind === 'train'
-      ? [job.spec]
-      : (job.memberJobs ?? []).map((id) => byId.get(id)?.spec);
+    job.kind === 'train' ? [job.spec] : (job.memberJobs ?? []).map((id) => byId.get(id)?.spec);
   const macs = specs.reduce((s, spec) => s + (spec ? macsOf(spec, budget, job.dataset) : 0), 0);
   const c = job.config;
   const train = job.kind === 'train' ? 3 * c.trainSize * c.epochs : 0;
@@ -221,7 +223,13 @@ export const CALIBRATION_BUDGET: StudyBudget = {
   pgdSteps: 8,
   apgdSteps: 10,
   perDataset: {
-    mnist: { trainSize: 2500, testSize: 150, epochs: 2, eps: [0.01, 0.03, 0.1, 0.3], referenceEps: 0.03 },
+    mnist: {
+      trainSize: 2500,
+      testSize: 150,
+      epochs: 2,
+      eps: [0.01, 0.03, 0.1, 0.3],
+      referenceEps: 0.03,
+    },
     'fashion-mnist': {
       trainSize: 950,
       testSize: 150,
@@ -311,8 +319,10 @@ export function detectableLines(detectable: readonly DetectableDifference[]): st
     ([d, list]) =>
       `${d} (${list[0]?.seeds} seeds, ${list[0]?.testImages} test images): ` +
       list
-        .map((x) => `${x.claim} ${Number.isFinite(x.difference) ? (100 * x.difference).toFixed(1) : 'n/a'} points`)
+        .map(
+          (x) =>
+            `${x.claim} ${Number.isFinite(x.difference) ? (100 * x.difference).toFixed(1) : 'n/a'} points`,
+        )
         .join(', '),
   );
 }
-

@@ -100,7 +100,9 @@ function protocolTable(report: StudyReport): Table {
       count(p.trainSize),
       `${p.epochs}`,
       count(p.testSize) +
-        (p.testSizeAsked !== undefined ? ` (asked ${count(p.testSizeAsked)}: the folder holds ${count(p.testSize)})` : ''),
+        (p.testSizeAsked !== undefined
+          ? ` (asked ${count(p.testSizeAsked)}: the folder holds ${count(p.testSize)})`
+          : ''),
       `${count(p.sweepTestSize)}, ${p.sweepSeeds}`,
       p.eps.map(epsText).join(', '),
       epsText(p.referenceEps),

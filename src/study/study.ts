@@ -120,7 +120,10 @@ export function fitTestImages(
   notes: string[],
 ): StudyBudget {
   const copy = JSON.parse(JSON.stringify(budget)) as StudyBudget;
-  const perDataset = copy.perDataset as Record<StudyDataset, StudyBudget['perDataset'][StudyDataset]>;
+  const perDataset = copy.perDataset as Record<
+    StudyDataset,
+    StudyBudget['perDataset'][StudyDataset]
+  >;
   for (const d of datasets) {
     const asked = perDataset[d];
     const available = testImagesAvailable(d, dataDirs[d]);
@@ -185,7 +188,8 @@ export function powerBefore(
   const budget = settings.budget as unknown as StudyBudget;
   const own = entries.size > 0 ? buildReport(settings, entries).power.after : null;
   const detectable =
-    own?.detectable ?? detectableDifferences(budget, settings.datasets, settings.seeds, README_PILOT);
+    own?.detectable ??
+    detectableDifferences(budget, settings.datasets, settings.seeds, README_PILOT);
   const jobs = studyJobs(settings);
   const left = jobs.filter((j) => !entries.has(j.id)).length;
   const minutes = estimateMinutes(budget, settings.datasets, settings.seeds, workers);

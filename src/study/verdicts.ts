@@ -2,37 +2,39 @@
  * The founding study's four claims, each judged from the study's rows alone (pure), with the
  * statistic that decides it. A verdict is `supported`, `not supported`, or `inconclusive` (at this
  * budget: too few seeds, architectures or data sets, or an interval that straddles the line).
- * All comparisons use PGD robust accuracy at each data set's reference (small-scale) eps, and
- * 95% intervals from Student's t on the seeds (or on architectures, for families).
+ * All comparisons use PGD robust accuracy at each data set's reference (small-scale) eps. The
+ * design is paired (src/study/plan.ts): every network of a data set is trained with the same
+ * seeds, so a seed is a block and architectures are compared within it.
  *
- * 1. topology: architectures trained the same way differ in robustness: one-way ANOVA of the
- *    single networks (seeds as replicates) per data set. Supported when p < 0.05/D on each of the D
- *    data sets (Bonferroni); not supported when on every data set the gap between the most and the
- *    least robust architecture is below 1 point with 95% confidence; else inconclusive.
+ * 1. topology: architectures trained the same way differ in robustness: two-way ANOVA
+ *    (architecture x seed, a randomized complete block design) of the single networks on the seeds
+ *    they all share, per data set. Supported when p < 0.05/D on each of the D data sets
+ *    (Bonferroni); not supported when on every data set the paired difference between the most and
+ *    the least robust architecture is below 1 point with 95% confidence; else inconclusive.
  * 2. nas-vs-handcrafted: NAS cells are more robust than hand-crafted networks on the simplest data
- *    set, and hand-crafted ones more robust on the most complex: the difference of the two
- *    families' means (architectures as units). Supported when the simplest data set's interval is
- *    above 0 and the most complex one's below 0 (Welch's degrees of freedom) (needs 2 data sets); not supported when the
- *    simplest one's is below 0 or the most complex one's above 0; else inconclusive.
+ *    set, and hand-crafted ones more robust on the most complex: per seed, the NAS cells' mean minus
+ *    the hand-crafted networks' mean; mean, standard error and t interval over seeds (n - 1 df).
+ *    Supported when the simplest data set's interval is above 0 and the most complex one's below 0
+ *    (needs 2 data sets); not supported when the simplest one's is below 0 or the most complex
+ *    one's above 0; else inconclusive.
  * 3. ensemble-gain: an ensemble of random genotypes is more robust than its members: per seed, the
- *    largest ensemble's accuracy minus its members' mean. Supported when the interval is above 0 on
- *    every data set; not supported when it is below 0 on one; else inconclusive.
+ *    largest ensemble's accuracy minus its members' mean (t interval, n - 1 df). Supported when the
+ *    interval is above 0 on every data set; not supported when it is below 0 on one; else
+ *    inconclusive.
  * 4. hrs-ranking: HRS ranks architectures reproducibly while weighing robustness: the reliability
  *    (ICC(1), Spearman-Brown at the seeds run) of the architectures' mean HRS, and the rank
  *    correlation of HRS with clean accuracy. Supported when the reliability is at least 0.8 and
  *    the HRS ranking is not the clean ranking (Spearman < 1) on every data set; not supported when
  *    on one data set HRS differences are seed noise (ICC <= 0) or HRS ranks exactly as clean
  *    accuracy does; else inconclusive.
+ *
+ * Stability (judgeClaims): a claim is decided only when its decision holds with each seed left out
+ * in turn; otherwise it is inconclusive, and the leave-one-seed-out verdicts say which seed flips it.
  */
 import { meanAndStderr, noiseStats, reliabilityAt } from '../core/noise-stats.js';
 import type { StudyRow } from './aggregate.js';
 import { pgdIndex } from './aggregate.js';
-import {
-  blockAnova,
-  differenceStats,
-  spearman,
-  type PairedDifference,
-} from './statistics.js';
+import { blockAnova, differenceStats, spearman, type PairedDifference } from './statistics.js';
 
 export const VERDICTS = ['supported', 'not supported', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -85,7 +87,9 @@ const single = (r: StudyRow) => r.family !== 'ensemble' && r.seeds > 0;
 function commonSeeds(rows: readonly StudyRow[]): number[] {
   if (rows.length === 0) return [];
   const sets = rows.map((r) => new Set(r.perSeed.map((s) => s.seed)));
-  return [...(sets[0] as Set<number>)].filter((s) => sets.every((set) => set.has(s))).sort((a, b) => a - b);
+  return [...(sets[0] as Set<number>)]
+    .filter((s) => sets.every((set) => set.has(s)))
+    .sort((a, b) => a - b);
 }
 
 /** PGD accuracy at `eps` of `row` at `seed` (undefined when missing). */
@@ -321,7 +325,10 @@ export function withoutSeed(rows: readonly StudyRow[], seed: number): StudyRow[]
       perSeed,
       clean: stat(perSeed.map((s) => s.clean)),
       hrs: stat(perSeed.map((s) => s.hrs)),
-      robust: r.robust.map((c, i) => ({ ...c, ...stat(perSeed.map((s) => s.robust[i] as number)) })),
+      robust: r.robust.map((c, i) => ({
+        ...c,
+        ...stat(perSeed.map((s) => s.robust[i] as number)),
+      })),
     };
   });
 }
