@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUDGETS, BUDGET_NAMES, STUDY_DATASETS } from '../src/study/budgets.js';
-import { chooseDataDirs, fixtureDataRoot } from '../src/study/data-sources.js';
+import { chooseDataDirs, fixtureDataRoot, testImagesAvailable } from '../src/study/data-sources.js';
 import { architectures, paramsOf, planJobs } from '../src/study/plan.js';
 import { settingsDifference, StudyFolder, JOURNAL_FILE } from '../src/study/study-folder.js';
 import { checkStudyMemory, settingsOf } from '../src/study/study.js';
@@ -61,6 +61,18 @@ describe('budgets', () => {
     const std = chooseDataDirs(['fashion-mnist'], BUDGETS.standard, undefined, empty);
     expect(std.dataDirs['fashion-mnist']).toBeUndefined();
     expect(std.notes.join('\n')).toMatch(/downloaded into the user cache/);
+  });
+
+  it('counts the test images a data folder holds, from the files', () => {
+    const fixtures = fixtureDataRoot()!;
+    // The repository's subsets: 500 test images each (1 536 500 bytes of 3 073-byte records).
+    expect(testImagesAvailable('fashion-mnist', fixtures)).toBe(500);
+    expect(testImagesAvailable('cifar10', fixtures)).toBe(500);
+    // The data set's own folder works as well as the root holding it.
+    expect(testImagesAvailable('fashion-mnist', join(fixtures, 'fashion-mnist'))).toBe(500);
+    // The bundled MNIST copy: 2 000; a data set still to download: unknown.
+    expect(testImagesAvailable('mnist', undefined)).toBe(2000);
+    expect(testImagesAvailable('fashion-mnist', undefined)).toBeUndefined();
   });
 
   it('a named data folder that lacks a data set is an error, never a fallback', () => {
