@@ -4,7 +4,7 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     // The queue's tests need redis-server: `npm run test:queue` (vitest.queue.config.ts).
-    exclude: ['tests/queue/**', '**/node_modules/**'],
+    exclude: ['tests/with-redis/**', '**/node_modules/**'],
     globalSetup: ['tests/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,
