@@ -23,6 +23,8 @@ import type { StudyEvent } from '../study/run.js';
 import {
   checkStudyMemory,
   executeStudy,
+  powerAfter,
+  powerBefore,
   reportOnly,
   settingsOf,
   studyKey,
@@ -34,6 +36,7 @@ import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-o
 const studyOptionsSchema = z.object({
   budget: z.enum(BUDGET_NAMES).default('quick'),
   seeds: z.number().int().min(1).max(100).optional(),
+  targetDifference: z.number().positive().max(100).optional(),
   workers: z.number().int().min(1).max(256).optional(),
 });
 
@@ -41,6 +44,7 @@ interface StudyOptions {
   budget?: string;
   datasets?: string;
   seeds?: number;
+  targetDifference?: number;
   workers?: number;
   queue?: RedisTarget;
   out?: string;
@@ -134,6 +138,12 @@ export function registerStudyCommand(program: Command): void {
       ),
     )
     .addOption(
+      new Option(
+        '--target-difference <points>',
+        'choose seeds and test images so that every claim detects this difference (in points; instead of --seeds)',
+      ).argParser(schemaArgParser(z.number().positive().max(100), numberText)),
+    )
+    .addOption(
       new Option('--workers <n>', 'evaluate in a local pool of n worker threads').argParser(
         schemaArgParser(z.number().int().min(1).max(256), numberText),
       ),
@@ -162,6 +172,7 @@ export function registerStudyCommand(program: Command): void {
       const r = studyOptionsSchema.safeParse({
         budget: o.budget,
         seeds: o.seeds,
+        targetDifference: o.targetDifference,
         workers: o.workers,
       });
       if (!r.success) throw new InputError(`invalid options: ${formatIssues(r.error)}`);
@@ -177,6 +188,7 @@ export function registerStudyCommand(program: Command): void {
           `report: ${out}/report.html, report.md, report.json (${e.finished} of ${e.planned} evaluations)`,
         );
         for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
+        for (const line of powerAfter(report)) say(line);
         if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
         return;
       }
@@ -186,6 +198,10 @@ export function registerStudyCommand(program: Command): void {
         ...(o.datasets !== undefined ? { datasets: parseDatasets(o.datasets) } : {}),
         ...(r.data.seeds !== undefined ? { seeds: r.data.seeds } : {}),
         ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
+        ...(r.data.targetDifference !== undefined
+          ? { targetDifference: r.data.targetDifference / 100 }
+          : {}),
+        ...(r.data.workers !== undefined ? { workers: r.data.workers } : {}),
       });
       checkStudyMemory(settings, memoryLimitMB(o.maxMemoryMb));
       for (const n of notes) say(n);
@@ -216,6 +232,9 @@ export function registerStudyCommand(program: Command): void {
             say(
               `study in ${folder.dir}: ${jobs.length} evaluations, ${done} already done (budget ${budget}, ${settings.seeds} seed(s), ${settings.datasets.join(', ')})`,
             );
+            for (const line of powerBefore(settings, folder.entries(), r.data.workers ?? 1)) {
+              say(line);
+            }
             progress = studyProgress(jobs.length, done);
           },
           onEvent: (e) => progress?.onEvent(e),
@@ -224,6 +243,7 @@ export function registerStudyCommand(program: Command): void {
         const minutes = (performance.now() - started) / 60_000;
         say(`report: ${out}/report.html, report.md, report.json (${minutes.toFixed(1)} min)`);
         for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
+        for (const line of powerAfter(report)) say(line);
         if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
       } finally {
         progress?.stop();

@@ -19,12 +19,14 @@ export interface RobustCell extends MeanStderr {
   readonly eps: number;
   /** Test images per seed. */
   readonly n: number;
+  /** Seeds behind the mean (the eps sweep of some budgets runs on fewer seeds than the claims). */
+  readonly seeds: number;
 }
 
 export interface SeedResult {
   readonly seed: number;
   readonly clean: number;
-  /** Aligned with the row's `robust`. */
+  /** Aligned with the row's `robust` (NaN: not measured at this seed, e.g. the sweep's). */
   readonly robust: readonly number[];
   readonly hrs: number;
 }
@@ -70,56 +72,81 @@ export function aggregateRows(
     groups.set(key, list);
   }
   const rows: StudyRow[] = [];
+  type Scores = Extract<JournalEntry, { scores: unknown }>['scores'];
+  // A cell is an attack, an eps and a number of test images: the sweep's PGD at the reference eps
+  // (fewer images) stays beside the claims' one, for the APGD-CE check on the same images.
+  const key = (c: { attack: string; eps: number; n: number }) => `${c.attack}@${c.eps}@${c.n}`;
   for (const list of groups.values()) {
     const first = list[0] as StudyJob;
-    const seeds: SeedResult[] = [];
+    const main = list.filter((j) => j.kind !== 'sweep').sort((a, b) => a.seed - b.seed);
+    const sweeps = new Map(list.filter((j) => j.kind === 'sweep').map((j) => [j.seed, j]));
     const failures: string[] = [];
-    let sample: Extract<JournalEntry, { scores: unknown }>['scores'] | undefined;
-    for (const job of [...list].sort((a, b) => a.seed - b.seed)) {
+    const results: { seed: number; scores: Scores; sweep?: Scores }[] = [];
+    for (const job of main) {
       const entry = entries.get(job.id);
       if (!entry) continue;
       if ('failed' in entry) {
         failures.push(`seed ${job.seed}: ${entry.failed}`);
         continue;
       }
-      const s = entry.scores;
-      sample ??= s;
-      const at = s.adversarial.findIndex(
-        (a) => a.attack === 'pgd' && Math.abs(a.eps - referenceEps(job.dataset)) < 1e-12,
-      );
-      const pgd = at >= 0 ? (s.adversarial[at]?.accuracy ?? 0) : 0;
-      seeds.push({
+      const sweepJob = sweeps.get(job.seed);
+      const sweepEntry = sweepJob ? entries.get(sweepJob.id) : undefined;
+      if (sweepEntry && 'failed' in sweepEntry) {
+        failures.push(`seed ${job.seed} (eps sweep): ${sweepEntry.failed}`);
+      }
+      results.push({
         seed: job.seed,
-        clean: s.clean.accuracy,
-        robust: s.adversarial.map((a) => a.accuracy),
-        hrs: harmonicRobustnessScore(s.clean.accuracy, pgd),
+        scores: entry.scores,
+        ...(sweepEntry && 'scores' in sweepEntry ? { sweep: sweepEntry.scores } : {}),
       });
     }
-    if (!sample || seeds.length === 0) {
-      if (failures.length === 0) continue;
+    if (results.length === 0 && failures.length === 0) continue;
+    // The cells: the claims' attacks (every seed), then the sweep's.
+    const cells: { attack: string; eps: number; n: number; from: 'scores' | 'sweep' }[] = [];
+    const seen = new Set<string>();
+    for (const from of ['scores', 'sweep'] as const) {
+      const sample = results.find((r) => r[from])?.[from];
+      for (const a of sample?.adversarial ?? []) {
+        if (seen.has(key(a))) continue;
+        seen.add(key(a));
+        cells.push({ attack: a.attack, eps: a.eps, n: a.n, from });
+      }
     }
+    const seeds: SeedResult[] = results.map((r) => {
+      const eps = referenceEps(first.dataset);
+      const at = r.scores.adversarial.find(
+        (a) => a.attack === 'pgd' && Math.abs(a.eps - eps) < 1e-12,
+      );
+      return {
+        seed: r.seed,
+        clean: r.scores.clean.accuracy,
+        robust: cells.map(
+          (c) => r[c.from]?.adversarial.find((a) => key(a) === key(c))?.accuracy ?? Number.NaN,
+        ),
+        hrs: harmonicRobustnessScore(r.scores.clean.accuracy, at?.accuracy ?? 0),
+      };
+    });
     // With one seed there is no standard error over seeds: NaN (null in report.json), never 0.
     const stat = (values: number[]): MeanStderr =>
       values.length >= 2
         ? meanAndStderr(values)
         : { mean: values.length ? (values[0] as number) : Number.NaN, stderr: Number.NaN };
+    const sample = results[0]?.scores;
     rows.push({
       dataset: first.dataset,
       architecture: first.architecture,
       family: first.family,
       seeds: seeds.length,
-      seedsPlanned: list.length,
+      seedsPlanned: main.length,
       failures,
       params: sample?.params ?? Number.NaN,
       macs: sample?.macs ?? Number.NaN,
       n: sample?.clean.n ?? 0,
       clean: stat(seeds.map((s) => s.clean)),
-      robust: (sample?.adversarial ?? []).map((a, i) => ({
-        attack: a.attack,
-        eps: a.eps,
-        n: a.n,
-        ...stat(seeds.map((s) => s.robust[i] as number)),
-      })),
+      robust: cells.map((c, i) => {
+        const values = seeds.map((s) => s.robust[i] as number).filter(Number.isFinite);
+        return { attack: c.attack, eps: c.eps, n: c.n, seeds: values.length, ...stat(values) };
+      }),
       hrs: stat(seeds.map((s) => s.hrs)),
       perSeed: seeds,
     });

@@ -23,7 +23,19 @@ export const COMPLEXITY_ORDER: readonly StudyDataset[] = ['mnist', 'fashion-mnis
 
 export interface DatasetBudget {
   readonly trainSize: number;
+  /**
+   * Test images per seed behind the claims (clean and PGD accuracy at the reference eps). When the
+   * data folder holds fewer, the study uses what it holds and says so (`testSizeAsked` then keeps
+   * this figure in the study's stored budget).
+   */
   readonly testSize: number;
+  /** Set by the study when the data folder held fewer test images than `testSize` asked. */
+  readonly testSizeAsked?: number;
+  /**
+   * Test images per seed of the eps sweep (FGSM, R-FGSM, Step-LL, PGD at every eps, APGD-CE), when
+   * the budget runs the sweep apart (`sweepSeeds`); default `testSize`.
+   */
+  readonly sweepTestSize?: number;
   readonly epochs: number;
   /** The eps sweep (pixel units) of FGSM, R-FGSM, Step-LL and PGD. */
   readonly eps: readonly number[];
@@ -41,6 +53,13 @@ export interface StudyBudget {
   /** Data sets run when --datasets is not given. */
   readonly datasets: readonly StudyDataset[];
   readonly seeds: number;
+  /**
+   * When set, the eps sweep is description only: it runs on the first `sweepSeeds` seeds (on the
+   * trained networks' saved weights, `sweepTestSize` images), while every seed runs the claims'
+   * attack (PGD at the reference eps) on `testSize` images. Unset: every seed runs the whole sweep
+   * on `testSize` images.
+   */
+  readonly sweepSeeds?: number;
   /** Network size of every DARTS cell network (NAS cells and random genotypes). */
   readonly channels: number;
   readonly layers: number;
@@ -67,6 +86,7 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
     description: 'smoke test: 1 NAS cell, 1 baseline, 2 random genotypes and their ensemble',
     datasets: ['mnist'],
     seeds: 1,
+    sweepSeeds: 1,
     channels: 2,
     layers: 2,
     batchSize: 32,
@@ -78,10 +98,18 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
     pgdSteps: 2,
     apgdSteps: 2,
     perDataset: {
-      mnist: { trainSize: 64, testSize: 16, epochs: 1, eps: [0.05, 0.2], referenceEps: 0.05 },
+      mnist: {
+        trainSize: 64,
+        testSize: 16,
+        sweepTestSize: 8,
+        epochs: 1,
+        eps: [0.05, 0.2],
+        referenceEps: 0.05,
+      },
       'fashion-mnist': {
         trainSize: 64,
         testSize: 16,
+        sweepTestSize: 8,
         epochs: 1,
         eps: [0.02, 0.1],
         referenceEps: 0.02,
@@ -90,6 +118,7 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
       cifar10: {
         trainSize: 64,
         testSize: 16,
+        sweepTestSize: 8,
         epochs: 1,
         eps: [2 / 255, 8 / 255],
         referenceEps: 2 / 255,
@@ -99,32 +128,42 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
   },
   quick: {
     description:
-      'MNIST and Fashion-MNIST, small networks (6 channels, 4 cells), 2 seeds: under 30 minutes on 2 cores',
+      'MNIST and Fashion-MNIST, small networks (6 channels, 4 cells), 3 NAS cells, 2 baselines, 3 random genotypes and their ensemble, 4 seeds and 1 000 test images at the reference eps (the eps sweep on 1 seed, 100 images): about 30 minutes on 2 cores',
     datasets: ['mnist', 'fashion-mnist'],
-    seeds: 2,
+    seeds: 4,
+    sweepSeeds: 1,
     channels: 6,
     layers: 4,
     batchSize: 64,
     learningRate: 0.1,
-    nasCells: ['DARTS_V1', 'DARTS_V2', 'PDARTS', 'PC_DARTS_cifar'],
-    baselines: ['resnet18', 'vgg16', 'densenet121'],
-    randomGenotypes: 5,
-    ensembleSizes: [2, 3, 5],
+    nasCells: ['DARTS_V2', 'PDARTS', 'PC_DARTS_cifar'],
+    baselines: ['resnet18', 'vgg16'],
+    randomGenotypes: 3,
+    ensembleSizes: [3],
     pgdSteps: 8,
     apgdSteps: 10,
     perDataset: {
-      mnist: { trainSize: 2500, testSize: 150, epochs: 2, eps: MNIST_EPS, referenceEps: 0.03 },
+      mnist: {
+        trainSize: 2000,
+        testSize: 1000,
+        sweepTestSize: 100,
+        epochs: 2,
+        eps: MNIST_EPS,
+        referenceEps: 0.03,
+      },
       'fashion-mnist': {
         trainSize: 950,
-        testSize: 150,
-        epochs: 5,
+        testSize: 1000,
+        sweepTestSize: 100,
+        epochs: 4,
         eps: FASHION_EPS,
         referenceEps: 0.01,
         freshCloneSubset: true,
       },
       cifar10: {
         trainSize: 950,
-        testSize: 150,
+        testSize: 1000,
+        sweepTestSize: 100,
         epochs: 5,
         eps: CIFAR_EPS,
         referenceEps: 1 / 255,
@@ -134,9 +173,9 @@ export const BUDGETS: Readonly<Record<BudgetName, StudyBudget>> = {
   },
   standard: {
     description:
-      'all three data sets, 8 channels and 5 cells, 3 seeds, 10 random genotypes: a few machines (--queue)',
+      'all three data sets, 8 channels and 5 cells, 5 seeds (a verdict must hold with each left out), 10 random genotypes: a few machines (--queue)',
     datasets: ['mnist', 'fashion-mnist', 'cifar10'],
-    seeds: 3,
+    seeds: 5,
     channels: 8,
     layers: 5,
     batchSize: 64,

@@ -9,8 +9,11 @@
  *   4. else nothing is recorded: MNIST comes from the bundled copy (data/mnist), the others are
  *      downloaded into the user cache on first use.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { readIdxFile } from '../evaluator/datasets/idx-reader.js';
+import { BUNDLED_TEST_POOL } from '../evaluator/datasets/load.js';
 import { locateDataset, resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { datasetSpec } from '../evaluator/datasets/registry.js';
 import type { StudyBudget, StudyDataset } from './budgets.js';
@@ -65,4 +68,33 @@ export function chooseDataDirs(
     );
   }
   return { dataDirs, notes };
+}
+
+/** CIFAR-10's test batch: 10 000 records of 1 label byte and 3 072 pixel bytes. */
+const CIFAR_RECORD_BYTES = 3073;
+
+/**
+ * How many test images the study can score for `dataset` read from `folder` (undefined: the
+ * bundled MNIST copy, or a data set still to be downloaded in full), from the files' headers.
+ */
+export function testImagesAvailable(
+  dataset: StudyDataset,
+  folder: string | undefined,
+): number | undefined {
+  const spec = datasetSpec(dataset);
+  if (spec.format === 'synthetic') return undefined;
+  if (folder === undefined) return dataset === 'mnist' ? BUNDLED_TEST_POOL : undefined;
+  if (spec.format === 'idx') {
+    const path = join(folder, spec.folder, spec.files.testLabels.name);
+    const direct = join(folder, spec.files.testLabels.name);
+    const file = existsSync(path) ? path : existsSync(direct) ? direct : undefined;
+    return file ? readIdxFile(file, 1).dims[0] : undefined;
+  }
+  for (const base of [join(folder, spec.folder), folder]) {
+    for (const sub of ['', 'cifar-10-batches-bin']) {
+      const file = join(base, sub, spec.testBatch);
+      if (existsSync(file)) return Math.floor(statSync(file).size / CIFAR_RECORD_BYTES);
+    }
+  }
+  return undefined;
 }

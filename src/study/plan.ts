@@ -4,6 +4,18 @@
  * training and the same attacks; random genotypes keep their trained weights so that the ensembles
  * (the first k random genotypes, for each ensemble size k) reuse them and are only attacked.
  *
+ * Paired design: every network of a data set is trained with the same seeds 1..S. The evaluation
+ * seed drives the weight initialisation stream and the batch order (src/evaluator/evaluate.ts,
+ * train.ts), and the test images are the same for all (config.dataSeed 0), so seed k is one block
+ * shared by every architecture: the verdicts compare architectures within a seed (paired
+ * differences, a two-way ANOVA with seed as a block). Ensembles of seed k reuse their members'
+ * seed-k weights.
+ *
+ * Budgets with `sweepSeeds`: every seed's evaluation runs the claims' attack (PGD at the reference
+ * eps) on `testSize` images; the first `sweepSeeds` seeds also get a `sweep` job that loads the
+ * trained weights and runs the whole eps sweep (and APGD-CE) on `sweepTestSize` images, as
+ * description.
+ *
  * Baseline widths: the hand-crafted networks are scaled (width multiplier) to the parameter count
  * of the median NAS cell network at the study's size, so that topology, not size, is compared.
  */
@@ -38,10 +50,13 @@ export interface StudyJob {
   readonly architecture: string;
   readonly family: Family;
   readonly seed: number;
-  /** `train`: build, train and attack one network; `ensemble`: attack members already trained. */
-  readonly kind: 'train' | 'ensemble';
+  /**
+   * `train`: build, train and attack one network; `ensemble`: attack members already trained;
+   * `sweep`: the eps sweep on a network (or ensemble) already trained (`memberJobs` its weights).
+   */
+  readonly kind: 'train' | 'ensemble' | 'sweep';
   readonly spec?: ArchitectureSpec;
-  /** Ensembles: the ids of the member jobs whose weights they load. */
+  /** Ensembles and sweeps: the ids of the jobs whose stored weights they load. */
   readonly memberJobs?: readonly string[];
   /** Keep the trained weights (random genotypes that ensembles reuse). */
   readonly keepWeights: boolean;
@@ -74,9 +89,33 @@ export function studyAttacks(budget: StudyBudget, dataset: StudyDataset): Attack
   return [...sweep, { name: 'apgd-ce', eps: d.referenceEps, steps: budget.apgdSteps, restarts: 1 }];
 }
 
-export function studyConfig(settings: PlanSettings, dataset: StudyDataset): EvalConfig {
+/** The claims' attack alone: PGD at the reference eps. */
+export function referenceAttacks(budget: StudyBudget, dataset: StudyDataset): AttackSpec[] {
+  const eps = budget.perDataset[dataset].referenceEps;
+  return [{ name: 'pgd', eps, steps: budget.pgdSteps, restarts: 1 }];
+}
+
+/** True when the budget runs the eps sweep apart from the claims' evaluations. */
+export function sweepApart(budget: StudyBudget): boolean {
+  return budget.sweepSeeds !== undefined;
+}
+
+/**
+ * The evaluation settings of `dataset`: `claims` (every seed; the whole sweep when the budget does
+ * not run it apart) or `sweep` (the sweep jobs of budgets with `sweepSeeds`).
+ */
+export function studyConfig(
+  settings: PlanSettings,
+  dataset: StudyDataset,
+  part: 'claims' | 'sweep' = 'claims',
+): EvalConfig {
   const { budget } = settings;
   const d = budget.perDataset[dataset];
+  const apart = sweepApart(budget);
+  const testSize =
+    part === 'sweep' ? Math.min(d.sweepTestSize ?? d.testSize, d.testSize) : d.testSize;
+  const attacks =
+    apart && part === 'claims' ? referenceAttacks(budget, dataset) : studyAttacks(budget, dataset);
   const dataDir = settings.dataDirs[dataset];
   return evalConfigSchema.parse({
     dataset,
@@ -89,10 +128,10 @@ export function studyConfig(settings: PlanSettings, dataset: StudyDataset): Eval
     trainSize: d.trainSize,
     // The study scores the test split; the validation split is unused (the schema wants one image).
     valSize: 1,
-    testSize: d.testSize,
+    testSize,
     split: 'test',
     dataSeed: 0,
-    attacks: studyAttacks(budget, dataset),
+    attacks,
   });
 }
 
@@ -115,6 +154,15 @@ export function paramsOf(
     layers: budget.layers,
     ...shapeOf(dataset),
   }).params;
+}
+
+/** Multiply-adds of one forward pass of a network of the study on `dataset`. */
+export function macsOf(spec: ArchitectureSpec, budget: StudyBudget, dataset: StudyDataset): number {
+  return complexityOf(spec, {
+    channels: budget.channels,
+    layers: budget.layers,
+    ...shapeOf(dataset),
+  }).macs;
 }
 
 /** The width multiplier (a multiple of 1/256) whose parameter count is closest to `target`. */
@@ -178,14 +226,19 @@ export function planJobs(settings: PlanSettings): StudyJob[] {
   const usedByEnsembles = new Set(
     budget.ensembleSizes.flatMap((k) => Array.from({ length: k }, (_, i) => `random-${i + 1}`)),
   );
+  const apart = sweepApart(budget);
+  const sweepSeeds = Math.min(settings.seeds, budget.sweepSeeds ?? 0);
   const perDataset = settings.datasets.map((dataset) => ({
     dataset,
     archs: architectures(budget, dataset),
     config: studyConfig(settings, dataset),
+    sweepConfig: studyConfig(settings, dataset, 'sweep'),
   }));
   const jobs: StudyJob[] = [];
   for (let seed = 1; seed <= settings.seeds; seed++) {
-    for (const { dataset, archs, config } of perDataset) {
+    const sweep = apart && seed <= sweepSeeds;
+    for (const { dataset, archs, config, sweepConfig } of perDataset) {
+      const sweeps: StudyJob[] = [];
       for (const a of archs) {
         const base = {
           id: jobId(dataset, a.name, seed),
@@ -195,23 +248,35 @@ export function planJobs(settings: PlanSettings): StudyJob[] {
           seed,
           config,
         };
+        const trained = a.members ? a.members.map((m) => jobId(dataset, m, seed)) : [base.id];
         jobs.push(
           a.members
-            ? {
-                ...base,
-                kind: 'ensemble',
-                memberJobs: a.members.map((m) => jobId(dataset, m, seed)),
-                keepWeights: false,
-              }
+            ? { ...base, kind: 'ensemble', memberJobs: trained, keepWeights: false }
             : {
                 ...base,
                 kind: 'train',
                 spec: a.spec as ArchitectureSpec,
-                keepWeights: usedByEnsembles.has(a.name),
+                keepWeights: usedByEnsembles.has(a.name) || sweep,
               },
         );
+        if (sweep) {
+          sweeps.push({
+            ...base,
+            id: sweepJobId(base.id),
+            kind: 'sweep',
+            memberJobs: trained,
+            keepWeights: false,
+            config: sweepConfig,
+          });
+        }
       }
+      jobs.push(...sweeps);
     }
   }
   return jobs;
+}
+
+/** The id of the eps-sweep job of the evaluation `id`. */
+export function sweepJobId(id: string): string {
+  return `${id}/sweep`;
 }

@@ -36,7 +36,12 @@ export function reportPlots(report: StudyReport): Plot[] {
         points: p.eps.flatMap((eps) => {
           const values = rows
             .filter((r) => r.family === family)
-            .map((r) => r.robust.find((c) => c.attack === attack && c.eps === eps)?.mean)
+            // The sweep's cell (the last one) when the budget runs the sweep apart: every eps of a
+            // curve on the same test images.
+            .map(
+              (r) =>
+                [...r.robust].reverse().find((c) => c.attack === attack && c.eps === eps)?.mean,
+            )
             .filter((v): v is number => v !== undefined && finite(v));
           if (values.length === 0) return [];
           const s = meanAndStderr(values);

@@ -38,9 +38,49 @@ interface Table {
 
 function claimsTable(report: StudyReport): Table {
   return {
-    head: ['claim', 'verdict', 'statistic'],
-    body: report.claims.map((c) => [`${c.id}: ${c.claim}`, c.verdict, c.statistic]),
+    head: ['claim', 'verdict', 'statistic', 'all seeds', 'each seed left out'],
+    body: report.claims.map((c) => [
+      `${c.id}: ${c.claim}`,
+      c.verdict,
+      c.statistic,
+      c.allSeeds,
+      c.leaveOneSeedOut.map((l) => `without ${l.seed}: ${l.verdict}`).join('; ') || '—',
+    ]),
   };
+}
+
+const points = (x: number) => (Number.isFinite(x) ? (100 * x).toFixed(1) : 'n/a');
+
+/** The claims' smallest detectable differences, before the run (README's noise) and after. */
+function powerTable(report: StudyReport): Table {
+  const after = report.power.after;
+  return {
+    head: [
+      'data set',
+      'claim',
+      'difference',
+      'seeds',
+      'test images',
+      'detectable (points), README noise',
+      'detectable (points), this study noise',
+    ],
+    body: report.power.before.detectable.map((b) => {
+      const a = after?.detectable.find((x) => x.dataset === b.dataset && x.claim === b.claim);
+      return [
+        b.dataset,
+        b.claim,
+        b.comparison,
+        `${b.seeds}`,
+        count(b.testImages),
+        points(b.difference),
+        a ? points(a.difference) : '—',
+      ];
+    }),
+  };
+}
+
+function powerNote(report: StudyReport): string {
+  return `The smallest difference each claim detects (paired t over seeds, 95% two-sided, power 80%; counting error of the test images plus the architecture x seed noise; src/study/power.ts). Before the run: ${report.power.before.pilot}. After: ${report.power.after?.pilot ?? 'needs 2 seeds common to the networks'}.`;
 }
 
 function protocolTable(report: StudyReport): Table {
@@ -49,7 +89,8 @@ function protocolTable(report: StudyReport): Table {
       'data set',
       'training images',
       'epochs',
-      'test images',
+      'test images (claims)',
+      'eps sweep: test images, seeds',
       'eps sweep',
       'reference eps',
       'data folder',
@@ -58,7 +99,11 @@ function protocolTable(report: StudyReport): Table {
       p.dataset,
       count(p.trainSize),
       `${p.epochs}`,
-      count(p.testSize),
+      count(p.testSize) +
+        (p.testSizeAsked !== undefined
+          ? ` (asked ${count(p.testSizeAsked)}: the folder holds ${count(p.testSize)})`
+          : ''),
+      `${count(p.sweepTestSize)}, ${p.sweepSeeds}`,
       p.eps.map(epsText).join(', '),
       epsText(p.referenceEps),
       p.dataDir ?? (p.dataset === 'mnist' ? 'bundled copy or user cache' : 'user cache'),
@@ -77,7 +122,10 @@ function resultsTable(rows: readonly ReportRow[]): Table {
       'params',
       'MACs',
       'clean %',
-      ...cells.map((c) => `${ATTACK_NAMES[c.attack] ?? c.attack} ${epsText(c.eps)} %`),
+      ...cells.map(
+        (c) =>
+          `${ATTACK_NAMES[c.attack] ?? c.attack} ${epsText(c.eps)} % (${count(c.n)} img${c.seeds < (rows[0]?.seeds ?? 0) ? `, ${c.seeds} seed${c.seeds === 1 ? '' : 's'}` : ''})`,
+      ),
       'HRS %',
     ],
     body: rows.map((r) => [
@@ -88,7 +136,7 @@ function resultsTable(rows: readonly ReportRow[]): Table {
       count(r.macs),
       pct(r.clean.mean, r.clean.stderr),
       ...cells.map((c) => {
-        const x = r.robust.find((y) => y.attack === c.attack && y.eps === c.eps);
+        const x = r.robust.find((y) => y.attack === c.attack && y.eps === c.eps && y.n === c.n);
         return x ? pct(x.mean, x.stderr) : '—';
       }),
       pct(r.hrs.mean, r.hrs.stderr),
@@ -141,6 +189,14 @@ export function reportMarkdown(report: StudyReport, plots: readonly Plot[]): str
     '## Claims',
     '',
     markdownTable(claimsTable(report)),
+    '',
+    'A claim is decided only when its decision holds with each seed left out in turn.',
+    '',
+    '## Power',
+    '',
+    powerNote(report),
+    '',
+    markdownTable(powerTable(report)),
     '',
     '## Protocol',
     '',
@@ -196,7 +252,7 @@ export function reportHtml(report: StudyReport, plots: readonly Plot[]): string 
   const claimRows = report.claims
     .map(
       (c, i) =>
-        `<tr><td>${escapeXml(claims.body[i]?.[0] ?? '')}</td><td class="v-${c.verdict.replace(' ', '-')}">${escapeXml(c.verdict)}</td><td>${escapeXml(c.statistic)}</td></tr>`,
+        `<tr><td>${escapeXml(claims.body[i]?.[0] ?? '')}</td><td class="v-${c.verdict.replace(' ', '-')}">${escapeXml(c.verdict)}</td><td>${escapeXml(c.statistic)}</td><td>${escapeXml(c.allSeeds)}</td><td>${escapeXml(claims.body[i]?.[4] ?? '')}</td></tr>`,
     )
     .join('');
   const figure = (p: Plot) =>
@@ -214,7 +270,9 @@ export function reportHtml(report: StudyReport, plots: readonly Plot[]): string 
 <body><h1>robust-nas study: adversarial robustness from topology alone</h1>
 <p>robust-nas ${escapeXml(report.robustNasVersion)}, budget <code>${escapeXml(report.settings.budgetName)}</code>, ${report.settings.seeds} seed(s). ${escapeXml(rowsNote(report))}</p>
 <p>Accuracies are percentages, mean ± standard error over seeds (no ± with one seed); each seed is scored on the test images listed. Robust accuracy counts an image only when it is classified correctly both clean and attacked. HRS = 2CR/(C+R) of clean accuracy and PGD accuracy at the reference eps.</p>
-<h2>Claims</h2><table class="claims"><thead><tr><th>claim</th><th>verdict</th><th>statistic</th></tr></thead><tbody>${claimRows}</tbody></table>
+<h2>Claims</h2><table class="claims"><thead><tr><th>claim</th><th>verdict</th><th>statistic</th><th>all seeds</th><th>each seed left out</th></tr></thead><tbody>${claimRows}</tbody></table>
+<p>A claim is decided only when its decision holds with each seed left out in turn.</p>
+<h2>Power</h2><p>${escapeXml(powerNote(report))}</p>${htmlTable(powerTable(report))}
 <h2>Protocol</h2><p>${escapeXml(report.method)}</p>${htmlTable(protocolTable(report))}
 ${sections.join('\n')}
 <h2>Ensembles</h2>${plots

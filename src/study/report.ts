@@ -10,7 +10,13 @@ import { aggregateRows } from './aggregate.js';
 import { COMPLEXITY_ORDER, type StudyBudget, type StudyDataset } from './budgets.js';
 import { architectures, planJobs, type Family, type StudyJob } from './plan.js';
 import type { JournalEntry, StudySettings } from './study-folder.js';
-import { judgeClaims, type ClaimVerdict } from './verdicts.js';
+import {
+  detectableDifferences,
+  pilotFromRows,
+  README_PILOT,
+  type DetectableDifference,
+} from './power.js';
+import { judgeClaims, type StableClaimVerdict } from './verdicts.js';
 
 export interface ReportRow {
   readonly dataset: string;
@@ -28,6 +34,8 @@ export interface ReportRow {
     readonly mean: number;
     readonly stderr: number;
     readonly n: number;
+    /** Seeds behind the mean (the eps sweep may have fewer than the claims' attack). */
+    readonly seeds: number;
   }[];
   readonly hrs: { readonly mean: number; readonly stderr: number };
   /** Baselines: the width multiplier that matches the NAS cells' size. */
@@ -39,11 +47,23 @@ export interface ReportRow {
 export interface DatasetProtocol {
   readonly dataset: StudyDataset;
   readonly trainSize: number;
+  /** Test images per seed behind the claims (clean and PGD at the reference eps). */
   readonly testSize: number;
+  /** What the budget asked when the data folder held fewer test images (else absent). */
+  readonly testSizeAsked?: number;
+  /** The eps sweep's test images and seeds (the budget may run it apart, as description). */
+  readonly sweepTestSize: number;
+  readonly sweepSeeds: number;
   readonly epochs: number;
   readonly eps: readonly number[];
   readonly referenceEps: number;
   readonly dataDir: string | null;
+}
+
+/** The claims' detectable differences (src/study/power.ts), from one pilot. */
+export interface PowerSection {
+  readonly pilot: string;
+  readonly detectable: readonly DetectableDifference[];
 }
 
 export interface StudyReport {
@@ -62,7 +82,14 @@ export interface StudyReport {
   /** The protocol in one paragraph (networks, training, attacks), from the budget. */
   readonly method: string;
   readonly protocol: readonly DatasetProtocol[];
-  readonly claims: readonly ClaimVerdict[];
+  /** Decided only when stable: `leaveOneSeedOut` holds the verdict with each seed left out. */
+  readonly claims: readonly StableClaimVerdict[];
+  /**
+   * The smallest difference each claim can detect at this study's seeds and test images (paired t,
+   * 95%, power 80%; src/study/power.ts): `before` from the noise figures known before the run
+   * (README's), `after` from this study's own seeds (null before 2 seeds common to its networks).
+   */
+  readonly power: { readonly before: PowerSection; readonly after: PowerSection | null };
   /**
    * APGD-CE as a check on PGD, per data set: APGD-CE accuracy minus PGD accuracy at the reference
    * eps, mean ± standard error over the architectures with results (negative: APGD-CE finds more).
@@ -121,7 +148,21 @@ export function buildReport(
       if (a.members) ensembleMembers[a.name] = a.members;
     }
   }
-  const claims = judgeClaims({ rows, datasets, referenceEps, ensembleMembers });
+  const verdictInput = { rows, datasets, referenceEps, ensembleMembers };
+  const claims = judgeClaims(verdictInput);
+  const ownPilot = pilotFromRows(verdictInput);
+  const power = {
+    before: {
+      pilot: README_PILOT.source,
+      detectable: detectableDifferences(budget, datasets, settings.seeds, README_PILOT),
+    },
+    after: ownPilot
+      ? {
+          pilot: ownPilot.source,
+          detectable: detectableDifferences(budget, datasets, settings.seeds, ownPilot),
+        }
+      : null,
+  };
   const finished = jobs.filter((j) => entries.has(j.id));
   const failed = finished.filter((j) => 'failed' in (entries.get(j.id) as JournalEntry));
   return {
@@ -137,13 +178,19 @@ export function buildReport(
       `the hand-crafted networks are scaled (width multiplier) to the median parameter count of the NAS cell networks. ` +
       `${budget.randomGenotypes} random genotypes are drawn uniformly from the DARTS space; ensembles of the first ${budget.ensembleSizes.join(', ')} of them average their logits (members trained separately, attacked end to end). ` +
       `Training, the same for every network: SGD with momentum 0.9, learning rate ${budget.learningRate} (cosine to 0), batch ${budget.batchSize}, weight decay 3e-4, gradient clipping 5, no augmentation, no adversarial training; ${settings.seeds} seed(s) per network. ` +
-      `Attacks on the test split, in inference mode, inputs in [0, 1]: FGSM, R-FGSM (alpha eps/2), Step-LL and PGD (${budget.pgdSteps} steps, alpha eps/4, random start) over the eps sweep; APGD-CE (${budget.apgdSteps} steps) at the reference eps as a check on PGD.`,
+      `Attacks on the test split, in inference mode, inputs in [0, 1]: FGSM, R-FGSM (alpha eps/2), Step-LL and PGD (${budget.pgdSteps} steps, alpha eps/4, random start) over the eps sweep; APGD-CE (${budget.apgdSteps} steps) at the reference eps as a check on PGD.` +
+      (budget.sweepSeeds !== undefined
+        ? ` The claims use PGD at the reference eps on every seed; the eps sweep and APGD-CE run on the first ${Math.min(settings.seeds, budget.sweepSeeds)} seed(s) only, on the saved weights, with fewer test images (description).`
+        : ''),
     protocol: datasets.map((d) => {
       const p = budget.perDataset[d];
       return {
         dataset: d,
         trainSize: p.trainSize,
         testSize: p.testSize,
+        ...(p.testSizeAsked !== undefined ? { testSizeAsked: p.testSizeAsked } : {}),
+        sweepTestSize: Math.min(p.sweepTestSize ?? p.testSize, p.testSize),
+        sweepSeeds: Math.min(settings.seeds, budget.sweepSeeds ?? settings.seeds),
         epochs: p.epochs,
         eps: p.eps,
         referenceEps: p.referenceEps,
@@ -151,6 +198,7 @@ export function buildReport(
       };
     }),
     claims,
+    power,
     apgdCheck: datasets.map((d) => {
       const eps = referenceEps(d);
       const diffs = rows
@@ -159,7 +207,10 @@ export function buildReport(
           const apgd = r.robust.find(
             (c) => c.attack === 'apgd-ce' && Math.abs(c.eps - eps) < 1e-12,
           );
-          const pgd = r.robust.find((c) => c.attack === 'pgd' && Math.abs(c.eps - eps) < 1e-12);
+          // PGD on the same test images as APGD-CE (the sweep's, when the budget runs it apart).
+          const pgd = r.robust.find(
+            (c) => c.attack === 'pgd' && Math.abs(c.eps - eps) < 1e-12 && c.n === apgd?.n,
+          );
           return apgd && pgd ? [apgd.mean - pgd.mean] : [];
         });
       const stat =
@@ -179,12 +230,13 @@ export function buildReport(
         macs: r.macs,
         n: r.n,
         clean: r.clean,
-        robust: r.robust.map(({ attack, eps, mean, stderr, n }) => ({
+        robust: r.robust.map(({ attack, eps, mean, stderr, n, seeds }) => ({
           attack,
           eps,
           mean,
           stderr,
           n,
+          seeds,
         })),
         hrs: r.hrs,
         ...(width !== undefined ? { width } : {}),

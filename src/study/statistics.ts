@@ -147,3 +147,122 @@ export function spearman(a: readonly number[], b: readonly number[]): number {
   }
   return saa > 0 && sbb > 0 ? sab / Math.sqrt(saa * sbb) : Number.NaN;
 }
+
+/** P(T <= t) for Student's t with `df` degrees of freedom (df > 0). */
+export function tCdf(t: number, df: number): number {
+  if (!(df > 0)) throw new RangeError(`degrees of freedom must be positive, got ${df}`);
+  if (t === Infinity) return 1;
+  if (t === -Infinity) return 0;
+  const tail = 0.5 * regularizedBeta(df / (df + t * t), df / 2, 0.5);
+  return t >= 0 ? 1 - tail : tail;
+}
+
+/** The t with P(T <= t) = `p` for `df` degrees of freedom (bisection on tCdf; 0 < p < 1). */
+export function tQuantile(p: number, df: number): number {
+  if (!(p > 0 && p < 1)) throw new RangeError(`probability must be in (0, 1), got ${p}`);
+  if (!(df > 0)) throw new RangeError(`degrees of freedom must be positive, got ${df}`);
+  let lo = -1e6;
+  let hi = 1e6;
+  for (let i = 0; i < 200 && hi - lo > 1e-10; i++) {
+    const mid = (lo + hi) / 2;
+    if (tCdf(mid, df) < p) lo = mid;
+    else hi = mid;
+  }
+  return (lo + hi) / 2;
+}
+
+/** Mean, standard error and 95% t interval of paired differences (one per seed). */
+export interface PairedDifference {
+  /** Pairs (seeds) behind it. */
+  readonly n: number;
+  readonly mean: number;
+  /** sd / sqrt(n); NaN with one pair. */
+  readonly stderr: number;
+  /** n - 1. */
+  readonly df: number;
+  readonly lower: number;
+  readonly upper: number;
+}
+
+/**
+ * The paired difference a[i] - b[i] (pairs: the same seed), with a 95% interval from Student's t
+ * with n - 1 degrees of freedom; undefined when fewer than 2 pairs.
+ */
+export function pairedDifference(
+  a: readonly number[],
+  b: readonly number[],
+): PairedDifference | undefined {
+  if (a.length !== b.length) throw new RangeError('paired samples must have the same length');
+  return differenceStats(a.map((x, i) => x - (b[i] as number)));
+}
+
+/** {@link PairedDifference} of differences already formed (one per seed). */
+export function differenceStats(d: readonly number[]): PairedDifference | undefined {
+  const n = d.length;
+  if (n < 2) return undefined;
+  const mean = d.reduce((s, x) => s + x, 0) / n;
+  const variance = d.reduce((s, x) => s + (x - mean) ** 2, 0) / (n - 1);
+  const stderr = Math.sqrt(variance / n);
+  const half = tQuantile975(n - 1) * stderr;
+  return { n, mean, stderr, df: n - 1, lower: mean - half, upper: mean + half };
+}
+
+/** Two-way ANOVA without replication (a randomized complete block design). */
+export interface BlockAnovaResult extends AnovaResult {
+  /** Treatments (architectures) and blocks (seeds). */
+  readonly treatments: number;
+  readonly blocks: number;
+  readonly ssTreatment: number;
+  readonly ssBlock: number;
+  readonly ssError: number;
+  /** The residual mean square: the architecture x seed variance that pairing leaves. */
+  readonly msError: number;
+  /** The blocks' F test (does the seed shift every architecture alike?). */
+  readonly blockF: number;
+  readonly blockP: number;
+}
+
+/**
+ * Two-way ANOVA of `table[i][j]` (treatment i, block j; one observation per cell, every cell
+ * present): F = MS_treatment / MS_error with (a - 1, (a - 1)(b - 1)) degrees of freedom, the
+ * block (seed) effect removed from the error. Undefined with fewer than 2 treatments or blocks.
+ */
+export function blockAnova(table: readonly (readonly number[])[]): BlockAnovaResult | undefined {
+  const a = table.length;
+  const b = table[0]?.length ?? 0;
+  if (a < 2 || b < 2) return undefined;
+  if (table.some((row) => row.length !== b)) {
+    throw new RangeError('a block design needs every treatment in every block');
+  }
+  const grand = table.flat().reduce((s, x) => s + x, 0) / (a * b);
+  const rowMeans = table.map((row) => row.reduce((s, x) => s + x, 0) / b);
+  const colMeans = Array.from(
+    { length: b },
+    (_, j) => table.reduce((s, row) => s + (row[j] as number), 0) / a,
+  );
+  const ssTotal = table.flat().reduce((s, x) => s + (x - grand) ** 2, 0);
+  const ssTreatment = b * rowMeans.reduce((s, m) => s + (m - grand) ** 2, 0);
+  const ssBlock = a * colMeans.reduce((s, m) => s + (m - grand) ** 2, 0);
+  const ssError = Math.max(0, ssTotal - ssTreatment - ssBlock);
+  const df1 = a - 1;
+  const dfBlock = b - 1;
+  const df2 = (a - 1) * (b - 1);
+  const msError = ssError / df2;
+  const ratio = (ms: number) => (msError > 0 ? ms / msError : ms > 0 ? Infinity : 0);
+  const f = ratio(ssTreatment / df1);
+  const blockF = ratio(ssBlock / dfBlock);
+  return {
+    f,
+    df1,
+    df2,
+    p: fSurvival(f, df1, df2),
+    treatments: a,
+    blocks: b,
+    ssTreatment,
+    ssBlock,
+    ssError,
+    msError,
+    blockF,
+    blockP: fSurvival(blockF, dfBlock, df2),
+  };
+}

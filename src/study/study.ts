@@ -17,7 +17,14 @@ import {
   type StudyBudget,
   type StudyDataset,
 } from './budgets.js';
-import { chooseDataDirs } from './data-sources.js';
+import { chooseDataDirs, testImagesAvailable } from './data-sources.js';
+import {
+  chooseForTarget,
+  detectableDifferences,
+  detectableLines,
+  estimateMinutes,
+  README_PILOT,
+} from './power.js';
 import type { StudyExecutor } from './executors.js';
 import { planJobs, type StudyJob } from './plan.js';
 import { reportPlots } from './plots.js';
@@ -43,6 +50,13 @@ export interface StudyRequest {
   readonly datasets?: readonly StudyDataset[];
   readonly seeds?: number;
   readonly dataDir?: string;
+  /**
+   * The smallest difference (a fraction) every claim must detect: seeds and test images are chosen
+   * for it (src/study/power.ts), instead of the budget's.
+   */
+  readonly targetDifference?: number;
+  /** Workers the time estimate counts (--workers; 1 otherwise). */
+  readonly workers?: number;
   readonly out: string;
   readonly env?: NodeJS.ProcessEnv;
 }
@@ -55,19 +69,71 @@ export function settingsOf(request: StudyRequest): { settings: StudySettings; no
   );
   if (datasets.length === 0) throw new InputError('--datasets: give at least one data set');
   const { dataDirs, notes } = chooseDataDirs(datasets, budget, request.dataDir, request.env);
+  let stored = fitTestImages(budget, datasets, dataDirs, notes);
+  let seeds = request.seeds ?? stored.seeds;
+  if (request.targetDifference !== undefined) {
+    if (request.seeds !== undefined) {
+      throw new InputError('give either --seeds or --target-difference (which chooses the seeds)');
+    }
+    const available: Partial<Record<StudyDataset, number>> = {};
+    for (const d of datasets) {
+      const n = testImagesAvailable(d, dataDirs[d]);
+      if (n !== undefined) available[d] = n;
+    }
+    const choice = chooseForTarget(
+      stored,
+      datasets,
+      request.targetDifference,
+      README_PILOT,
+      request.workers ?? 1,
+      available,
+    );
+    stored = choice.budget;
+    seeds = choice.seeds;
+    notes.push(
+      `--target-difference ${(100 * request.targetDifference).toFixed(1)} points: ${seeds} seeds, ${datasets.map((d) => `${d} ${stored.perDataset[d].testSize} test images`).join(', ')} (the cheapest that reach it, from ${README_PILOT.source})`,
+    );
+  }
   return {
     settings: {
       format: 'robust-nas-study',
       version: 1,
       robustNasVersion: robustNasVersion(),
       budgetName: request.budget,
-      budget: JSON.parse(JSON.stringify(budget)) as Record<string, unknown>,
+      budget: stored as unknown as Record<string, unknown>,
       datasets,
-      seeds: request.seeds ?? budget.seeds,
+      seeds,
       dataDirs: dataDirs as Record<string, string>,
     },
     notes,
   };
+}
+
+/**
+ * The budget as the study stores it: a copy in which each data set's test images are at most what
+ * its data folder holds (the figure asked kept as `testSizeAsked`, and a note says so).
+ */
+export function fitTestImages(
+  budget: StudyBudget,
+  datasets: readonly StudyDataset[],
+  dataDirs: Partial<Record<StudyDataset, string>>,
+  notes: string[],
+): StudyBudget {
+  const copy = JSON.parse(JSON.stringify(budget)) as StudyBudget;
+  const perDataset = copy.perDataset as Record<
+    StudyDataset,
+    StudyBudget['perDataset'][StudyDataset]
+  >;
+  for (const d of datasets) {
+    const asked = perDataset[d];
+    const available = testImagesAvailable(d, dataDirs[d]);
+    if (available === undefined || available >= asked.testSize) continue;
+    perDataset[d] = { ...asked, testSize: available, testSizeAsked: asked.testSize };
+    notes.push(
+      `${d}: the budget asks ${asked.testSize} test images per seed; ${dataDirs[d] ?? 'the bundled copy'} holds ${available}: using ${available} (the detectable differences below count with ${available})`,
+    );
+  }
+  return copy;
 }
 
 /**
@@ -107,6 +173,41 @@ export function checkStudyMemory(settings: StudySettings, limitMB: number): void
       throw err;
     }
   }
+}
+
+/**
+ * What the terminal says before a run: each claim's smallest detectable difference per data set
+ * at the study's seeds and test images (from the study's own finished seeds when it has two, else
+ * README's noise figures), and the estimated time of what is left.
+ */
+export function powerBefore(
+  settings: StudySettings,
+  entries: ReadonlyMap<string, JournalEntry>,
+  workers: number,
+): string[] {
+  const budget = settings.budget as unknown as StudyBudget;
+  const own = entries.size > 0 ? buildReport(settings, entries).power.after : null;
+  const detectable =
+    own?.detectable ??
+    detectableDifferences(budget, settings.datasets, settings.seeds, README_PILOT);
+  const jobs = studyJobs(settings);
+  const left = jobs.filter((j) => !entries.has(j.id)).length;
+  const minutes = estimateMinutes(budget, settings.datasets, settings.seeds, workers);
+  return [
+    `smallest differences the claims can detect (paired t over seeds, 95%, power 80%; noise from ${own?.pilot ?? README_PILOT.source}):`,
+    ...detectableLines(detectable).map((l) => `  ${l}`),
+    `estimated time: ${minutes.toFixed(0)} min for all ${jobs.length} evaluations with ${workers} worker(s) on an idle machine${left < jobs.length ? ` (${left} left)` : ''} (an estimate from a cost model calibrated on one measured quick study; load and the machine move it)`,
+  ];
+}
+
+/** What the terminal says after a run: the detectable differences from the study's own noise. */
+export function powerAfter(report: StudyReport): string[] {
+  const own = report.power.after;
+  if (!own) return ['smallest detectable differences: needs 2 seeds common to the networks'];
+  return [
+    `smallest differences the claims can detect (paired t over seeds, 95%, power 80%; noise from ${own.pilot}):`,
+    ...detectableLines(own.detectable).map((l) => `  ${l}`),
+  ];
 }
 
 /** Writes the report files from what the folder's journal holds. */

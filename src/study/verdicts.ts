@@ -2,32 +2,39 @@
  * The founding study's four claims, each judged from the study's rows alone (pure), with the
  * statistic that decides it. A verdict is `supported`, `not supported`, or `inconclusive` (at this
  * budget: too few seeds, architectures or data sets, or an interval that straddles the line).
- * All comparisons use PGD robust accuracy at each data set's reference (small-scale) eps, and
- * 95% intervals from Student's t on the seeds (or on architectures, for families).
+ * All comparisons use PGD robust accuracy at each data set's reference (small-scale) eps. The
+ * design is paired (src/study/plan.ts): every network of a data set is trained with the same
+ * seeds, so a seed is a block and architectures are compared within it.
  *
- * 1. topology: architectures trained the same way differ in robustness: one-way ANOVA of the
- *    single networks (seeds as replicates) per data set. Supported when p < 0.05/D on each of the D
- *    data sets (Bonferroni); not supported when on every data set the gap between the most and the
- *    least robust architecture is below 1 point with 95% confidence; else inconclusive.
+ * 1. topology: architectures trained the same way differ in robustness: two-way ANOVA
+ *    (architecture x seed, a randomized complete block design) of the single networks on the seeds
+ *    they all share, per data set. Supported when p < 0.05/D on each of the D data sets
+ *    (Bonferroni); not supported when on every data set the paired difference between the most and
+ *    the least robust architecture is below 1 point with 95% confidence; else inconclusive.
  * 2. nas-vs-handcrafted: NAS cells are more robust than hand-crafted networks on the simplest data
- *    set, and hand-crafted ones more robust on the most complex: the difference of the two
- *    families' means (architectures as units). Supported when the simplest data set's interval is
- *    above 0 and the most complex one's below 0 (Welch's degrees of freedom) (needs 2 data sets); not supported when the
- *    simplest one's is below 0 or the most complex one's above 0; else inconclusive.
+ *    set, and hand-crafted ones more robust on the most complex: per seed, the NAS cells' mean minus
+ *    the hand-crafted networks' mean; mean, standard error and t interval over seeds (n - 1 df).
+ *    Supported when the simplest data set's interval is above 0 and the most complex one's below 0
+ *    (needs 2 data sets); not supported when the simplest one's is below 0 or the most complex
+ *    one's above 0; else inconclusive.
  * 3. ensemble-gain: an ensemble of random genotypes is more robust than its members: per seed, the
- *    largest ensemble's accuracy minus its members' mean. Supported when the interval is above 0 on
- *    every data set; not supported when it is below 0 on one; else inconclusive.
+ *    largest ensemble's accuracy minus its members' mean (t interval, n - 1 df). Supported when the
+ *    interval is above 0 on every data set; not supported when it is below 0 on one; else
+ *    inconclusive.
  * 4. hrs-ranking: HRS ranks architectures reproducibly while weighing robustness: the reliability
  *    (ICC(1), Spearman-Brown at the seeds run) of the architectures' mean HRS, and the rank
  *    correlation of HRS with clean accuracy. Supported when the reliability is at least 0.8 and
  *    the HRS ranking is not the clean ranking (Spearman < 1) on every data set; not supported when
  *    on one data set HRS differences are seed noise (ICC <= 0) or HRS ranks exactly as clean
  *    accuracy does; else inconclusive.
+ *
+ * Stability (judgeClaims): a claim is decided only when its decision holds with each seed left out
+ * in turn; otherwise it is inconclusive, and the leave-one-seed-out verdicts say which seed flips it.
  */
 import { meanAndStderr, noiseStats, reliabilityAt } from '../core/noise-stats.js';
 import type { StudyRow } from './aggregate.js';
 import { pgdIndex } from './aggregate.js';
-import { oneWayAnova, spearman, tQuantile975 } from './statistics.js';
+import { blockAnova, differenceStats, spearman, type PairedDifference } from './statistics.js';
 
 export const VERDICTS = ['supported', 'not supported', 'inconclusive'] as const;
 export type Verdict = (typeof VERDICTS)[number];
@@ -38,6 +45,14 @@ export interface ClaimVerdict {
   readonly verdict: Verdict;
   /** The figures that decide the verdict, one line. */
   readonly statistic: string;
+}
+
+/** A claim's verdict with its stability: decided only when every leave-one-seed-out agrees. */
+export interface StableClaimVerdict extends ClaimVerdict {
+  /** The verdict on all seeds, before the stability check. */
+  readonly allSeeds: Verdict;
+  /** The verdict with each seed left out in turn (every seed with a result). */
+  readonly leaveOneSeedOut: readonly { readonly seed: number; readonly verdict: Verdict }[];
 }
 
 export interface VerdictInput {
@@ -68,6 +83,39 @@ function pgdMean(row: StudyRow, eps: number): number | undefined {
 
 const single = (r: StudyRow) => r.family !== 'ensemble' && r.seeds > 0;
 
+/** The seeds (sorted) at which every row of `rows` has a result. */
+function commonSeeds(rows: readonly StudyRow[]): number[] {
+  if (rows.length === 0) return [];
+  const sets = rows.map((r) => new Set(r.perSeed.map((s) => s.seed)));
+  return [...(sets[0] as Set<number>)]
+    .filter((s) => sets.every((set) => set.has(s)))
+    .sort((a, b) => a - b);
+}
+
+/** PGD accuracy at `eps` of `row` at `seed` (undefined when missing). */
+function pgdAt(row: StudyRow, eps: number, seed: number): number | undefined {
+  const i = pgdIndex(row, eps);
+  const s = row.perSeed.find((p) => p.seed === seed);
+  return i >= 0 && s ? (s.robust[i] as number) : undefined;
+}
+
+/**
+ * The paired design's table of one data set: the single networks with a PGD result at the
+ * reference eps, by the seeds they all share (rows: architectures, columns: seeds).
+ */
+export function blockTable(
+  input: VerdictInput,
+  dataset: string,
+): { rows: StudyRow[]; seeds: number[]; table: number[][] } {
+  const eps = input.referenceEps(dataset);
+  const rows = input.rows.filter(
+    (r) => r.dataset === dataset && single(r) && pgdIndex(r, eps) >= 0,
+  );
+  const seeds = commonSeeds(rows);
+  const table = rows.map((r) => seeds.map((s) => pgdAt(r, eps, s) as number));
+  return { rows, seeds, table };
+}
+
 export function judgeTopology(input: VerdictInput): ClaimVerdict {
   const claim = 'Architectures differ in robustness under the same natural training';
   const parts: string[] = [];
@@ -76,30 +124,30 @@ export function judgeTopology(input: VerdictInput): ClaimVerdict {
   const alpha = 0.05 / Math.max(1, input.datasets.length);
   for (const d of input.datasets) {
     const eps = input.referenceEps(d);
-    const rows = input.rows.filter((r) => r.dataset === d && single(r));
-    const groups = rows.map((r) => pgdSeeds(r, eps)).filter((g) => g.length > 0);
-    const anova = oneWayAnova(groups);
+    const { rows, seeds, table } = blockTable(input, d);
+    const anova = blockAnova(table);
     if (!anova) {
-      parts.push(`${d}: ${rows.length} architectures, needs 2 seeds for an ANOVA`);
+      parts.push(
+        `${d}: ${rows.length} architectures with ${seeds.length} common seed(s), needs 2 architectures and 2 seeds for the block ANOVA`,
+      );
       allSignificant = false;
       allEquivalent = false;
       continue;
     }
-    const stats = rows
-      .map((r) => ({ r, ...meanAndStderr(pgdSeeds(r, eps)) }))
-      .sort((a, b) => b.mean - a.mean);
-    const top = stats[0]!;
-    const bottom = stats.at(-1)!;
-    const gap = top.mean - bottom.mean;
-    const se = Math.hypot(top.stderr, bottom.stderr);
-    const df = Math.max(1, Math.min(top.r.seeds, bottom.r.seeds) - 1);
-    const upper = gap + tQuantile975(df) * se;
+    const means = table.map((row) => row.reduce((a, b) => a + b, 0) / row.length);
+    const order = means.map((m, i) => ({ m, i })).sort((a, b) => b.m - a.m);
+    const top = order[0]!.i;
+    const bottom = order.at(-1)!.i;
+    const gap = differenceStats(
+      (table[top] as number[]).map((x, j) => x - (table[bottom] as number[])[j]!),
+    ) as PairedDifference;
     parts.push(
-      `${d} (PGD eps ${+eps.toFixed(4)}): F(${anova.df1},${anova.df2}) = ${anova.f.toFixed(2)}, p = ${pval(anova.p)}; ` +
-        `${top.r.architecture} - ${bottom.r.architecture} = ${pts(gap)} ± ${pts(se)} points (${rows.length} architectures, ${Math.min(...rows.map((r) => r.seeds))}+ seeds each)`,
+      `${d} (PGD eps ${+eps.toFixed(4)}): architecture x seed ANOVA F(${anova.df1},${anova.df2}) = ${anova.f.toFixed(2)}, p = ${pval(anova.p)} ` +
+        `(seed as a block: F(${seeds.length - 1},${anova.df2}) = ${anova.blockF.toFixed(2)}, p = ${pval(anova.blockP)}); ` +
+        `${rows[top]!.architecture} - ${rows[bottom]!.architecture} = ${pts(gap.mean)} ± ${pts(gap.stderr)} points paired (${rows.length} architectures, ${seeds.length} seeds)`,
     );
     if (!(anova.p < alpha)) allSignificant = false;
-    if (!(upper < 0.01)) allEquivalent = false;
+    if (!(gap.upper < 0.01)) allEquivalent = false;
   }
   const verdict: Verdict = allSignificant
     ? 'supported'
@@ -109,40 +157,32 @@ export function judgeTopology(input: VerdictInput): ClaimVerdict {
   return { id: 'topology', claim, verdict, statistic: parts.join('; ') };
 }
 
-interface FamilyDiff {
+interface FamilyDiff extends PairedDifference {
   readonly dataset: string;
-  readonly diff: number;
-  readonly se: number;
-  readonly lower: number;
-  readonly upper: number;
   readonly nNas: number;
   readonly nHand: number;
 }
 
-function familyDiff(input: VerdictInput, d: string): FamilyDiff | undefined {
+/**
+ * NAS minus hand-crafted, paired by seed: per seed, the mean of the NAS cells minus the mean of the
+ * hand-crafted networks (those with a result at every seed used), then mean, standard error and
+ * t interval over seeds (n - 1 degrees of freedom). The architectures are these ones (fixed), the
+ * seeds the replicates.
+ */
+export function familyDiff(input: VerdictInput, d: string): FamilyDiff | undefined {
   const eps = input.referenceEps(d);
-  const means = (family: string) =>
-    input.rows
-      .filter((r) => r.dataset === d && r.family === family && r.seeds > 0)
-      .map((r) => pgdMean(r, eps))
-      .filter((m): m is number => m !== undefined);
-  const nas = means('nas');
-  const hand = means('handcrafted');
-  if (nas.length < 2 || hand.length < 2) return undefined;
-  const a = meanAndStderr(nas);
-  const b = meanAndStderr(hand);
-  const diff = a.mean - b.mean;
-  const se = Math.hypot(a.stderr, b.stderr);
-  const t = tQuantile975(welchDf(a.stderr, nas.length, b.stderr, hand.length));
-  return {
-    dataset: d,
-    diff,
-    se,
-    lower: diff - t * se,
-    upper: diff + t * se,
-    nNas: nas.length,
-    nHand: hand.length,
-  };
+  const of = (family: string) =>
+    input.rows.filter(
+      (r) => r.dataset === d && r.family === family && r.seeds > 0 && pgdIndex(r, eps) >= 0,
+    );
+  const nas = of('nas');
+  const hand = of('handcrafted');
+  if (nas.length < 1 || hand.length < 1) return undefined;
+  const seeds = commonSeeds([...nas, ...hand]);
+  const mean = (rows: StudyRow[], seed: number) =>
+    rows.reduce((s, r) => s + (pgdAt(r, eps, seed) as number), 0) / rows.length;
+  const diff = differenceStats(seeds.map((s) => mean(nas, s) - mean(hand, s)));
+  return diff ? { ...diff, dataset: d, nNas: nas.length, nHand: hand.length } : undefined;
 }
 
 /** Welch-Satterthwaite degrees of freedom of a difference of two means (at least 1). */
@@ -160,8 +200,8 @@ export function judgeNasVsHandcrafted(input: VerdictInput): ClaimVerdict {
   const statistic = diffs
     .map(({ d, r }) =>
       r
-        ? `${d}: NAS - hand-crafted = ${pts(r.diff, true)} ± ${pts(r.se)} points (95% CI ${pts(r.lower, true)} to ${pts(r.upper, true)}; ${r.nNas} vs ${r.nHand} architectures)`
-        : `${d}: needs at least 2 NAS cells and 2 hand-crafted networks with results`,
+        ? `${d}: NAS - hand-crafted = ${pts(r.mean, true)} ± ${pts(r.stderr)} points paired by seed (95% CI ${pts(r.lower, true)} to ${pts(r.upper, true)}; ${r.nNas} vs ${r.nHand} architectures, ${r.n} seeds)`
+        : `${d}: needs a NAS cell and a hand-crafted network with results at 2 common seeds`,
     )
     .join('; ');
   const simplest = diffs[0]?.r;
@@ -209,15 +249,13 @@ export function judgeEnsembleGain(input: VerdictInput): ClaimVerdict {
       const mean = (values as number[]).reduce((a, b) => a + b, 0) / values.length;
       gains.push((s.robust[i] as number) - mean);
     }
-    if (gains.length < 2) {
+    const g = differenceStats(gains);
+    if (!g) {
       parts.push(`${d}: ${ens.architecture} gain measured on ${gains.length} seed(s), needs 2`);
       all = false;
       continue;
     }
-    const g = meanAndStderr(gains);
-    const t = tQuantile975(gains.length - 1);
-    const lower = g.mean - t * g.stderr;
-    const upper = g.mean + t * g.stderr;
+    const { lower, upper } = g;
     parts.push(
       `${d}: ${ens.architecture} - mean of its members = ${pts(g.mean, true)} ± ${pts(g.stderr)} points (95% CI ${pts(lower, true)} to ${pts(upper, true)}, ${gains.length} seeds, PGD eps ${+eps.toFixed(4)})`,
     );
@@ -264,11 +302,68 @@ export function judgeHrsRanking(input: VerdictInput): ClaimVerdict {
   return { id: 'hrs-ranking', claim, verdict, statistic: parts.join('; ') };
 }
 
-export function judgeClaims(input: VerdictInput): ClaimVerdict[] {
+function judgeAll(input: VerdictInput): ClaimVerdict[] {
   return [
     judgeTopology(input),
     judgeNasVsHandcrafted(input),
     judgeEnsembleGain(input),
     judgeHrsRanking(input),
   ];
+}
+
+/** `rows` without the results of `seed` (means recomputed from the seeds left). */
+export function withoutSeed(rows: readonly StudyRow[], seed: number): StudyRow[] {
+  const mean = (v: number[]) => (v.length ? v.reduce((a, b) => a + b, 0) / v.length : Number.NaN);
+  return rows.map((r) => {
+    const perSeed = r.perSeed.filter((s) => s.seed !== seed);
+    if (perSeed.length === r.perSeed.length) return r;
+    const stat = (v: number[]) =>
+      v.length >= 2 ? meanAndStderr(v) : { mean: mean(v), stderr: Number.NaN };
+    return {
+      ...r,
+      seeds: perSeed.length,
+      perSeed,
+      clean: stat(perSeed.map((s) => s.clean)),
+      hrs: stat(perSeed.map((s) => s.hrs)),
+      robust: r.robust.map((c, i) => ({
+        ...c,
+        ...stat(perSeed.map((s) => s.robust[i] as number)),
+      })),
+    };
+  });
+}
+
+/**
+ * The four verdicts, each decided (supported / not supported) only when the decision on all seeds
+ * holds with each seed left out in turn; otherwise inconclusive, saying which seed flips it.
+ */
+export function judgeClaims(input: VerdictInput): StableClaimVerdict[] {
+  const all = judgeAll(input);
+  const seeds = [...new Set(input.rows.flatMap((r) => r.perSeed.map((s) => s.seed)))].sort(
+    (a, b) => a - b,
+  );
+  const loso = seeds.map((seed) => ({
+    seed,
+    claims: judgeAll({ ...input, rows: withoutSeed(input.rows, seed) }),
+  }));
+  return all.map((c, k) => {
+    const leaveOneSeedOut = loso.map((l) => ({ seed: l.seed, verdict: l.claims[k]!.verdict }));
+    const flips = leaveOneSeedOut.filter((l) => l.verdict !== c.verdict);
+    const decided = c.verdict !== 'inconclusive';
+    const stable = decided && seeds.length >= 2 && flips.length === 0;
+    const note = !decided
+      ? ''
+      : stable
+        ? ` [holds with each of the ${seeds.length} seeds left out]`
+        : seeds.length < 2
+          ? ` [${c.verdict} on one seed: no seed can be left out]`
+          : ` [${c.verdict} on all seeds, but ${flips.map((f) => `${f.verdict} without seed ${f.seed}`).join(', ')}: not stable]`;
+    return {
+      ...c,
+      verdict: decided && !stable ? 'inconclusive' : c.verdict,
+      statistic: c.statistic + note,
+      allSeeds: c.verdict,
+      leaveOneSeedOut,
+    };
+  });
 }

@@ -53,13 +53,14 @@ describe('robust-nas study (tiny budget)', () => {
   it('runs a study and writes the report: JSON shape, Markdown, self-contained HTML, SVG plots', async () => {
     const out = join(root, 'a');
     const r = runCommand([...ARGS, '--out', out], env);
-    expect(r.stderr).toMatch(/10 evaluations, 0 already done/);
+    expect(r.stderr).toMatch(/15 evaluations, 0 already done/);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/topology: (supported|not supported|inconclusive) \(/);
     uninterrupted = await readFile(join(out, 'report.json'), 'utf8');
     const report = JSON.parse(uninterrupted);
     expect(report.complete).toBe(true);
-    expect(report.evaluations).toEqual({ planned: 10, finished: 10, failed: 0 });
+    // 5 networks x 2 seeds, and the eps sweep of the 5 on seed 1 (tiny runs it apart, as quick).
+    expect(report.evaluations).toEqual({ planned: 15, finished: 15, failed: 0 });
     expect(report.apgdCheck).toEqual([
       expect.objectContaining({ dataset: 'mnist', eps: 0.05, architectures: 5 }),
     ]);
@@ -97,9 +98,11 @@ describe('robust-nas study (tiny budget)', () => {
       expect(row.n).toBe(16);
       expect(row.clean.mean).toBeGreaterThanOrEqual(0);
       expect(row.clean.stderr).toBeGreaterThanOrEqual(0);
-      // 4 attacks x 2 eps, then APGD-CE at the reference eps.
-      expect(row.robust).toHaveLength(9);
+      // The claims' PGD at the reference eps (16 images, 2 seeds), then the sweep (8 images,
+      // seed 1): 4 attacks x 2 eps, then APGD-CE at the reference eps.
+      expect(row.robust).toHaveLength(10);
       expect(row.robust.map((c: { attack: string }) => c.attack)).toEqual([
+        'pgd',
         'fgsm',
         'fgsm',
         'rfgsm',
@@ -110,10 +113,14 @@ describe('robust-nas study (tiny budget)', () => {
         'pgd',
         'apgd-ce',
       ]);
-      for (const c of row.robust) {
-        expect(c.mean).toBeLessThanOrEqual(row.clean.mean + 1e-12);
-        expect(c.n).toBe(16);
-        expect(c.stderr).toBeGreaterThanOrEqual(0);
+      expect(row.robust.map((c: { n: number }) => c.n)).toEqual([16, ...Array(9).fill(8)]);
+      expect(row.robust.map((c: { seeds: number }) => c.seeds)).toEqual([2, ...Array(9).fill(1)]);
+      expect(row.robust[0].mean).toBeLessThanOrEqual(row.clean.mean + 1e-12);
+      expect(row.robust[0].stderr).toBeGreaterThanOrEqual(0);
+      for (const c of row.robust.slice(1)) {
+        expect(c.mean).toBeGreaterThanOrEqual(0);
+        expect(c.mean).toBeLessThanOrEqual(1);
+        expect(c.stderr).toBeNull(); // one seed: no standard error
       }
       expect(row.hrs.mean).toBeGreaterThanOrEqual(0);
     }
@@ -128,7 +135,15 @@ describe('robust-nas study (tiny budget)', () => {
     expect(byName.resnet18.params / byName.DARTS_V2.params).toBeLessThan(2);
 
     const md = await readFile(join(out, 'report.md'), 'utf8');
-    expect(md).toMatch(/\| claim \| verdict \| statistic \|/);
+    expect(md).toMatch(/\| claim \| verdict \| statistic \| all seeds \| each seed left out \|/);
+    expect(md).toMatch(/## Power/);
+    expect(report.power.before.detectable).toHaveLength(3);
+    expect(report.power.after.pilot).toMatch(/this study's own results \(2 seeds/);
+    for (const c of report.claims) {
+      expect(c.leaveOneSeedOut.map((l: { seed: number }) => l.seed)).toEqual([1, 2]);
+    }
+    expect(r.stderr).toMatch(/smallest differences the claims can detect/);
+    expect(r.stderr).toMatch(/estimated time: \d+ min for all 15 evaluations/);
     expect(md).toMatch(/\| DARTS_V2 \| nas \| 2 \|/);
     expect(md).toMatch(/robust-nas study --budget tiny --datasets mnist --seeds 2/);
     const html = await readFile(join(out, 'report.html'), 'utf8');
@@ -201,10 +216,10 @@ describe('robust-nas study (tiny budget)', () => {
     // Continued in a pool of 2 worker threads: the same evaluations, wherever they run.
     const r = runCommand([...ARGS, '--out', out, '--workers', '2'], env);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stderr).toMatch(new RegExp(`10 evaluations, ${before.length} already done`));
+    expect(r.stderr).toMatch(new RegExp(`15 evaluations, ${before.length} already done`));
     const after = await journalIds(out);
-    expect(after).toHaveLength(10);
-    expect(new Set(after).size).toBe(10);
+    expect(after).toHaveLength(15);
+    expect(new Set(after).size).toBe(15);
     expect(after.slice(0, before.length)).toEqual(before);
     const journalAfter = await readFile(join(out, 'journal.jsonl'), 'utf8');
     expect(
@@ -215,7 +230,7 @@ describe('robust-nas study (tiny budget)', () => {
     // Run again: nothing left to do, nothing redone, the same report.
     const again = runCommand([...ARGS, '--out', out], env);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stderr).toMatch(/10 evaluations, 10 already done/);
+    expect(again.stderr).toMatch(/15 evaluations, 15 already done/);
     expect(await journalIds(out)).toEqual(after);
     expect(await readFile(join(out, 'report.json'), 'utf8')).toBe(uninterrupted);
   }, 900_000);
