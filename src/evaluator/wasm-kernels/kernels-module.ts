@@ -67,6 +67,7 @@ export interface GradKernelsModule {
     ci: number,
     co: number,
   ) => void;
+  /** reluX 1: x enters as relu(x) (a ReLU fused into the convolution). */
   readonly conv1x1_backprop_filter: (
     x: number,
     dy: number,
@@ -74,6 +75,7 @@ export interface GradKernelsModule {
     rows: number,
     ci: number,
     co: number,
+    reluX: number,
   ) => void;
   readonly flip_transpose_filter: (
     src: number,
@@ -182,6 +184,10 @@ export interface GradKernelsModule {
     k: number,
     co: number,
     hasBias: number,
+    /** 1: x enters as relu(x). */
+    reluX: number,
+    /** Heap offset of a tensor shaped like y (0: none): y is 0 wherever it is not > 0. */
+    mask: number,
   ) => void;
   readonly depthwise_forward: (
     x: number,

@@ -25,6 +25,15 @@ typedef unsigned int u32;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
+/* relu(v) as tfjs computes it (max(v, 0) keeping -0 and NaN), when the constant `relu` is set. */
+static inline float relu1(float v) { return v < 0.0f ? 0.0f : v; }
+#define RX(v) (relu ? relu1(v) : (v))
+#define RXV(v) (relu ? wasm_f32x4_pmax((v), zero4) : (v))
+/* Stores of an output element, zeroed where mask (same layout as y) is not > 0. */
+#define STM(p, v) \
+  wasm_v128_store((p), mask ? wasm_v128_and((v), wasm_f32x4_gt(wasm_v128_load(mask + ((p) - y)), zero4)) : (v))
+#define SSM(p, v) (*(p) = (mask && !(mask[(p) - y] > 0.0f)) ? 0.0f : (v))
+
 /* c + a*b per lane: fused (one rounding) in the relaxed build where the CPU has FMA. */
 #ifdef __wasm_relaxed_simd__
 /* clang 16's wasm_simd128.h has no wasm_f32x4_relaxed_madd yet: the builtin it wraps (a*b + c). */
@@ -733,8 +742,8 @@ void flip_transpose_filter(const float *src, float *dst, int KH, int KW, int Ci,
  * (a [Ci,rows] x [rows,Co] product). Register-blocked: 2 input channels x 16 output channels (8
  * accumulators) over row chunks of 512 that stay in cache while every block reads them.
  */
-EXPORT(conv1x1_backprop_filter)
-void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int rows, int Ci, int Co) {
+static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const float *dy, float *dW,
+                                                          int rows, int Ci, int Co, const int relu) {
   zero(dW, (u32)(Ci * Co));
   const int co16 = Co & ~15;
   const int co4 = Co & ~3;
@@ -750,7 +759,7 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
           const float *xr = x + (long)r * Ci + ci;
           v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
           v128_t g2 = wasm_v128_load(g + 8), g3 = wasm_v128_load(g + 12);
-          v128_t s = wasm_f32x4_splat(xr[0]), t = wasm_f32x4_splat(xr[1]);
+          v128_t s = wasm_f32x4_splat(RX(xr[0])), t = wasm_f32x4_splat(RX(xr[1]));
           a0 = MADD(s, g0, a0);
           a1 = MADD(s, g1, a1);
           a2 = MADD(s, g2, a2);
@@ -774,7 +783,7 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
         v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
         for (int r = r0; r < r1; r++) {
           const float *g = dy + (long)r * Co + co;
-          v128_t s = wasm_f32x4_splat(x[(long)r * Ci + ci]);
+          v128_t s = wasm_f32x4_splat(RX(x[(long)r * Ci + ci]));
           a0 = MADD(s, wasm_v128_load(g), a0);
           a1 = MADD(s, wasm_v128_load(g + 4), a1);
           a2 = MADD(s, wasm_v128_load(g + 8), a2);
@@ -792,17 +801,27 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
       for (int ci = 0; ci < Ci; ci++) {
         v128_t a = wasm_f32x4_splat(0.0f);
         for (int r = r0; r < r1; r++)
-          a = MADD(wasm_f32x4_splat(x[(long)r * Ci + ci]), wasm_v128_load(dy + (long)r * Co + co), a);
+          a = MADD(wasm_f32x4_splat(RX(x[(long)r * Ci + ci])), wasm_v128_load(dy + (long)r * Co + co), a);
         float *d = dW + (long)ci * Co + co;
         wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a));
       }
     for (int co = co4; co < Co; co++)
       for (int ci = 0; ci < Ci; ci++) {
         float a = 0.0f;
-        for (int r = r0; r < r1; r++) a += x[(long)r * Ci + ci] * dy[(long)r * Co + co];
+        for (int r = r0; r < r1; r++) a += RX(x[(long)r * Ci + ci]) * dy[(long)r * Co + co];
         dW[(long)ci * Co + co] += a;
       }
   }
+}
+
+/* relu_x: x enters as relu(x) (a ReLU fused into the convolution after it). */
+EXPORT(conv1x1_backprop_filter)
+void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int rows, int Ci, int Co,
+                             int relu_x) {
+  if (relu_x)
+    c1x1_bf(x, dy, dW, rows, Ci, Co, 1);
+  else
+    c1x1_bf(x, dy, dW, rows, Ci, Co, 0);
 }
 
 /*
@@ -813,14 +832,16 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
  */
 #define MM_ROW(i, A)                                                                   \
   do {                                                                                 \
-    v128_t s_ = wasm_v128_load32_splat(x##i + k);                                      \
+    v128_t s_ = RXV(wasm_v128_load32_splat(x##i + k));                                      \
     A##0 = MADD(s_, b0, A##0);                               \
     A##1 = MADD(s_, b1, A##1);                               \
   } while (0)
 
-EXPORT(matmul_bias)
-void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
-                 int Co, int hasBias) {
+static inline __attribute__((always_inline)) void mm_body(const float *x, const float *w,
+                                                          const float *bias, float *y, int rows,
+                                                          int K, int Co, int hasBias,
+                                                          const int relu, const float *mask) {
+  const v128_t zero4 = wasm_f32x4_splat(0.0f);
   const int co8 = Co & ~7;
   const int co4 = Co & ~3;
   int r = 0;
@@ -840,14 +861,14 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
         MM_ROW(2, d);
         MM_ROW(3, e);
       }
-      wasm_v128_store(y0 + co, a0);
-      wasm_v128_store(y0 + co + 4, a1);
-      wasm_v128_store(y1 + co, c0);
-      wasm_v128_store(y1 + co + 4, c1);
-      wasm_v128_store(y2 + co, d0);
-      wasm_v128_store(y2 + co + 4, d1);
-      wasm_v128_store(y3 + co, e0);
-      wasm_v128_store(y3 + co + 4, e1);
+      STM(y0 + co, a0);
+      STM(y0 + co + 4, a1);
+      STM(y1 + co, c0);
+      STM(y1 + co + 4, c1);
+      STM(y2 + co, d0);
+      STM(y2 + co + 4, d1);
+      STM(y3 + co, e0);
+      STM(y3 + co + 4, e1);
     }
     for (; co < co4; co += 4) {
       v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
@@ -855,29 +876,29 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
       const float *wp = w + co;
       for (int k = 0; k < K; k++, wp += Co) {
         v128_t b = wasm_v128_load(wp);
-        a = MADD(wasm_v128_load32_splat(x0 + k), b, a);
-        c = MADD(wasm_v128_load32_splat(x1 + k), b, c);
-        d = MADD(wasm_v128_load32_splat(x2 + k), b, d);
-        e = MADD(wasm_v128_load32_splat(x3 + k), b, e);
+        a = MADD(RXV(wasm_v128_load32_splat(x0 + k)), b, a);
+        c = MADD(RXV(wasm_v128_load32_splat(x1 + k)), b, c);
+        d = MADD(RXV(wasm_v128_load32_splat(x2 + k)), b, d);
+        e = MADD(RXV(wasm_v128_load32_splat(x3 + k)), b, e);
       }
-      wasm_v128_store(y0 + co, a);
-      wasm_v128_store(y1 + co, c);
-      wasm_v128_store(y2 + co, d);
-      wasm_v128_store(y3 + co, e);
+      STM(y0 + co, a);
+      STM(y1 + co, c);
+      STM(y2 + co, d);
+      STM(y3 + co, e);
     }
     for (; co < Co; co++) {
       float a = hasBias ? bias[co] : 0.0f, c = a, d = a, e = a;
       for (int k = 0; k < K; k++) {
         float b = w[(long)k * Co + co];
-        a += x0[k] * b;
-        c += x1[k] * b;
-        d += x2[k] * b;
-        e += x3[k] * b;
+        a += RX(x0[k]) * b;
+        c += RX(x1[k]) * b;
+        d += RX(x2[k]) * b;
+        e += RX(x3[k]) * b;
       }
-      y0[co] = a;
-      y1[co] = c;
-      y2[co] = d;
-      y3[co] = e;
+      SSM(y0 + co, a);
+      SSM(y1 + co, c);
+      SSM(y2 + co, d);
+      SSM(y3 + co, e);
     }
   }
   for (; r < rows; r++) {
@@ -887,15 +908,29 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
     for (; co < co4; co += 4) {
       v128_t a = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
       for (int k = 0; k < K; k++)
-        a = MADD(wasm_v128_load32_splat(xr + k), wasm_v128_load(w + (long)k * Co + co), a);
-      wasm_v128_store(yr + co, a);
+        a = MADD(RXV(wasm_v128_load32_splat(xr + k)), wasm_v128_load(w + (long)k * Co + co), a);
+      STM(yr + co, a);
     }
     for (; co < Co; co++) {
       float a = hasBias ? bias[co] : 0.0f;
-      for (int k = 0; k < K; k++) a += xr[k] * w[(long)k * Co + co];
-      yr[co] = a;
+      for (int k = 0; k < K; k++) a += RX(xr[k]) * w[(long)k * Co + co];
+      SSM(yr + co, a);
     }
   }
+}
+
+/*
+ * relu_x: x enters as relu(x) (a ReLU fused into this 1x1 convolution). mask (0: none): every
+ * output element whose element of mask (same layout as y) is not > 0 is written as 0: the input
+ * gradient of a ReLU fused into the convolution, the ReLU's gradient applied as it is written.
+ */
+EXPORT(matmul_bias)
+void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
+                 int Co, int hasBias, int relu_x, const float *mask) {
+  if (relu_x)
+    mm_body(x, w, bias, y, rows, K, Co, hasBias, 1, mask);
+  else
+    mm_body(x, w, bias, y, rows, K, Co, hasBias, 0, mask);
 }
 
 /*

@@ -207,11 +207,9 @@ export function maxPoolKeepingArgmax(
   const info = poolInfo(x.shape, attrs);
   const shape = [info.batchSize, info.outHeight, info.outWidth, info.outChannels];
   return tf.tidy(() => {
-    const argmax = tf
-      .engine()
-      .runKernel(MAX_POOL_ARGMAX_SCRATCH_KERNEL, {}, {
-        shape,
-      } as unknown as NamedAttrMap) as Tensor;
+    const argmax = tf.engine().runKernel(MAX_POOL_ARGMAX_SCRATCH_KERNEL, {}, {
+      shape,
+    } as unknown as NamedAttrMap) as Tensor;
     return tf
       .engine()
       .runKernel(
