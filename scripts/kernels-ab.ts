@@ -11,7 +11,8 @@
  *     --outfile=dist-bench/kernels-ab.mjs && \
  *     node dist-bench/kernels-ab.mjs --ab fma [--workload cifar] [--steps 6] [--json out.json]
  *
- * Prints best and median ms per side and their ratios (B/A: above 1 means A is faster).
+ * Prints best and median CPU ms per side and the ratios B/A of CPU and of wall time (above 1: A
+ * is faster). CPU time (process.cpuUsage) leaves out the waits for a core of a loaded machine.
  */
 import { writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
@@ -32,7 +33,7 @@ const ab = arg('ab', 'fma');
 const workload = arg('workload', 'cifar') as WorkloadName;
 const steps = Number(arg('steps', '6'));
 const batch = Number(arg('batch', '64'));
-const reps = Number(arg('reps', '9'));
+const reps = Number(arg('reps', '25'));
 const jsonPath = arg('json', '');
 
 const SIDES: Record<string, [string, string, (side: 0 | 1) => void]> = {
@@ -53,31 +54,48 @@ const load0 = loadavg();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const best = (xs: number[]) => Math.min(...xs);
 
+interface Times {
+  /** Wall-clock ms per call. */
+  wall: [number[], number[]];
+  /**
+   * This process's CPU ms per call (process.cpuUsage, user + system): on a loaded machine it
+   * leaves out the time the process waits for a core, which wall time does not.
+   */
+  cpu: [number[], number[]];
+}
+
 /** Times `f` alternately on side A and B, `n` times each after one untimed round. */
-function alternate(n: number, f: () => void): [number[], number[]] {
-  const t: [number[], number[]] = [[], []];
+function alternate(n: number, f: () => void): Times {
+  const t: Times = { wall: [[], []], cpu: [[], []] };
   for (let i = 0; i <= n; i++)
     for (const s of [0, 1] as const) {
       use(s);
+      const c0 = process.cpuUsage();
       const t0 = performance.now();
       f();
-      if (i > 0) t[s].push(performance.now() - t0);
+      const wall = performance.now() - t0;
+      const c = process.cpuUsage(c0);
+      if (i > 0) {
+        t.wall[s].push(wall);
+        t.cpu[s].push((c.user + c.system) / 1000);
+      }
     }
   return t;
 }
 
-interface Row {
+interface Row extends Times {
   name: string;
-  a: number[];
-  b: number[];
 }
 const rows: Row[] = [];
-function report(name: string, [a, b]: [number[], number[]]): void {
-  rows.push({ name, a, b });
+const ratio = (b: number[], a: number[], f: (xs: number[]) => number) => f(b) / f(a);
+function report(name: string, t: Times): void {
+  rows.push({ name, ...t });
+  const [a, b] = t.cpu;
   console.log(
-    `${name}: ${nameA} best ${best(a).toFixed(2)} median ${median(a).toFixed(2)} ms | ` +
-      `${nameB} best ${best(b).toFixed(2)} median ${median(b).toFixed(2)} ms | ` +
-      `B/A best ${(best(b) / best(a)).toFixed(3)}, median ${(median(b) / median(a)).toFixed(3)} (${a.length} each)`,
+    `${name}: CPU ms ${nameA} best ${best(a).toFixed(2)} median ${median(a).toFixed(2)} | ` +
+      `${nameB} best ${best(b).toFixed(2)} median ${median(b).toFixed(2)} | ` +
+      `B/A CPU best ${ratio(b, a, best).toFixed(3)} median ${ratio(b, a, median).toFixed(3)}, ` +
+      `wall best ${ratio(t.wall[1], t.wall[0], best).toFixed(3)} median ${ratio(t.wall[1], t.wall[0], median).toFixed(3)} (${a.length} each)`,
   );
 }
 
@@ -182,10 +200,18 @@ if (jsonPath)
         date: new Date().toISOString(),
         rows: rows.map((r) => ({
           name: r.name,
-          msA: r.a,
-          msB: r.b,
-          bestRatioBoverA: best(r.b) / best(r.a),
-          medianRatioBoverA: median(r.b) / median(r.a),
+          wallMsA: r.wall[0],
+          wallMsB: r.wall[1],
+          cpuMsA: r.cpu[0],
+          cpuMsB: r.cpu[1],
+          cpu: {
+            bestRatioBoverA: ratio(r.cpu[1], r.cpu[0], best),
+            medianRatioBoverA: ratio(r.cpu[1], r.cpu[0], median),
+          },
+          wall: {
+            bestRatioBoverA: ratio(r.wall[1], r.wall[0], best),
+            medianRatioBoverA: ratio(r.wall[1], r.wall[0], median),
+          },
         })),
       },
       null,

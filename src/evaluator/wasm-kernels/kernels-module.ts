@@ -287,16 +287,19 @@ function moduleOf(variant: KernelVariant): WebAssembly.Module {
   return m;
 }
 
-/** The variant requested by env ROBUST_NAS_WASM_KERNELS ('auto' when unset or empty). */
-export function requestedKernelVariant(
-  value: string | undefined = process.env[KERNELS_ENV_VAR],
-): KernelVariant | 'auto' {
-  if (value === undefined || value.trim() === '' || value.trim() === 'auto') return 'auto';
-  const v = value.trim();
+/** Parses a kernel variant choice: 'auto' (also unset or empty), simd128 or relaxed-simd. */
+export function parseKernelVariant(value: string | undefined): KernelVariant | 'auto' {
+  const v = value?.trim() ?? '';
+  if (v === '' || v === 'auto') return 'auto';
   if ((KERNEL_VARIANTS as readonly string[]).includes(v)) return v as KernelVariant;
   throw new Error(
     `${KERNELS_ENV_VAR} must be auto, ${KERNEL_VARIANTS.join(' or ')}, got ${JSON.stringify(value)}`,
   );
+}
+
+/** The variant requested by env ROBUST_NAS_WASM_KERNELS. */
+export function requestedKernelVariant(): KernelVariant | 'auto' {
+  return parseKernelVariant(process.env[KERNELS_ENV_VAR]);
 }
 
 /** Whether MADD rounds once in `variant` here: 1+2^-23 squared minus 1+2^-22 is 2^-46 fused, 0 not. */
