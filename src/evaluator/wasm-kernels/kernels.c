@@ -744,6 +744,8 @@ void flip_transpose_filter(const float *src, float *dst, int KH, int KW, int Ci,
  */
 static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const float *dy, float *dW,
                                                           int rows, int Ci, int Co, const int relu) {
+  /* relu in the vector domain (pmax): a scalar compare could become a branch on the data. */
+  const v128_t zero4 = wasm_f32x4_splat(0.0f);
   zero(dW, (u32)(Ci * Co));
   const int co16 = Co & ~15;
   const int co4 = Co & ~3;
@@ -759,7 +761,7 @@ static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const 
           const float *xr = x + (long)r * Ci + ci;
           v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
           v128_t g2 = wasm_v128_load(g + 8), g3 = wasm_v128_load(g + 12);
-          v128_t s = wasm_f32x4_splat(RX(xr[0])), t = wasm_f32x4_splat(RX(xr[1]));
+          v128_t s = RXV(wasm_v128_load32_splat(xr)), t = RXV(wasm_v128_load32_splat(xr + 1));
           a0 = MADD(s, g0, a0);
           a1 = MADD(s, g1, a1);
           a2 = MADD(s, g2, a2);
@@ -783,7 +785,7 @@ static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const 
         v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
         for (int r = r0; r < r1; r++) {
           const float *g = dy + (long)r * Co + co;
-          v128_t s = wasm_f32x4_splat(RX(x[(long)r * Ci + ci]));
+          v128_t s = RXV(wasm_v128_load32_splat(x + (long)r * Ci + ci));
           a0 = MADD(s, wasm_v128_load(g), a0);
           a1 = MADD(s, wasm_v128_load(g + 4), a1);
           a2 = MADD(s, wasm_v128_load(g + 8), a2);
@@ -801,7 +803,7 @@ static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const 
       for (int ci = 0; ci < Ci; ci++) {
         v128_t a = wasm_f32x4_splat(0.0f);
         for (int r = r0; r < r1; r++)
-          a = MADD(wasm_f32x4_splat(RX(x[(long)r * Ci + ci])), wasm_v128_load(dy + (long)r * Co + co), a);
+          a = MADD(RXV(wasm_v128_load32_splat(x + (long)r * Ci + ci)), wasm_v128_load(dy + (long)r * Co + co), a);
         float *d = dW + (long)ci * Co + co;
         wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a));
       }
