@@ -3,8 +3,8 @@
 # repository root after `npm run build`:
 #   sh bench/profiles/kernels-2026-12-07/run-torch-sitting.sh [REPS] [OUTDIR]
 # Per repetition: robust-nas as built (relaxed-SIMD kernels if the engine takes them, max-pool
-# argmax kept, ReLU fused into the 1x1 convs), PyTorch, and robust-nas with all three turned off
-# (simd128 kernels, argmax searched, separate ReLU: the kernels of main before this branch).
+# argmax kept; the ReLU fusion is off by default), PyTorch, and robust-nas with the kernels of main
+# before this branch (simd128 kernels, argmax searched, separate ReLU).
 # TORCH_REF=path/to/torch_reference.py (default ../shared/bench/torch_reference.py, else
 # /work/shared/bench/torch_reference.py); PYTHON=/usr/bin/python3 (Debian's, which sees python3-torch).
 set -eu
@@ -27,7 +27,7 @@ node -e '
 const fs = require("fs");
 const [out, reps] = process.argv.slice(1);
 const rd = (f) => JSON.parse(fs.readFileSync(`${out}/${f}`, "utf8"));
-console.log("| images/s (CIFAR, batch 64) | robust-nas | robust-nas, all three off | PyTorch 1 thread | ratio new/torch | ratio old/torch | new/old |");
+console.log("| images/s (CIFAR, batch 64) | robust-nas | robust-nas, main's kernels | PyTorch 1 thread | ratio new/torch | ratio old/torch | new/old |");
 console.log("| --- | --- | --- | --- | --- | --- | --- |");
 for (let r = 1; r <= Number(reps); r++) {
   const n = rd(`sitting-nas-new-${r}.json`).workloads[0], o = rd(`sitting-nas-old-${r}.json`).workloads[0], t = rd(`sitting-torch-${r}.json`);

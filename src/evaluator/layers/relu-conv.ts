@@ -3,9 +3,12 @@
  * parameters (same names, shapes and initialisation as Conv2d's). On wasm a 1x1 stride-1 conv
  * without bias runs with the ReLU fused into its kernels (wasm-kernels/relu-conv1x1.ts: relu(x) is
  * never stored, its gradient is applied as dx is written), in training and, with a folded
- * BatchNorm, in inference; bit-identical to the separate ReLU and conv. Elsewhere, or with
- * `setReluFusion(false)` / env ROBUST_NAS_RELU_FUSION=0 (for A/B runs), it is the ReLU (shared
- * through the forward context) followed by the conv.
+ * BatchNorm, in inference; bit-identical to the separate ReLU and conv. Off by default, on with
+ * env ROBUST_NAS_RELU_FUSION=1 or `setReluFusion(true)`: measured 0.80-0.95x the separate ReLU on
+ * whole CIFAR steps (bench/profiles/kernels-2026-12-07), because the 1x1 kernel broadcasts x one
+ * element at a time, so the fused ReLU costs one max per element per 8 output channels and per
+ * consumer (a cell output feeds two preprocessing convs), where the separate ReLU is one vector max
+ * per 4 elements, shared. Otherwise it is the ReLU (shared through the forward context) then the conv.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { reluConv1x1, reluConv1x1Available } from '../wasm-kernels/relu-conv1x1.js';
@@ -18,10 +21,11 @@ export const RELU_FUSION_ENV_VAR = 'ROBUST_NAS_RELU_FUSION';
 
 let enabled: boolean | undefined;
 
+/** Off unless ROBUST_NAS_RELU_FUSION=1: measured slower than the separate ReLU (see the header). */
 function fromEnv(): boolean {
   const v = process.env[RELU_FUSION_ENV_VAR];
-  if (v === undefined || v === '' || v === '1') return true;
-  if (v === '0') return false;
+  if (v === undefined || v === '' || v === '0') return false;
+  if (v === '1') return true;
   throw new Error(`${RELU_FUSION_ENV_VAR} must be 0 or 1, got ${JSON.stringify(v)}`);
 }
 
