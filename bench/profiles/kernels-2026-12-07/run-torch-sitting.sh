@@ -23,14 +23,4 @@ for rep in $(seq 1 "$reps"); do
     node dist/cli.js bench --json --workload cifar > "$out/sitting-nas-old-$rep.json"
   uptime | tee -a "$out/sitting-load-$rep.txt"
 done
-node -e '
-const fs = require("fs");
-const [out, reps] = process.argv.slice(1);
-const rd = (f) => JSON.parse(fs.readFileSync(`${out}/${f}`, "utf8"));
-console.log("| images/s (CIFAR, batch 64) | robust-nas | robust-nas, main's kernels | PyTorch 1 thread | ratio new/torch | ratio old/torch | new/old |");
-console.log("| --- | --- | --- | --- | --- | --- | --- |");
-for (let r = 1; r <= Number(reps); r++) {
-  const n = rd(`sitting-nas-new-${r}.json`).workloads[0], o = rd(`sitting-nas-old-${r}.json`).workloads[0], t = rd(`sitting-torch-${r}.json`);
-  for (const [label, a, b, c] of [["train", n.trainImagesPerSecond, o.trainImagesPerSecond, t.train_img_s], ["PGD step", n.pgdStepImagesPerSecond, o.pgdStepImagesPerSecond, t.pgd_step_img_s]])
-    console.log(`| rep ${r} ${label} | ${a.toFixed(1)} | ${b.toFixed(1)} | ${c.toFixed(1)} | ${(a / c).toFixed(2)} | ${(b / c).toFixed(2)} | ${(a / b).toFixed(2)} |`);
-}' "$out" "$reps" | tee "$out/sitting-table.md"
+node "$(dirname "$0")/sitting-table.mjs" "$reps" "$out" | tee "$out/sitting-table.md"
