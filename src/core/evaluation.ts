@@ -178,6 +178,12 @@ export interface Scores {
   readonly macs: number;
   readonly seconds: { readonly train: number; readonly attack: number; readonly total: number };
   readonly backend: string;
+  /**
+   * wasm only: the build of robust-nas's kernels that computed these figures ('simd128',
+   * 'relaxed-simd-fma', or 'relaxed-simd-nofma', which gives simd128's bits). Figures from
+   * 'relaxed-simd-fma' and the other two differ in the last bits of every convolution.
+   */
+  readonly kernels?: string;
   /** True when these figures come from the surrogate, not from a trained network. */
   readonly surrogate?: boolean;
 }

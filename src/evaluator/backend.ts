@@ -11,6 +11,11 @@ import { InputError } from '../core/errors.js';
 // tfjs-core's Node entry registers no gradients: make sure they are before anything trains.
 import './register-gradients.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
+import {
+  describeKernelVariant,
+  selectKernelVariant,
+  type KernelVariantInfo,
+} from './wasm-kernels/kernels-module.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKEND_NAMES)[number];
@@ -27,6 +32,8 @@ export interface BackendInfo {
   readonly simd?: boolean;
   /** wasm only: XNNPACK threads (1 in Node: the wasm backend has no threads there). */
   readonly threads?: number;
+  /** wasm only: which build of our kernels runs (relaxed SIMD with FMA or plain SIMD). */
+  readonly kernels?: KernelVariantInfo;
 }
 
 const PACKAGES: Record<BackendName, string> = {
@@ -146,9 +153,11 @@ async function initWasm(): Promise<BackendInfo> {
     wasmPathsSet = true;
   }
   registerWasmTrainingKernels();
+  // Before any wasm is compiled: may set V8's relaxed-SIMD flag (see kernels-module.ts).
+  const kernels = selectKernelVariant();
   await activate('wasm');
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  return { name: 'wasm', package: PACKAGES.wasm, simd, threads: wasm.getThreadsCount() };
+  return { name: 'wasm', package: PACKAGES.wasm, simd, threads: wasm.getThreadsCount(), kernels };
 }
 
 async function activate(tfjsName: string): Promise<void> {
@@ -177,5 +186,6 @@ export function describeBackend(info: BackendInfo | undefined = current): string
   if (info.simd !== undefined) extras.push(info.simd ? 'SIMD' : 'no SIMD');
   if (info.threads !== undefined)
     extras.push(`${info.threads} thread${info.threads === 1 ? '' : 's'}`);
+  if (info.kernels) extras.push(`kernels ${describeKernelVariant(info.kernels)}`);
   return `backend: ${info.name} (${info.package}${extras.length ? `, ${extras.join(', ')}` : ''})`;
 }

@@ -27,6 +27,7 @@ import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
 import { attackBudget, getAttack } from './attacks/index.js';
 import { currentBackend, initBackend } from './backend.js';
+import { kernelVariantLabel } from './wasm-kernels/kernels-module.js';
 import { backendAbort, isBackendAbort } from './backend-abort.js';
 import { loadDataset, type LoadedDataset } from './datasets/load.js';
 import { makeSplits } from './datasets/subsets.js';
@@ -218,6 +219,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
         total: (performance.now() - started) / 1000,
       },
       backend: backend.name,
+      ...(backend.kernels ? { kernels: kernelVariantLabel(backend.kernels) } : {}),
     };
     return {
       scores,

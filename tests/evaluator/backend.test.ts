@@ -45,7 +45,7 @@ describe('initBackend', () => {
       expect(info.threads).toBeGreaterThanOrEqual(1);
       expect(tf.getBackend()).toBe('wasm');
       expect(describeBackend(info)).toMatch(
-        /^backend: wasm \(@tensorflow\/tfjs-backend-wasm, SIMD, \d+ threads?\)$/,
+        /^backend: wasm \(@tensorflow\/tfjs-backend-wasm, SIMD, \d+ threads?, kernels (simd128|relaxed-simd FMA|relaxed-simd without FMA on this CPU)\)$/,
       );
       expect(describeBackend()).toBe(describeBackend(info));
       for (const config of WASM_TRAINING_KERNELS)

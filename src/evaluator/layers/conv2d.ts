@@ -1,7 +1,7 @@
 /** A dense 2-D convolution (groups = 1), PyTorch geometry (explicit symmetric padding), NHWC. */
 import * as tf from '@tensorflow/tfjs-core';
 import { conv2dWithBias } from './fused-conv2d.js';
-import { convOutLength, type Layer, type Shape } from './layer.js';
+import { convOutLength, type ForwardContext, type Layer, type Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 
 export interface Conv2dOptions {
@@ -20,10 +20,10 @@ function pair(v: number | readonly [number, number]): [number, number] {
 
 export class Conv2d implements Layer {
   readonly outShape: Shape;
-  private readonly weight: tf.Variable;
-  private readonly bias?: tf.Variable;
-  private readonly strides: [number, number];
-  private readonly pad: Pad;
+  protected readonly weight: tf.Variable;
+  protected readonly bias?: tf.Variable;
+  protected readonly strides: [number, number];
+  protected readonly pad: Pad;
 
   constructor(store: ParameterStore, name: string, inShape: Shape, options: Conv2dOptions) {
     const [kh, kw] = pair(options.kernel);
@@ -51,7 +51,7 @@ export class Conv2d implements Layer {
     store.addMacs(this.outShape[0] * this.outShape[1] * cout * kh * kw * cin);
   }
 
-  apply(x: tf.Tensor4D): tf.Tensor4D {
+  apply(x: tf.Tensor4D, _ctx?: ForwardContext): tf.Tensor4D {
     const y = tf.conv2d(x, this.weight as tf.Tensor4D, this.strides, this.pad);
     return this.bias ? tf.add(y, this.bias) : y;
   }
@@ -65,7 +65,12 @@ export class Conv2d implements Layer {
    * conv(x, w) * scale (+ shift) per output channel, computed as conv(x, w * scale) with the
    * shift added by the conv kernel itself (no-bias convs only: a folded inference BatchNorm).
    */
-  applyScaled(x: tf.Tensor4D, scale: tf.Tensor1D, shift?: tf.Tensor1D): tf.Tensor4D {
+  applyScaled(
+    x: tf.Tensor4D,
+    scale: tf.Tensor1D,
+    shift?: tf.Tensor1D,
+    _ctx?: ForwardContext,
+  ): tf.Tensor4D {
     if (this.bias) throw new Error('applyScaled: a conv with bias does not fold');
     const filter = tf.mul(this.weight, scale) as tf.Tensor4D;
     if (shift) return conv2dWithBias(x, filter, shift, this.strides, this.pad);

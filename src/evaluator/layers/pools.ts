@@ -6,6 +6,7 @@
  * window size, inconsistent with its own forward pass.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { maxPoolKeepingArgmax } from '../wasm-kernels/max-pool-argmax.js';
 import { convOutLength, type Layer, type Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
 
@@ -26,7 +27,8 @@ export class MaxPool implements Layer {
   }
 
   apply(x: tf.Tensor4D): tf.Tensor4D {
-    return tf.maxPool(x, this.size, this.stride, this.padding);
+    // On wasm under a gradient tape: the argmax is kept for the backward pass (same values).
+    return maxPoolKeepingArgmax(x, this.size, this.stride, this.padding);
   }
 }
 

@@ -1,9 +1,11 @@
-/** DARTS's ReLUConvBN: ReLU, a dense conv without bias, affine BatchNorm. */
+/**
+ * DARTS's ReLUConvBN: ReLU, a dense conv without bias, affine BatchNorm. The ReLU and the conv are
+ * one layer (ReluConv2d): on wasm a 1x1 stride-1 conv runs with the ReLU fused into its kernels.
+ */
 import { BatchNorm } from './batch-norm.js';
-import { Conv2d } from './conv2d.js';
 import type { Shape } from './layer.js';
 import type { ParameterStore } from './parameter-store.js';
-import { Relu } from './relu.js';
+import { ReluConv2d } from './relu-conv.js';
 import { Sequential } from './sequential.js';
 
 export function reluConvBn(
@@ -17,8 +19,7 @@ export function reluConvBn(
 ): Sequential {
   return store.scoped(name, () =>
     new Sequential(inShape)
-      .add((s) => new Relu(s))
-      .add((s) => new Conv2d(store, 'conv', s, { outChannels, kernel, stride, padding }))
+      .add((s) => new ReluConv2d(store, 'conv', s, { outChannels, kernel, stride, padding }))
       .add((s) => new BatchNorm(store, 'bn', s)),
   );
 }

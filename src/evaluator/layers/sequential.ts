@@ -31,7 +31,7 @@ export class Sequential implements Layer {
       if (!ctx.training && next instanceof BatchNorm && layer instanceof Conv2d && layer.foldable) {
         // Inference: the BatchNorm folds into the conv's filter (see batch-norm.ts).
         const { scale, shift } = next.inferenceAffine();
-        y = layer.applyScaled(y, scale, shift);
+        y = layer.applyScaled(y, scale, shift, ctx);
         i++;
       } else {
         y = layer.apply(y, ctx);

@@ -86,6 +86,8 @@ function makeConv2d(
             g.C,
             g.M,
             b ? 1 : 0,
+            0,
+            0,
           );
         return y;
       }

@@ -36,6 +36,7 @@ export function conv2dBackpropFilterWasm(args: {
       g.N * g.H * g.W,
       g.C,
       g.M,
+      0,
     );
     return dW;
   }

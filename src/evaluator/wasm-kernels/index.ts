@@ -2,7 +2,7 @@
  * Registers our training kernels on tfjs's wasm backend and the gradients that use them.
  * Replaced or added on wasm: Conv2DBackpropFilter, Conv2DBackpropInput,
  * DepthwiseConv2dNativeBackpropInput, DepthwiseConv2dNativeBackpropFilter (missing or slow there),
- * MaxPoolGrad, Sum and Mean over leading axes, Concat and SplitV on the last axis, an Identity that
+ * MaxPoolGrad, a ReLU fused into a 1x1 convolution (relu-conv1x1.ts), max pooling that keeps its argmax for the backward pass (max-pool-argmax.ts), Sum and Mean over leading axes, Concat and SplitV on the last axis, an Identity that
  * shares its input's buffer instead of copying it (tfjs clones every tensor saved for the
  * backward pass), a one-pass
  * ReLU gradient, and the fused training BatchNorm (batch-norm-op.ts) with its backward kernel.
@@ -44,6 +44,8 @@ import { depthwiseConv2dBackpropInputConfig } from './depthwise-conv2d-backprop-
 import { castShareConfig } from './cast-share.js';
 import { identityShareConfig } from './identity-share.js';
 import { maxPoolGradConfig } from './max-pool-grad.js';
+import { MAX_POOL_ARGMAX_KERNELS } from './max-pool-argmax.js';
+import { RELU_CONV1X1_KERNELS } from './relu-conv1x1.js';
 import { meanGradConfig } from './mean-gradient.js';
 import { reductionConfigs } from './reductions.js';
 import { reluGradConfig, reluGradientConfig } from './relu-gradient.js';
@@ -61,6 +63,8 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   batchNormTrainConfig,
   batchNormTrainGradConfig,
   sgdUpdateConfig,
+  ...MAX_POOL_ARGMAX_KERNELS,
+  ...RELU_CONV1X1_KERNELS,
 ];
 
 /**

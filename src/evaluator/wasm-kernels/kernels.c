@@ -1,10 +1,19 @@
 /*
- * Convolution gradient kernels for the tfjs wasm backend (robust-nas).
+ * Training and forward kernels for the tfjs wasm backend (robust-nas): convolution gradients
+ * (dense, 1x1, depthwise), forward 1x1 (a matrix product with bias) and depthwise convolutions,
+ * max-pool forward with argmax and its gradient, ReLU gradient, training BatchNorm forward and
+ * backward, reductions over leading axes, and column copies for concat/split on the last axis.
  *
  * Compiled to a tiny standalone wasm32+SIMD module that IMPORTS the tfjs wasm backend's memory, so
  * every pointer below is a byte offset into the tensors tfjs already holds: no copies. The module
  * has no data segments and uses no stack (no address-taken locals), so it never writes outside
  * the buffers it is given. Rebuild with scripts/build-wasm-kernels.sh (see that file).
+ *
+ * Two builds of this one source: plain 128-bit SIMD, and relaxed SIMD (-mrelaxed-simd), where
+ * MADD below is f32x4.relaxed_madd: one fused multiply-add instruction where the CPU has FMA
+ * (x86-64 FMA3, ARM64), so products are not rounded before the addition and results differ from
+ * the plain build in the last bits. Only the convolution and matrix-product kernels use MADD;
+ * BatchNorm, pooling, reductions and copies are the same instructions in both builds.
  *
  * Layouts are tfjs's: NHWC activations, HWIO conv filters [KH,KW,Ci,Co], depthwise filters
  * [KH,KW,C,M] (output channel c*M+m). Geometry (stride s, dilation d, top/left padding p) is as in
@@ -15,6 +24,24 @@
 typedef unsigned int u32;
 
 #define EXPORT(name) __attribute__((export_name(#name)))
+
+/* relu(v) as tfjs computes it (max(v, 0) keeping -0 and NaN), when the constant `relu` is set. */
+static inline float relu1(float v) { return v < 0.0f ? 0.0f : v; }
+#define RX(v) (relu ? relu1(v) : (v))
+#define RXV(v) (relu ? wasm_f32x4_pmax((v), zero4) : (v))
+/* Stores of an output element, zeroed where mask (same layout as y) is not > 0. */
+#define STM(p, v) \
+  wasm_v128_store((p), mask ? wasm_v128_and((v), wasm_f32x4_gt(wasm_v128_load(mask + ((p) - y)), zero4)) : (v))
+#define SSM(p, v) (*(p) = (mask && !(mask[(p) - y] > 0.0f)) ? 0.0f : (v))
+
+/* c + a*b per lane: fused (one rounding) in the relaxed build where the CPU has FMA. */
+#ifdef __wasm_relaxed_simd__
+/* clang 16's wasm_simd128.h has no wasm_f32x4_relaxed_madd yet: the builtin it wraps (a*b + c). */
+#define MADD(a, b, c) \
+  ((v128_t)__builtin_wasm_relaxed_madd_f32x4((__f32x4)(a), (__f32x4)(b), (__f32x4)(c)))
+#else
+#define MADD(a, b, c) wasm_f32x4_add(c, wasm_f32x4_mul(a, b))
+#endif
 
 static inline void zero(float *p, u32 n) {
   u32 i = 0;
@@ -58,7 +85,7 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int N,
               const v128_t f = wasm_v128_load(wp + c);
               for (int ow = ow0; ow < ow1; ow++) {
                 float *d = dxrow + (long)(ow * sw + off) * C + c;
-                wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), wasm_f32x4_mul(wasm_v128_load(dyrow + (long)ow * C + c), f)));
+                wasm_v128_store(d, MADD(wasm_v128_load(dyrow + (long)ow * C + c), f, wasm_v128_load(d)));
               }
             }
             for (; c < C; c++)
@@ -91,7 +118,7 @@ void depthwise_backprop_input(const float *dy, const float *w, float *dx, int N,
               int c = 0;
               for (; c + 4 <= C; c += 4) {
                 v128_t acc = wasm_v128_load(out + c);
-                acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(f + c)));
+                acc = MADD(wasm_v128_load(g + c), wasm_v128_load(f + c), acc);
                 wasm_v128_store(out + c, acc);
               }
               for (; c < C; c++) out[c] += g[c] * f[c];
@@ -142,15 +169,15 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N
           for (int ow = owA; ow < owB; ow++) {
             const v128_t g = wasm_v128_load(dyrow + (long)ow * C + c);
             const long o = (long)(ow * sw - pl) * C + c, t1 = o + (long)dw * C, t2 = o + 2L * dw * C;
-            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(wasm_v128_load(x0 + o), g));
-            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(wasm_v128_load(x0 + t1), g));
-            a02 = wasm_f32x4_add(a02, wasm_f32x4_mul(wasm_v128_load(x0 + t2), g));
-            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(wasm_v128_load(x1 + o), g));
-            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(wasm_v128_load(x1 + t1), g));
-            a12 = wasm_f32x4_add(a12, wasm_f32x4_mul(wasm_v128_load(x1 + t2), g));
-            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(wasm_v128_load(x2 + o), g));
-            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(wasm_v128_load(x2 + t1), g));
-            a22 = wasm_f32x4_add(a22, wasm_f32x4_mul(wasm_v128_load(x2 + t2), g));
+            a00 = MADD(wasm_v128_load(x0 + o), g, a00);
+            a01 = MADD(wasm_v128_load(x0 + t1), g, a01);
+            a02 = MADD(wasm_v128_load(x0 + t2), g, a02);
+            a10 = MADD(wasm_v128_load(x1 + o), g, a10);
+            a11 = MADD(wasm_v128_load(x1 + t1), g, a11);
+            a12 = MADD(wasm_v128_load(x1 + t2), g, a12);
+            a20 = MADD(wasm_v128_load(x2 + o), g, a20);
+            a21 = MADD(wasm_v128_load(x2 + t1), g, a21);
+            a22 = MADD(wasm_v128_load(x2 + t2), g, a22);
           }
 #define DWF_ACC(i, v) wasm_v128_store(a + (i) * C, wasm_f32x4_add(wasm_v128_load(a + (i) * C), v))
           DWF_ACC(0, a00); DWF_ACC(1, a01); DWF_ACC(2, a02);
@@ -176,7 +203,7 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N
               const float *g = dyrow + (long)ow * C;
               int c = 0;
               for (; c < c4; c += 4)
-                wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_mul(wasm_v128_load(xp + c), wasm_v128_load(g + c))));
+                wasm_v128_store(acc + c, MADD(wasm_v128_load(xp + c), wasm_v128_load(g + c), wasm_v128_load(acc + c)));
               for (; c < C; c++) acc[c] += xp[c] * g[c];
             }
           }
@@ -202,12 +229,12 @@ void depthwise_backprop_filter(const float *x, const float *dy, float *dW, int N
               for (; ow + 2 <= ow1; ow += 2) {
                 const float *xp0 = xrow + (long)(ow * sw + off) * C + c;
                 const float *xp1 = xrow + (long)((ow + 1) * sw + off) * C + c;
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp0), wasm_v128_load(dyrow + (long)ow * CM + c)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xp1), wasm_v128_load(dyrow + (long)(ow + 1) * CM + c)));
+                a0 = MADD(wasm_v128_load(xp0), wasm_v128_load(dyrow + (long)ow * CM + c), a0);
+                a1 = MADD(wasm_v128_load(xp1), wasm_v128_load(dyrow + (long)(ow + 1) * CM + c), a1);
               }
               for (; ow < ow1; ow++) {
                 const float *xp = xrow + (long)(ow * sw + off) * C + c;
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp), wasm_v128_load(dyrow + (long)ow * CM + c)));
+                a0 = MADD(wasm_v128_load(xp), wasm_v128_load(dyrow + (long)ow * CM + c), a0);
               }
               wasm_v128_store(acc + c, wasm_f32x4_add(wasm_v128_load(acc + c), wasm_f32x4_add(a0, a1)));
             }
@@ -266,10 +293,10 @@ void conv_backprop_filter(const float *x, const float *dy, float *dW, int N, int
               int co = 0;
               for (; co < co4; co += 4) {
                 v128_t t = wasm_v128_load(a + co);
-                t = wasm_f32x4_add(t, wasm_f32x4_mul(s0, wasm_v128_load(g0 + co)));
-                t = wasm_f32x4_add(t, wasm_f32x4_mul(s1, wasm_v128_load(g1 + co)));
-                t = wasm_f32x4_add(t, wasm_f32x4_mul(s2, wasm_v128_load(g2 + co)));
-                t = wasm_f32x4_add(t, wasm_f32x4_mul(s3, wasm_v128_load(g3 + co)));
+                t = MADD(s0, wasm_v128_load(g0 + co), t);
+                t = MADD(s1, wasm_v128_load(g1 + co), t);
+                t = MADD(s2, wasm_v128_load(g2 + co), t);
+                t = MADD(s3, wasm_v128_load(g3 + co), t);
                 wasm_v128_store(a + co, t);
               }
               for (; co < Co; co++)
@@ -284,7 +311,7 @@ void conv_backprop_filter(const float *x, const float *dy, float *dW, int N, int
               v128_t s0 = wasm_f32x4_splat(x0[ci]);
               int co = 0;
               for (; co < co4; co += 4)
-                wasm_v128_store(a + co, wasm_f32x4_add(wasm_v128_load(a + co), wasm_f32x4_mul(s0, wasm_v128_load(g0 + co))));
+                wasm_v128_store(a + co, MADD(s0, wasm_v128_load(g0 + co), wasm_v128_load(a + co)));
               for (; co < Co; co++) a[co] += x0[ci] * g0[co];
             }
           }
@@ -328,8 +355,8 @@ void conv_backprop_input(const float *dy, const float *wT, float *dx, int N, int
               for (int co = 0; co < Co; co++) {
                 v128_t s = wasm_f32x4_splat(g[co]);
                 const float *fr = f + (long)co * Ci + ci;
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(fr)));
-                a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(fr + 4)));
+                a0 = MADD(s, wasm_v128_load(fr), a0);
+                a1 = MADD(s, wasm_v128_load(fr + 4), a1);
               }
               wasm_v128_store(out + ci, a0);
               wasm_v128_store(out + ci + 4, a1);
@@ -337,7 +364,7 @@ void conv_backprop_input(const float *dy, const float *wT, float *dx, int N, int
             for (; ci < ci4; ci += 4) {
               v128_t a0 = wasm_v128_load(out + ci);
               for (int co = 0; co < Co; co++)
-                a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_f32x4_splat(g[co]), wasm_v128_load(f + (long)co * Ci + ci)));
+                a0 = MADD(wasm_f32x4_splat(g[co]), wasm_v128_load(f + (long)co * Ci + ci), a0);
               wasm_v128_store(out + ci, a0);
             }
             for (; ci < Ci; ci++) {
@@ -420,6 +447,90 @@ void max_pool_grad(const float *x, const float *dy, float *dx, int N, int H, int
           dxn[(long)bestIdx * C + c] += g[c];
         }
       }
+    }
+  }
+}
+
+/*
+ * Max pooling that also keeps, for every output, the flat input pixel (h*W + w within its image)
+ * of the first maximum of its window: the same window search and tie rule as max_pool_grad, so
+ * max_pool_grad_argmax below gives bit-identical gradients without searching again. Padding never
+ * wins; a window entirely in the padding (impossible with tfjs's padding rules) gives -inf, index -1.
+ */
+EXPORT(max_pool_argmax)
+void max_pool_argmax(const float *x, float *y, int *arg, int N, int H, int W, int C, int OH,
+                     int OW, int KH, int KW, int sh, int sw, int pt, int pl) {
+  const int c4 = C & ~3;
+  for (int n = 0; n < N; n++) {
+    const float *xn = x + (long)n * H * W * C;
+    for (int oh = 0; oh < OH; oh++) {
+      int h0 = oh * sh - pt, h1 = h0 + KH;
+      if (h0 < 0) h0 = 0;
+      if (h1 > H) h1 = H;
+      for (int ow = 0; ow < OW; ow++) {
+        int w0 = ow * sw - pl, w1 = w0 + KW;
+        if (w0 < 0) w0 = 0;
+        if (w1 > W) w1 = W;
+        const long o = (((long)n * OH + oh) * OW + ow) * C;
+        float *yp = y + o;
+        int *ap = arg + o;
+        if (h0 >= h1 || w0 >= w1) {
+          for (int c = 0; c < C; c++) {
+            yp[c] = -__builtin_inff();
+            ap[c] = -1;
+          }
+          continue;
+        }
+        const int first = h0 * W + w0;
+        int c = 0;
+        for (; c < c4; c += 4) {
+          v128_t best = wasm_v128_load(xn + (long)first * C + c);
+          v128_t bestIdx = wasm_i32x4_splat(first);
+          for (int h = h0; h < h1; h++) {
+            for (int w = w0; w < w1; w++) {
+              int idx = h * W + w;
+              v128_t v = wasm_v128_load(xn + (long)idx * C + c);
+              v128_t gt = wasm_f32x4_gt(v, best);
+              best = wasm_v128_bitselect(v, best, gt);
+              bestIdx = wasm_v128_bitselect(wasm_i32x4_splat(idx), bestIdx, gt);
+            }
+          }
+          wasm_v128_store(yp + c, best);
+          wasm_v128_store(ap + c, bestIdx);
+        }
+        for (; c < C; c++) {
+          float best = xn[(long)first * C + c];
+          int bestIdx = first;
+          for (int h = h0; h < h1; h++)
+            for (int w = w0; w < w1; w++) {
+              int idx = h * W + w;
+              float v = xn[(long)idx * C + c];
+              if (v > best) {
+                best = v;
+                bestIdx = idx;
+              }
+            }
+          yp[c] = best;
+          ap[c] = bestIdx;
+        }
+      }
+    }
+  }
+}
+
+/* The max-pool gradient from the kept argmax: dx[n, arg, c] += dy[n, oh, ow, c]. */
+EXPORT(max_pool_grad_argmax)
+void max_pool_grad_argmax(const int *arg, const float *dy, float *dx, int N, int HW, int OHW,
+                          int C) {
+  zero(dx, (u32)(N * HW * C));
+  for (int n = 0; n < N; n++) {
+    float *dxn = dx + (long)n * HW * C;
+    const long base = (long)n * OHW * C;
+    for (int p = 0; p < OHW; p++) {
+      const int *a = arg + base + (long)p * C;
+      const float *g = dy + base + (long)p * C;
+      for (int c = 0; c < C; c++)
+        if (a[c] >= 0) dxn[(long)a[c] * C + c] += g[c];
     }
   }
 }
@@ -631,8 +742,10 @@ void flip_transpose_filter(const float *src, float *dst, int KH, int KW, int Ci,
  * (a [Ci,rows] x [rows,Co] product). Register-blocked: 2 input channels x 16 output channels (8
  * accumulators) over row chunks of 512 that stay in cache while every block reads them.
  */
-EXPORT(conv1x1_backprop_filter)
-void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int rows, int Ci, int Co) {
+static inline __attribute__((always_inline)) void c1x1_bf(const float *x, const float *dy, float *dW,
+                                                          int rows, int Ci, int Co, const int relu) {
+  /* relu in the vector domain (pmax): a scalar compare could become a branch on the data. */
+  const v128_t zero4 = wasm_f32x4_splat(0.0f);
   zero(dW, (u32)(Ci * Co));
   const int co16 = Co & ~15;
   const int co4 = Co & ~3;
@@ -648,15 +761,15 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
           const float *xr = x + (long)r * Ci + ci;
           v128_t g0 = wasm_v128_load(g), g1 = wasm_v128_load(g + 4);
           v128_t g2 = wasm_v128_load(g + 8), g3 = wasm_v128_load(g + 12);
-          v128_t s = wasm_f32x4_splat(xr[0]), t = wasm_f32x4_splat(xr[1]);
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, g0));
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, g1));
-          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, g2));
-          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, g3));
-          b0 = wasm_f32x4_add(b0, wasm_f32x4_mul(t, g0));
-          b1 = wasm_f32x4_add(b1, wasm_f32x4_mul(t, g1));
-          b2 = wasm_f32x4_add(b2, wasm_f32x4_mul(t, g2));
-          b3 = wasm_f32x4_add(b3, wasm_f32x4_mul(t, g3));
+          v128_t s = RXV(wasm_v128_load32_splat(xr)), t = RXV(wasm_v128_load32_splat(xr + 1));
+          a0 = MADD(s, g0, a0);
+          a1 = MADD(s, g1, a1);
+          a2 = MADD(s, g2, a2);
+          a3 = MADD(s, g3, a3);
+          b0 = MADD(t, g0, b0);
+          b1 = MADD(t, g1, b1);
+          b2 = MADD(t, g2, b2);
+          b3 = MADD(t, g3, b3);
         }
         float *d0 = dW + (long)ci * Co + co, *d1 = d0 + Co;
         wasm_v128_store(d0, wasm_f32x4_add(wasm_v128_load(d0), a0));
@@ -672,11 +785,11 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
         v128_t a0 = wasm_f32x4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
         for (int r = r0; r < r1; r++) {
           const float *g = dy + (long)r * Co + co;
-          v128_t s = wasm_f32x4_splat(x[(long)r * Ci + ci]);
-          a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(s, wasm_v128_load(g)));
-          a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(s, wasm_v128_load(g + 4)));
-          a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(s, wasm_v128_load(g + 8)));
-          a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(s, wasm_v128_load(g + 12)));
+          v128_t s = RXV(wasm_v128_load32_splat(x + (long)r * Ci + ci));
+          a0 = MADD(s, wasm_v128_load(g), a0);
+          a1 = MADD(s, wasm_v128_load(g + 4), a1);
+          a2 = MADD(s, wasm_v128_load(g + 8), a2);
+          a3 = MADD(s, wasm_v128_load(g + 12), a3);
         }
         float *d0 = dW + (long)ci * Co + co;
         wasm_v128_store(d0, wasm_f32x4_add(wasm_v128_load(d0), a0));
@@ -690,17 +803,27 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
       for (int ci = 0; ci < Ci; ci++) {
         v128_t a = wasm_f32x4_splat(0.0f);
         for (int r = r0; r < r1; r++)
-          a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_f32x4_splat(x[(long)r * Ci + ci]), wasm_v128_load(dy + (long)r * Co + co)));
+          a = MADD(RXV(wasm_v128_load32_splat(x + (long)r * Ci + ci)), wasm_v128_load(dy + (long)r * Co + co), a);
         float *d = dW + (long)ci * Co + co;
         wasm_v128_store(d, wasm_f32x4_add(wasm_v128_load(d), a));
       }
     for (int co = co4; co < Co; co++)
       for (int ci = 0; ci < Ci; ci++) {
         float a = 0.0f;
-        for (int r = r0; r < r1; r++) a += x[(long)r * Ci + ci] * dy[(long)r * Co + co];
+        for (int r = r0; r < r1; r++) a += RX(x[(long)r * Ci + ci]) * dy[(long)r * Co + co];
         dW[(long)ci * Co + co] += a;
       }
   }
+}
+
+/* relu_x: x enters as relu(x) (a ReLU fused into the convolution after it). */
+EXPORT(conv1x1_backprop_filter)
+void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int rows, int Ci, int Co,
+                             int relu_x) {
+  if (relu_x)
+    c1x1_bf(x, dy, dW, rows, Ci, Co, 1);
+  else
+    c1x1_bf(x, dy, dW, rows, Ci, Co, 0);
 }
 
 /*
@@ -711,14 +834,16 @@ void conv1x1_backprop_filter(const float *x, const float *dy, float *dW, int row
  */
 #define MM_ROW(i, A)                                                                   \
   do {                                                                                 \
-    v128_t s_ = wasm_v128_load32_splat(x##i + k);                                      \
-    A##0 = wasm_f32x4_add(A##0, wasm_f32x4_mul(s_, b0));                               \
-    A##1 = wasm_f32x4_add(A##1, wasm_f32x4_mul(s_, b1));                               \
+    v128_t s_ = RXV(wasm_v128_load32_splat(x##i + k));                                      \
+    A##0 = MADD(s_, b0, A##0);                               \
+    A##1 = MADD(s_, b1, A##1);                               \
   } while (0)
 
-EXPORT(matmul_bias)
-void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
-                 int Co, int hasBias) {
+static inline __attribute__((always_inline)) void mm_body(const float *x, const float *w,
+                                                          const float *bias, float *y, int rows,
+                                                          int K, int Co, int hasBias,
+                                                          const int relu, const float *mask) {
+  const v128_t zero4 = wasm_f32x4_splat(0.0f);
   const int co8 = Co & ~7;
   const int co4 = Co & ~3;
   int r = 0;
@@ -738,14 +863,14 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
         MM_ROW(2, d);
         MM_ROW(3, e);
       }
-      wasm_v128_store(y0 + co, a0);
-      wasm_v128_store(y0 + co + 4, a1);
-      wasm_v128_store(y1 + co, c0);
-      wasm_v128_store(y1 + co + 4, c1);
-      wasm_v128_store(y2 + co, d0);
-      wasm_v128_store(y2 + co + 4, d1);
-      wasm_v128_store(y3 + co, e0);
-      wasm_v128_store(y3 + co + 4, e1);
+      STM(y0 + co, a0);
+      STM(y0 + co + 4, a1);
+      STM(y1 + co, c0);
+      STM(y1 + co + 4, c1);
+      STM(y2 + co, d0);
+      STM(y2 + co + 4, d1);
+      STM(y3 + co, e0);
+      STM(y3 + co + 4, e1);
     }
     for (; co < co4; co += 4) {
       v128_t i0 = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
@@ -753,29 +878,29 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
       const float *wp = w + co;
       for (int k = 0; k < K; k++, wp += Co) {
         v128_t b = wasm_v128_load(wp);
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(x0 + k), b));
-        c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load32_splat(x1 + k), b));
-        d = wasm_f32x4_add(d, wasm_f32x4_mul(wasm_v128_load32_splat(x2 + k), b));
-        e = wasm_f32x4_add(e, wasm_f32x4_mul(wasm_v128_load32_splat(x3 + k), b));
+        a = MADD(RXV(wasm_v128_load32_splat(x0 + k)), b, a);
+        c = MADD(RXV(wasm_v128_load32_splat(x1 + k)), b, c);
+        d = MADD(RXV(wasm_v128_load32_splat(x2 + k)), b, d);
+        e = MADD(RXV(wasm_v128_load32_splat(x3 + k)), b, e);
       }
-      wasm_v128_store(y0 + co, a);
-      wasm_v128_store(y1 + co, c);
-      wasm_v128_store(y2 + co, d);
-      wasm_v128_store(y3 + co, e);
+      STM(y0 + co, a);
+      STM(y1 + co, c);
+      STM(y2 + co, d);
+      STM(y3 + co, e);
     }
     for (; co < Co; co++) {
       float a = hasBias ? bias[co] : 0.0f, c = a, d = a, e = a;
       for (int k = 0; k < K; k++) {
         float b = w[(long)k * Co + co];
-        a += x0[k] * b;
-        c += x1[k] * b;
-        d += x2[k] * b;
-        e += x3[k] * b;
+        a += RX(x0[k]) * b;
+        c += RX(x1[k]) * b;
+        d += RX(x2[k]) * b;
+        e += RX(x3[k]) * b;
       }
-      y0[co] = a;
-      y1[co] = c;
-      y2[co] = d;
-      y3[co] = e;
+      SSM(y0 + co, a);
+      SSM(y1 + co, c);
+      SSM(y2 + co, d);
+      SSM(y3 + co, e);
     }
   }
   for (; r < rows; r++) {
@@ -785,15 +910,29 @@ void matmul_bias(const float *x, const float *w, const float *bias, float *y, in
     for (; co < co4; co += 4) {
       v128_t a = hasBias ? wasm_v128_load(bias + co) : wasm_f32x4_splat(0.0f);
       for (int k = 0; k < K; k++)
-        a = wasm_f32x4_add(a, wasm_f32x4_mul(wasm_v128_load32_splat(xr + k), wasm_v128_load(w + (long)k * Co + co)));
-      wasm_v128_store(yr + co, a);
+        a = MADD(RXV(wasm_v128_load32_splat(xr + k)), wasm_v128_load(w + (long)k * Co + co), a);
+      STM(yr + co, a);
     }
     for (; co < Co; co++) {
       float a = hasBias ? bias[co] : 0.0f;
-      for (int k = 0; k < K; k++) a += xr[k] * w[(long)k * Co + co];
-      yr[co] = a;
+      for (int k = 0; k < K; k++) a += RX(xr[k]) * w[(long)k * Co + co];
+      SSM(yr + co, a);
     }
   }
+}
+
+/*
+ * relu_x: x enters as relu(x) (a ReLU fused into this 1x1 convolution). mask (0: none): every
+ * output element whose element of mask (same layout as y) is not > 0 is written as 0: the input
+ * gradient of a ReLU fused into the convolution, the ReLU's gradient applied as it is written.
+ */
+EXPORT(matmul_bias)
+void matmul_bias(const float *x, const float *w, const float *bias, float *y, int rows, int K,
+                 int Co, int hasBias, int relu_x, const float *mask) {
+  if (relu_x)
+    mm_body(x, w, bias, y, rows, K, Co, hasBias, 1, mask);
+  else
+    mm_body(x, w, bias, y, rows, K, Co, hasBias, 0, mask);
 }
 
 /*
@@ -811,8 +950,7 @@ static inline v128_t dw_pixel(const float *xn, const float *w, int H, int W, int
     for (int kw = 0; kw < KW; kw++) {
       int iw = ow * sw - pl + kw * dw;
       if (iw < 0 || iw >= W) continue;
-      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load(xn + ((long)ih * W + iw) * C + c),
-                                               wasm_v128_load(w + ((long)kh * KW + kw) * C + c)));
+      acc = MADD(wasm_v128_load(xn + ((long)ih * W + iw) * C + c), wasm_v128_load(w + ((long)kh * KW + kw) * C + c), acc);
     }
   }
   return acc;
@@ -869,12 +1007,12 @@ void depthwise_forward(const float *x, const float *w, const float *bias, float 
             const float *p1 = p0 + row, *p2 = p1 + row;
             v128_t a0 = b, a1 = b;
 #define DW3(P, F0, F1, F2)                                                                    \
-  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P), F0));                           \
-  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + step), F0));                    \
-  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + tap), F1));                     \
-  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + tap + step), F1));              \
-  a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap), F2));                 \
-  a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(P + 2 * tap + step), F2));
+  a0 = MADD(wasm_v128_load(P), F0, a0);                           \
+  a1 = MADD(wasm_v128_load(P + step), F0, a1);                    \
+  a0 = MADD(wasm_v128_load(P + tap), F1, a0);                     \
+  a1 = MADD(wasm_v128_load(P + tap + step), F1, a1);              \
+  a0 = MADD(wasm_v128_load(P + 2 * tap), F2, a0);                 \
+  a1 = MADD(wasm_v128_load(P + 2 * tap + step), F2, a1);
             DW3(p0, f00, f01, f02)
             DW3(p1, f10, f11, f12)
             DW3(p2, f20, f21, f22)
@@ -892,10 +1030,10 @@ void depthwise_forward(const float *x, const float *w, const float *bias, float 
             const float *wp = w + (long)kh * KW * C + c;
             for (int kw = 0; kw < KW; kw++, xp += (long)dw * C, wp += C) {
               v128_t f = wasm_v128_load(wp);
-              a0 = wasm_f32x4_add(a0, wasm_f32x4_mul(wasm_v128_load(xp), f));
-              a1 = wasm_f32x4_add(a1, wasm_f32x4_mul(wasm_v128_load(xp + step), f));
-              a2 = wasm_f32x4_add(a2, wasm_f32x4_mul(wasm_v128_load(xp + 2 * step), f));
-              a3 = wasm_f32x4_add(a3, wasm_f32x4_mul(wasm_v128_load(xp + 3 * step), f));
+              a0 = MADD(wasm_v128_load(xp), f, a0);
+              a1 = MADD(wasm_v128_load(xp + step), f, a1);
+              a2 = MADD(wasm_v128_load(xp + 2 * step), f, a2);
+              a3 = MADD(wasm_v128_load(xp + 3 * step), f, a3);
             }
           }
           float *yp = yrow + (long)ow * C + c;
@@ -912,4 +1050,10 @@ void depthwise_forward(const float *x, const float *w, const float *bias, float 
           yrow[(long)ow * C + c] = dw_pixel1(xn, w, H, W, C, c, oh, ow, KH, KW, sh, sw, dh, dw, pt, pl, hasBias ? bias[c] : 0.0f);
     }
   }
+}
+
+/* Lane 0 of MADD(splat a, splat b, splat c): lets the loader see whether this build fuses. */
+EXPORT(madd_probe)
+float madd_probe(float a, float b, float c) {
+  return wasm_f32x4_extract_lane(MADD(wasm_f32x4_splat(a), wasm_f32x4_splat(b), wasm_f32x4_splat(c)), 0);
 }
