@@ -14,16 +14,20 @@ import { makeRecords, makeRunFile } from '../helpers/run-records.js';
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-readcheck-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-function editLine(path: string, line: number, edit: (v: Record<string, any>) => void) {
+/** A journal line as JSON to edit freely (the edits are what the test is about). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Line = Record<string, any>;
+
+function editLine(path: string, line: number, edit: (v: Line) => void) {
   const lines = readFileSync(path, 'utf8').split('\n');
-  const v = JSON.parse(lines[line - 1]!) as Record<string, any>;
+  const v = JSON.parse(lines[line - 1]!) as Line;
   edit(v);
   lines[line - 1] = JSON.stringify(v);
   writeFileSync(path, lines.join('\n'));
 }
 
 describe('a run journal read back', () => {
-  const cases: [string, (v: Record<string, any>) => void, RegExp][] = [
+  const cases: [string, (v: Line) => void, RegExp][] = [
     ['an accuracy of 7.5', (v) => (v.scores.clean.accuracy = 7.5), /scores\.clean\.accuracy/],
     ['a negative count', (v) => (v.scores.adversarial[0].n = -3), /scores\.adversarial\.0\.n/],
     ['a fractional count', (v) => (v.scores.clean.n = 10.5), /scores\.clean\.n/],
