@@ -165,6 +165,21 @@ export class StudyFolder {
     return this.done;
   }
 
+  /**
+   * Ensembles need their members' stored weights. A member recorded with scores whose weights
+   * file is gone (deleted, a disk replaced) is forgotten here, so that the study trains it again
+   * (the same seed gives the same network and scores) before the ensembles that wait for it.
+   * `members`: the ids of the members that ensembles not yet recorded need. Returns those forgotten.
+   */
+  forgetLostWeights(members: readonly string[]): string[] {
+    const lost = members.filter((id) => {
+      const e = this.done.get(id);
+      return e !== undefined && 'scores' in e && !existsSync(this.weightsPath(id));
+    });
+    for (const id of lost) this.done.delete(id);
+    return lost;
+  }
+
   weightsPath(jobId: string): string {
     return join(this.dir, WEIGHTS_DIR, weightsFileName(jobId));
   }
