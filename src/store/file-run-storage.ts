@@ -44,7 +44,7 @@ import { weightsFile } from './run-weights.js';
 import type { RunSession, RunStorage, StoredChange, StoredRun } from './run-storage.js';
 import { errno } from './errors.js';
 import { runFileAdapter, runFileText } from './run-file-text.js';
-import { FileRunSession, removeRunFileTemps } from './file-run-session.js';
+import { FileRunSession } from './file-run-session.js';
 import { RunWatcher } from './run-watcher.js';
 
 export interface FileRunStorageOptions extends LockOptions {
@@ -293,8 +293,6 @@ export class FileRunStorage implements RunStorage {
           end: journal.validBytes,
         });
       }
-      // Temp files of run.json a kill or a full disk left: cleaned as the run is taken.
-      await removeRunFileTemps(dir);
       const db = new Low<RunFile>(runFileAdapter(join(dir, RUN_FILE)), file);
       this.held.set(runId, { count: evaluations.length, text });
       return new FileRunSession(this, dir, lock, db, evaluations, {

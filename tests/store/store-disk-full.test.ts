@@ -2,8 +2,8 @@
  * A full disk (ENOSPC, injected into real processes and real file handles): the error names the
  * file and its disk; a run paused by it exits 75 (EX_TEMPFAIL) with the reason, its status stored
  * as 'paused', no temp file left; resumed once there is room, it ends as the uninterrupted run.
- * A study's record names the path too. Temp files of run.json left by a crash are removed when
- * the run is next opened.
+ * A study's record names the path too. Temp files of run.json left by a crash are removed at the
+ * run's next start (its first write).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -92,13 +92,14 @@ describe('a full disk', () => {
     expect((await storage.read('r')).file.message).toBe('room again');
   });
 
-  it('temp files a crash left are removed when the run is next opened', async () => {
+  it('temp files a crash left are removed at the next start (its first write; opening alone touches nothing)', async () => {
     const runsDir = join(root, 'temps');
     const storage = new FileRunStorage(runsDir);
     await (await storage.create(makeRunFile('t'))).close();
     writeFileSync(join(runsDir, 't', '.run.json.tmp'), '{"half');
     writeFileSync(join(runsDir, 't', '.run.json.123.4.tmp'), '{"half');
     const session = await storage.open('t');
+    await session.update({ status: 'running' });
     expect(readdirSync(join(runsDir, 't')).sort()).toEqual([
       'evaluations.jsonl',
       'run.json',
