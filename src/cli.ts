@@ -2,12 +2,18 @@
 /**
  * The `robust-nas` command. Each command lives in src/cli/<command>-command.ts and registers itself
  * on the program (options built from the zod schemas by src/cli/zod-options.ts); this file only wires them and turns errors into exit codes:
- * 0 success, 2 bad arguments or input (one line naming the problem), 1 anything else.
+ * 0 success, 2 bad arguments or input (one line naming the problem), 1 anything else, 75 a fault of
+ * the environment (a full disk; a run paused by one: see drive-run.ts), 128 + n a signal n that
+ * arrived before the command could handle it (src/cli/early-signals.ts).
  */
+// First: holds a SIGTERM/SIGINT that arrives before a command installed its handlers.
+import { unhandledSignalExitCode } from './cli/early-signals.js';
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { InputError } from './core/errors.js';
+import { DiskWriteError } from './store/disk-errors.js';
+import { ENVIRONMENT_EXIT_CODE } from './cli/drive-run.js';
 import { registerGenotypeCommands } from './cli/genotype-command.js';
 import { registerInfoCommand } from './cli/info-command.js';
 import { registerBenchCommand } from './cli/bench-command.js';
@@ -98,6 +104,10 @@ export async function runCli(argv: readonly string[]): Promise<number> {
       process.stderr.write(`robust-nas: error: ${err.message}\n`);
       return 2;
     }
+    if (err instanceof DiskWriteError) {
+      process.stderr.write(`robust-nas: failed: ${err.message}\n`);
+      return ENVIRONMENT_EXIT_CODE;
+    }
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`robust-nas: failed: ${message}\n`);
     if (process.env.ROBUST_NAS_DEBUG && err instanceof Error)
@@ -118,6 +128,9 @@ function isMain(): boolean {
 if (isMain()) {
   exitQuietlyOnBrokenPipe();
   const code = await runCli(process.argv.slice(2));
+  // A signal that came while a command without handlers ran: as if it had ended the process.
+  const signalled = unhandledSignalExitCode();
+  if (signalled !== undefined) process.exit(signalled);
   // Long-lived commands (serve, search) keep the process alive themselves and set exitCode.
   if (code !== 0) process.exit(code);
 }

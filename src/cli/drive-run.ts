@@ -4,8 +4,15 @@ import { attachSearchProgress } from './progress.js';
 import { withInputErrors } from './runs-access.js';
 
 /**
+ * The exit code of a run paused by a fault of its environment (a full disk, Redis unreachable, a
+ * lost worker): EX_TEMPFAIL, "try again later" (`robust-nas resume` continues it).
+ */
+export const ENVIRONMENT_EXIT_CODE = 75;
+
+/**
  * Runs to completion, pause or stop. SIGINT (Ctrl-C) and SIGTERM pause the run, as they do in
  * `serve`: the run is checkpointed, marked 'paused' and the process exits 0; `resume` continues it.
+ * A run paused by a fault of its environment sets the exit code {@link ENVIRONMENT_EXIT_CODE}.
  */
 export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   const detach = attachSearchProgress(run, json);
@@ -33,6 +40,7 @@ export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   if (status === 'paused' && why !== undefined) {
     // Paused by an error of the environment (a full disk, a lost worker): say why.
     process.stderr.write(`robust-nas: run ${run.id} paused: ${why}\n`);
+    process.exitCode = ENVIRONMENT_EXIT_CODE;
   }
   if (json) return;
   if (status === 'completed') {

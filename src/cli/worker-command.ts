@@ -5,7 +5,8 @@
  * flight back to the queue and exits 0; a second signal exits at once.
  */
 import { hostname } from 'node:os';
-import { Option, type Command } from 'commander';
+import { existsSync } from 'node:fs';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { z } from 'zod';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { DEFAULT_QUEUE_NAME } from '../placement/job.js';
@@ -25,6 +26,7 @@ export const workerOptionSchemas = {
   name: z.string().min(1).max(200).optional(),
   lockDuration: z.number().min(1).max(3600).default(60),
   backend: z.enum(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']).optional(),
+  maxMemoryMb: z.number().positive().max(1_048_576).optional(),
 } as const;
 
 /** The mandatory `--redis <url>` option of the queue commands (the password masked in errors). */
@@ -44,6 +46,8 @@ interface WorkerFlags {
   name?: string;
   lockDuration: number;
   backend?: string;
+  maxMemoryMb?: number;
+  dataRoot?: string[];
 }
 
 export function registerWorkerCommand(program: Command): void {
@@ -76,9 +80,23 @@ export function registerWorkerCommand(program: Command): void {
       description:
         "seconds a job stays locked without renewal (renewed every half); a dead worker's job returns to the queue after that",
     }),
+    schemaOption('maxMemoryMb', s.maxMemoryMb, {
+      arg: 'mb',
+      description:
+        'refuse jobs whose network needs more memory than this (default: ROBUST_NAS_MAX_MEMORY_MB or 4096)',
+    }),
   ]) {
     command.addOption(option);
   }
+  command.addOption(
+    new Option(
+      '--data-root <folder>',
+      'a folder jobs may read data from (repeatable; besides ROBUST_NAS_DATA, the user cache and the bundled copy)',
+    ).argParser((value: string, previous: string[] | undefined) => {
+      if (!existsSync(value)) throw new InvalidArgumentError(`--data-root ${value} does not exist`);
+      return [...(previous ?? []), value];
+    }),
+  );
   command.action(async (flags: WorkerFlags) => {
     if (flags.backend && flags.backend !== 'auto') process.env.ROBUST_NAS_BACKEND = flags.backend;
     const say = (line: string) => process.stdout.write(`${line}\n`);
@@ -117,6 +135,8 @@ export function registerWorkerCommand(program: Command): void {
       queueName: flags.queueName,
       concurrency: flags.concurrency,
       lockDurationMs: flags.lockDuration * 1000,
+      ...(flags.maxMemoryMb !== undefined ? { maxMemoryMB: flags.maxMemoryMb } : {}),
+      dataRoots: flags.dataRoot ?? [],
       name,
       report: complain,
       log: (line) => say(`robust-nas worker ${name}: ${line}`),

@@ -72,11 +72,20 @@ export const EVALUATOR_KINDS = ['real', 'surrogate'] as const;
  */
 export const searchConfigObject = z
   .object({
-    /** Optional human-readable label (no control characters: it is shown in terminals and pages). */
+    /**
+     * Optional human-readable label, shown in terminals and pages: not empty, no control
+     * characters, no bidirectional overrides or isolates (they reorder what a reader sees), no
+     * line or paragraph separators.
+     */
     name: z
       .string()
       .max(200)
+      .regex(/\S/u, 'must not be empty or blank')
       .regex(/^\P{Cc}*$/u, 'must not contain control characters')
+      .regex(
+        /^[^\u061C\u200E\u200F\u202A-\u202E\u2066-\u2069\u2028\u2029]*$/u,
+        'must not contain bidirectional-override or line-separator characters',
+      )
       .optional(),
     strategy: z.enum(SEARCH_STRATEGIES).default('nsga2'),
     /** Population size (mu). */

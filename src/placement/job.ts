@@ -25,6 +25,12 @@ export const DEFAULT_QUEUE_NAME = 'robust-nas-evaluations';
 /** How a worker fails a job its coordinator cancelled (a coordinator that asks again re-queues it). */
 export const CANCELLED_REASON = 'cancelled by its coordinator (the run was paused or stopped)';
 
+/**
+ * A job's data larger than this (its JSON) is refused unread: a genotype and its config take a few
+ * kilobytes; anything near this is not a job a coordinator sent.
+ */
+export const MAX_JOB_BYTES = 64 * 1024;
+
 /** Trained weights larger than this are not sent through Redis (the job fails saying so). */
 export const MAX_RESULT_WEIGHTS_BYTES = 128 * 1024 * 1024;
 
@@ -50,6 +56,8 @@ export const evaluationJobSchema = z
       .min(0)
       .max(2 ** 32 - 1),
     keepWeights: z.boolean(),
+    /** The coordinator's fingerprint of the data set (datasets/fingerprint.ts); a worker compares. */
+    dataFingerprint: z.string().max(200).optional(),
   })
   .strict();
 
@@ -61,6 +69,7 @@ export interface EvaluationJob {
   readonly config: EvalConfig;
   readonly seed: number;
   readonly keepWeights: boolean;
+  readonly dataFingerprint?: string;
 }
 
 /** The queue's job id of evaluation `index` of run `runId` (BullMQ refuses ':' in custom ids). */
@@ -73,6 +82,17 @@ export function jobIdOf(runId: string, index: number): string {
  * coordinator and this worker run different versions of robust-nas), anything else names the fields.
  */
 export function parseEvaluationJob(data: unknown): EvaluationJob | { readonly problem: string } {
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(data) ?? '');
+  } catch {
+    return { problem: 'malformed job: not JSON data' };
+  }
+  if (bytes > MAX_JOB_BYTES) {
+    return {
+      problem: `malformed job: ${bytes} bytes of data, more than a job may hold (${MAX_JOB_BYTES})`,
+    };
+  }
   const version = (data as { formatVersion?: unknown } | null)?.formatVersion;
   if (version !== JOB_FORMAT_VERSION) {
     return {
@@ -89,7 +109,35 @@ export function parseEvaluationJob(data: unknown): EvaluationJob | { readonly pr
       .map((i) => `${i.path.map(String).join('.') || '(job)'}: ${i.message}`);
     return { problem: `malformed job: ${issues.join('; ')}` };
   }
+  // As strictly as the API: a key the schemas do not know (zod drops nested ones) is refused.
+  const unknown = unknownKeys(data, r.data);
+  if (unknown.length > 0) {
+    return {
+      problem: `malformed job: unknown field${unknown.length > 1 ? 's' : ''} ${unknown.slice(0, 4).join(', ')}`,
+    };
+  }
   return r.data as EvaluationJob;
+}
+
+/** Paths of the object keys in `input` that the parsed `output` lacks (what zod stripped). */
+function unknownKeys(input: unknown, output: unknown, path = ''): string[] {
+  if (Array.isArray(input) && Array.isArray(output)) {
+    return input.flatMap((v, i) => unknownKeys(v, output[i], `${path}[${i}]`));
+  }
+  if (
+    input === null ||
+    typeof input !== 'object' ||
+    output === null ||
+    typeof output !== 'object'
+  ) {
+    return [];
+  }
+  const out = output as Record<string, unknown>;
+  return Object.entries(input as Record<string, unknown>).flatMap(([k, v]) => {
+    const at = path ? `${path}.${k}` : k;
+    if (!(k in out)) return v === undefined ? [] : [at];
+    return unknownKeys(v, out[k], at);
+  });
 }
 
 const accuracySchema = z.object({

@@ -28,6 +28,17 @@ export function cancelChannel(names: QueueNames): string {
   return `${base(names)}:cancel`;
 }
 
+/**
+ * The coordinator of a run on this queue (JSON {instance, host, pid, startedAt}, expiring unless
+ * renewed): a second coordinator of the same run id is refused, naming the first.
+ */
+export function coordinatorKey(names: QueueNames, runId: string): string {
+  return `${base(names)}:coordinator:${runId}`;
+}
+
+/** Seconds a coordinator's claim on a run outlives its last renewal (renewed every third of it). */
+export const COORDINATOR_TTL_SECONDS = 30;
+
 /** A worker's heartbeat (JSON, expiring unless renewed). */
 export function workerKey(names: QueueNames, workerId: string): string {
   return `${base(names)}:worker:${workerId}`;

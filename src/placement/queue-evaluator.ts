@@ -11,6 +11,12 @@
  * - Abort (pause, stop): a waiting job is removed, an active one is cancelled through a Redis key
  *   and a pub/sub message that its worker obeys at once (it terminates the evaluation's thread);
  *   evaluate() rejects at once either way, and the job is queued afresh if the run asks again.
+ * - One coordinator per run and queue: the first evaluation of a run claims it in Redis (a key
+ *   with a TTL this evaluator renews); a second coordinator of the same run id on the same queue
+ *   (two runs folders, two machines) is refused with a CoordinatorConflictError naming the first
+ *   (host, pid, start time) instead of both cancelling each other's jobs, whose ids collide.
+ * - Each job carries the fingerprint of the data set as this process reads it
+ *   (datasets/fingerprint.ts); a worker whose data differs refuses it.
  * - A candidate's own failure (NaN loss...) is the job's result: EvaluationFailure. A job whose
  *   worker died on it more often than the workers allow (BullMQ's stalled limit) is the candidate's
  *   failure too, with that reason. Anything else (a worker's environment failed on every try, Redis
@@ -50,8 +56,12 @@ import {
   jobIdOf,
   type EvaluationJob,
 } from './job.js';
+import { datasetFingerprint } from '../evaluator/datasets/fingerprint.js';
+import { hostname } from 'node:os';
 import {
+  COORDINATOR_TTL_SECONDS,
   DEFAULT_PREFIX,
+  coordinatorKey,
   cancelChannel,
   cancelKey,
   parseWorkerInfo,
@@ -110,6 +120,27 @@ const sleep = (ms: number) => new Promise<void>((ok) => setTimeout(ok, ms));
 function abortReason(signal: AbortSignal): unknown {
   return signal.reason ?? new DOMException('The evaluation was aborted', 'AbortError');
 }
+
+/** Another live coordinator already drives this run on this queue. */
+export class CoordinatorConflictError extends Error {
+  override name = 'CoordinatorConflictError';
+  constructor(
+    readonly runId: string,
+    readonly queueName: string,
+    readonly holder: { host?: string; pid?: number; startedAt?: string },
+  ) {
+    super(
+      `run ${runId} is already coordinated on queue ${queueName} by process ${holder.pid ?? '?'} on ${holder.host ?? '?'} (since ${holder.startedAt ?? '?'}); two coordinators of one run would cancel each other's jobs: stop that one, or wait ${COORDINATOR_TTL_SECONDS} s after it died`,
+    );
+  }
+}
+
+/** Renews a claim only while it is still this coordinator's (KEYS[1], ARGV: value, ttl). */
+const RENEW_CLAIM =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('EXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+/** Drops a claim only if it is this coordinator's (KEYS[1], ARGV[1]: value). */
+const DROP_CLAIM =
+  "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
 
 class Closed extends Error {
   override name = 'QueueEvaluatorClosed';
@@ -178,6 +209,61 @@ export async function createQueueEvaluator(
 
   let closed = false;
   const stops = new Set<() => void>();
+
+  /** This coordinator's claims on runs (see the file comment), by run id. */
+  const claimValue = JSON.stringify({
+    instance: randomBytes(8).toString('hex'),
+    host: hostname(),
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+  });
+  const claims = new Map<string, Promise<void>>();
+  const claim = (runId: string): Promise<void> => {
+    let p = claims.get(runId);
+    if (!p) {
+      p = (async () => {
+        const key = coordinatorKey(names, runId);
+        const ok = await control.set(key, claimValue, 'EX', COORDINATOR_TTL_SECONDS, 'NX');
+        if (ok === 'OK') return;
+        const current = await control.get(key);
+        if (current === claimValue) return;
+        let holder: { host?: string; pid?: number; startedAt?: string } = {};
+        try {
+          holder = JSON.parse(current ?? '{}') as typeof holder;
+        } catch {
+          // not ours to read: name what we can
+        }
+        throw new CoordinatorConflictError(runId, names.queueName, holder);
+      })();
+      claims.set(runId, p);
+      p.catch(() => claims.delete(runId));
+    }
+    return p;
+  };
+  const renewClaims = setInterval(
+    () => {
+      for (const runId of claims.keys()) {
+        control
+          .eval(RENEW_CLAIM, 1, coordinatorKey(names, runId), claimValue, COORDINATOR_TTL_SECONDS)
+          .catch(() => {});
+      }
+    },
+    (COORDINATOR_TTL_SECONDS * 1000) / 3,
+  );
+  renewClaims.unref();
+
+  /** The data set's fingerprint as this process reads it, once per data set and folder. */
+  const fingerprints = new Map<string, Promise<string | undefined>>();
+  const fingerprintOf = (dataset: EvaluationJob['config']['dataset'], dataDir?: string) => {
+    const key = `${dataset}\0${dataDir ?? ''}`;
+    let p = fingerprints.get(key);
+    if (!p) {
+      p = datasetFingerprint(dataset, dataDir);
+      fingerprints.set(key, p);
+      p.catch(() => fingerprints.delete(key));
+    }
+    return p;
+  };
   /** Cancellations and removals under way (close() waits for them, a while). */
   const cancels = new Set<Promise<void>>();
   let inFlight = 0;
@@ -371,6 +457,8 @@ export async function createQueueEvaluator(
     signal?.throwIfAborted();
     const ref = opts.job ?? { runId: `adhoc-${randomBytes(6).toString('hex')}`, index: 0 };
     const jobId = jobIdOf(ref.runId, ref.index);
+    if (opts.job) await claim(ref.runId);
+    const fingerprint = await fingerprintOf(config.dataset, config.dataDir);
     const data: EvaluationJob = {
       formatVersion: JOB_FORMAT_VERSION,
       runId: ref.runId,
@@ -379,6 +467,7 @@ export async function createQueueEvaluator(
       config,
       seed,
       keepWeights: opts.keepWeights ?? false,
+      ...(fingerprint !== undefined ? { dataFingerprint: fingerprint } : {}),
     };
     let aborted = false;
     const stopped = () => aborted || closed;
@@ -432,7 +521,16 @@ export async function createQueueEvaluator(
     async close() {
       if (closed) return;
       closed = true;
+      clearInterval(renewClaims);
       for (const stop of [...stops]) stop();
+      await atMost(
+        Promise.allSettled(
+          [...claims.keys()].map((runId) =>
+            control.eval(DROP_CLAIM, 1, coordinatorKey(names, runId), claimValue),
+          ),
+        ),
+        1000,
+      );
       await atMost(Promise.allSettled([...cancels]), 2000);
       // BullMQ's close waits for Redis: with Redis gone, the connections are dropped after 2 s.
       await atMost(Promise.allSettled([events!.close(), q.close()]), 2000);

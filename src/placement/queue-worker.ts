@@ -7,8 +7,12 @@
  *   `lockDurationMs` (default 60 s) and is renewed every half of that. A worker that dies (SIGKILL,
  *   a machine lost) stops renewing: its job goes back to the queue for another worker after the
  *   lock expires, and after `maxStalledCount` such deaths the job fails with BullMQ's reason.
- * - Each job is checked with zod first: a malformed job, or one of another format version, fails
- *   with the reason (no retry) and the worker carries on.
+ * - Each job is checked with zod first, as strictly as the API checks a body (unknown keys refused,
+ *   at most MAX_JOB_BYTES of data): a malformed job, or one of another format version, fails with
+ *   the reason (no retry) and the worker carries on. Then this worker's own limits
+ *   (job-admission.ts): its memory limit, its data roots (no retry either); and the data set's
+ *   fingerprint, which when it differs fails the try as an error of the environment (another
+ *   worker with the right data may take it).
  * - A candidate's own failure (NaN loss, out of memory) is the job's result, not an error. Any
  *   other error (a data set missing on this machine, a crashed backend) fails this try; BullMQ
  *   retries the job (on this worker or another) up to its attempts.
@@ -27,6 +31,8 @@ import { EvaluationFailure } from '../core/evaluation.js';
 import { MAX_TASKS_PER_WORKER, type WorkerTask } from '../core/workers.js';
 import type { RedisTarget } from '../core/redis-url.js';
 import { createPoolEvaluator, type PoolEvaluator } from '../placement/worker-pool.js';
+import { memoryLimitMB } from '../evaluator/memory-estimate.js';
+import { admissionProblem, type AdmissionLimits } from './job-admission.js';
 import {
   atMost,
   closeClient,
@@ -75,6 +81,10 @@ export interface QueueWorkerOptions {
   /** The pool's worker module (default: the built evaluation worker). */
   readonly workerFile?: string;
   readonly version?: string;
+  /** Memory limit per evaluation in MB (default: memoryLimitMB(): ROBUST_NAS_MAX_MEMORY_MB or 4096). */
+  readonly maxMemoryMB?: number;
+  /** Folders a job's data folder may lie under, besides ROBUST_NAS_DATA, the cache and the bundled copy. */
+  readonly dataRoots?: readonly string[];
 }
 
 export type CloseMode = 'hand-back' | 'finish';
@@ -108,6 +118,10 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
   const log = options.log ?? (() => {});
   const lockDuration = options.lockDurationMs ?? 60_000;
   const health = new RedisHealth(target, report);
+  const limits: AdmissionLimits = {
+    maxMemoryMB: options.maxMemoryMB ?? memoryLimitMB(),
+    dataRoots: options.dataRoots ?? [],
+  };
 
   const pool: PoolEvaluator = createPoolEvaluator({
     size: concurrency,
@@ -154,6 +168,18 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     if ('problem' in parsed) {
       log(`job ${jobId} refused: ${parsed.problem}`);
       throw new UnrecoverableError(parsed.problem);
+    }
+    let refused: string | undefined;
+    try {
+      refused = await admissionProblem(parsed, limits);
+    } catch (err) {
+      // Its data differs from the coordinator's: this try fails (an error of the environment).
+      log(`job ${jobId} not run: ${messageOf(err)}`);
+      throw err;
+    }
+    if (refused !== undefined) {
+      log(`job ${jobId} refused: ${refused}`);
+      throw new UnrecoverableError(refused);
     }
     if ((await control.exists(cancelKey(names, jobId))) > 0) {
       log(`job ${jobId} was cancelled by its coordinator before it started`);

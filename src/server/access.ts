@@ -134,8 +134,13 @@ export class AccessPolicy {
     if (this.port === undefined) return 'the server is not listening yet';
     const hp = header === undefined ? undefined : parseHostPort(header.trim(), 80);
     if (hp && this.find(hp)) return undefined;
+    const refused = `host ${header === undefined ? '(none)' : `'${header.slice(0, 100)}'`} refused`;
+    // Bound to every interface: the list would tell any client the machine's addresses. Say less.
+    if (isUnspecified(this.bindHost.trim())) {
+      return `${refused}: not a name or address of this server (its operator can add one with --allowed-host NAME)`;
+    }
     return (
-      `host ${header === undefined ? '(none)' : `'${header}'`} refused: this server answers to ` +
+      `${refused}: this server answers to ` +
       `${this.describe().join(', ')} (add --allowed-host NAME to accept another name)`
     );
   }

@@ -7,7 +7,7 @@
  * `Authorization: Bearer <token>`, and every socket.io connection must present it (handshake
  * `auth: {token}` or the same header).
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
 import { InputError } from '../core/errors.js';
 
@@ -35,10 +35,14 @@ export function requiredToken(host: string, token: string | undefined): string |
   return t;
 }
 
+/**
+ * Constant-time comparison of fixed-length digests: comparing the tokens themselves would return
+ * at once on a length mismatch and so tell an attacker the token's length.
+ */
 function sameToken(given: string, expected: string): boolean {
-  const a = Buffer.from(given, 'utf8');
-  const b = Buffer.from(expected, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+  const a = createHash('sha256').update(given, 'utf8').digest();
+  const b = createHash('sha256').update(expected, 'utf8').digest();
+  return timingSafeEqual(a, b);
 }
 
 /** True when the request's Authorization header carries `token`. */

@@ -41,9 +41,11 @@ export class RunLockedError extends Error {
     readonly runId: string,
     readonly pid: number,
     readonly host?: string,
+    /** What else identifies the holder (its PID namespace, when not this process's). */
+    readonly detail?: string,
   ) {
     super(
-      `run ${runId} is already running (process ${pid}${host !== undefined ? ` on ${host}` : ''})`,
+      `run ${runId} is already running (process ${pid}${host !== undefined ? ` on ${host}` : ''}${detail !== undefined ? `, ${detail}` : ''})`,
     );
   }
 }

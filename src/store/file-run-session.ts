@@ -12,6 +12,7 @@ import type { RunFilePatch, RunSession } from './run-storage.js';
 import { formatIssues } from '../core/issues.js';
 import { errno } from './errors.js';
 import { runFileText } from './run-file-text.js';
+import { nameWriteError } from './disk-errors.js';
 import type { FileRunStorage } from './file-run-storage.js';
 
 /** Temp files of run.json: steno's `.run.json.tmp` and the former writer's `.run.json.<pid>.<n>.tmp`. */
@@ -80,10 +81,7 @@ export class FileRunSession implements RunSession {
       this.journal.validBytes += 1;
       this.journal.missingNewline = false;
     }
-    const names = await readdir(this.dir);
-    await Promise.all(
-      names.filter((n) => RUN_FILE_TEMP.test(n)).map((n) => rm(join(this.dir, n), { force: true })),
-    );
+    await removeRunFileTemps(this.dir);
     await pruneTemp(join(this.dir, WEIGHTS_DIR));
     this.journal.repaired = true;
   }
@@ -120,7 +118,7 @@ export class FileRunSession implements RunSession {
         await fh.truncate(start).catch(() => {
           this.journal.repaired = false;
         });
-        throw err;
+        throw nameWriteError(err, join(this.dir, EVALUATIONS_FILE));
       }
       this.journal.validBytes = start + line.length;
       this.evaluations.push(record);
@@ -150,7 +148,9 @@ export class FileRunSession implements RunSession {
         await syncDir(this.dir);
       } catch (err) {
         this.db.data = previous;
-        throw err;
+        // The writer's temp file (steno's `.run.json.tmp`) a full disk left half written.
+        await removeRunFileTemps(this.dir).catch(() => {});
+        throw nameWriteError(err, join(this.dir, RUN_FILE));
       }
       this.storage.notifyRun(this.runId, this.db.data, text, file.status);
     });
@@ -160,8 +160,13 @@ export class FileRunSession implements RunSession {
     return this.serial(async () => {
       await this.lock.check();
       await this.repair();
-      await mkdir(join(this.dir, WEIGHTS_DIR), { recursive: true });
-      await writeFileAtomic(weightsFile(this.dir, index), bytes);
+      const path = weightsFile(this.dir, index);
+      try {
+        await mkdir(join(this.dir, WEIGHTS_DIR), { recursive: true });
+        await writeFileAtomic(path, bytes);
+      } catch (err) {
+        throw nameWriteError(err, path);
+      }
     });
   }
 
@@ -192,6 +197,14 @@ export class FileRunSession implements RunSession {
     })();
     return this.closing;
   }
+}
+
+/** Removes run.json's temp files (a kill or a full disk left them) from a run folder. */
+export async function removeRunFileTemps(dir: string): Promise<void> {
+  const names = await readdir(dir);
+  await Promise.all(
+    names.filter((n) => RUN_FILE_TEMP.test(n)).map((n) => rm(join(dir, n), { force: true })),
+  );
 }
 
 /** Removes temp files (`*.tmp`) from a folder, if it exists. */

@@ -54,23 +54,74 @@ export const runFileSchema = z.object({
 
 const edgeSchema = z.tuple([z.string(), z.number().int().min(0)]);
 
-export const evaluationRecordSchema = z.object({
-  index: z.number().int().min(0),
-  generation: z.number().int().min(0),
-  genotype: z.object({
-    normal: z.array(edgeSchema),
-    normal_concat: z.array(z.number().int()),
-    reduce: z.array(edgeSchema),
-    reduce_concat: z.array(z.number().int()),
-  }),
-  hash: z.string(),
-  status: z.enum(['finished', 'failed']),
-  scores: z.record(z.string(), z.unknown()).optional(),
-  objectives: z.array(z.number()).optional(),
-  failure: z.string().optional(),
-  cached: z.boolean(),
-  seed: z.number().int().optional(),
-  seedIndex: z.number().int().min(0).optional(),
-  startedAt: z.string(),
-  finishedAt: z.string(),
+/** An accuracy as stored: a fraction in [0, 1] with its standard error and its n (a count). */
+export const storedAccuracySchema = z.object({
+  accuracy: z.number().min(0).max(1),
+  stderr: z.number().min(0).max(1),
+  n: z.number().int().min(0),
 });
+
+/**
+ * The figures a finished evaluation's scores must hold to be shown (a value edited to 7.5 would
+ * read as 750 %): clean and adversarial accuracies in [0, 1] with integer counts, the curve's
+ * accuracies too. Other fields pass through (they are the evaluator's and may grow).
+ */
+export const storedScoresSchema = z.looseObject({
+  clean: storedAccuracySchema,
+  adversarial: z.array(storedAccuracySchema.extend({ attack: z.string(), eps: z.number().min(0) })),
+  curve: z
+    .array(z.object({ eps: z.number().min(0), accuracy: z.number().min(0).max(1) }))
+    .optional(),
+  params: z.number().int().min(0),
+  macs: z.number().min(0),
+});
+
+export const evaluationRecordSchema = z
+  .object({
+    index: z.number().int().min(0),
+    generation: z.number().int().min(0),
+    genotype: z.object({
+      normal: z.array(edgeSchema),
+      normal_concat: z.array(z.number().int()),
+      reduce: z.array(edgeSchema),
+      reduce_concat: z.array(z.number().int()),
+    }),
+    hash: z.string(),
+    status: z.enum(['finished', 'failed']),
+    scores: z.record(z.string(), z.unknown()).optional(),
+    objectives: z.array(z.number()).optional(),
+    failure: z.string().optional(),
+    cached: z.boolean(),
+    seed: z.number().int().optional(),
+    seedIndex: z.number().int().min(0).optional(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.status === 'finished') {
+      if (!r.scores || !r.objectives) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'a finished evaluation needs its scores and objectives',
+        });
+        return;
+      }
+      const s = storedScoresSchema.safeParse(r.scores);
+      for (const issue of s.success ? [] : s.error.issues) {
+        ctx.addIssue({ code: 'custom', path: ['scores', ...issue.path], message: issue.message });
+      }
+      if (r.objectives.some((v) => !Number.isFinite(v))) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['objectives'],
+          message: 'objectives must be finite',
+        });
+      }
+    } else if (r.failure === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['failure'],
+        message: 'a failed evaluation needs its reason',
+      });
+    }
+  });

@@ -15,12 +15,16 @@
  *   wins, and the lock's content is complete the moment it exists (where the file system has no
  *   hard links, an exclusive create `open(…, 'wx')` is used; a reader then treats an unreadable
  *   lock younger than the stale time as held).
- * - The loser reads the owner and judges it: on this host it lives while its pid exists, is not a
- *   zombie, has the recorded start time (no pid reuse) and the boot id is the same (no reboot); in
- *   this very process, while the token is held here. On another host (a shared folder) it lives
- *   while it refreshes the lock's mtime (heartbeat every `heartbeatMs`) and is dead after
- *   `staleMs` without one (the hosts' clocks must agree to well within `staleMs`; the default 30 s
- *   also covers a holder whose event loop a long training step blocks). A live owner:
+ * - The loser reads the owner and judges it: on this host and in this PID namespace it lives while
+ *   its pid exists, is not a zombie, has the recorded start time (no pid reuse) and the boot id is
+ *   the same (no reboot); in this very process, while the token is held here. A pid means nothing
+ *   across PID namespaces (two containers sharing a hostname, a boot id and a runs volume: the
+ *   holder's pid is not visible, or is another process), nor on another host (a shared folder):
+ *   there the owner lives while it refreshes the lock's mtime (heartbeat every `heartbeatMs`) and
+ *   is dead only after `staleMs` without one (the clocks must agree to well within `staleMs`; the
+ *   default 30 s also covers a holder whose event loop a long training step blocks). The owner
+ *   records its PID namespace (`pidNs`, the link /proc/self/ns/pid); a lock without one (written
+ *   by an older robust-nas, or off Linux) is judged by its pid as before. A live owner:
  *   RunLockedError naming its pid and host.
  * - A dead owner's lock is removed only by the process that holds the takeover guard named after
  *   the dead token, `run.lock.takeover.<token>`, itself taken with link(); the guard holder reads
@@ -36,7 +40,7 @@
  *   list as it found it. A successful acquisition removes leftover guards and temp lock files.
  */
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { link, open, readdir, readFile, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -51,8 +55,15 @@ export interface LockOptions {
   readonly host?: string;
   /** How often a holder refreshes its lock's mtime (default 5 000 ms). */
   readonly heartbeatMs?: number;
-  /** After how long without a refresh a holder on another host is considered dead (default 30 000 ms). */
+  /**
+   * After how long without a refresh a holder on another host or in another PID namespace is
+   * considered dead (default 30 000 ms).
+   */
   readonly staleMs?: number;
+  /** This process's PID namespace (default: the link /proc/self/ns/pid; tests inject another). */
+  readonly pidNamespace?: string | null;
+  /** Whether a pid is visible from here (default: kill(pid, 0); tests inject "not visible"). */
+  readonly processVisible?: (pid: number) => boolean;
 }
 
 export interface LockOwner {
@@ -63,6 +74,8 @@ export interface LockOwner {
   readonly bootId?: string;
   /** Start time of the process (Linux, clock ticks since boot): a reused pid is not the owner. */
   readonly started?: string;
+  /** The PID namespace the pid belongs to (Linux: "pid:[4026531836]"); absent off Linux. */
+  readonly pidNs?: string;
   /** When the lock was taken (ISO). */
   readonly since: string;
 }
@@ -80,6 +93,19 @@ function bootId(): string | undefined {
     }
   }
   return cachedBootId;
+}
+
+let cachedPidNs: string | undefined | null = null;
+/** The PID namespace of this process (Linux), undefined where /proc does not tell. */
+export function ownPidNamespace(): string | undefined {
+  if (cachedPidNs === null) {
+    try {
+      cachedPidNs = readlinkSync('/proc/self/ns/pid') || undefined;
+    } catch {
+      cachedPidNs = undefined;
+    }
+  }
+  return cachedPidNs;
 }
 
 /** State and start time of a process from /proc (Linux); undefined elsewhere or when it is gone. */
@@ -167,22 +193,46 @@ export class LockJudge {
   readonly host: string;
   readonly heartbeatMs: number;
   readonly staleMs: number;
+  readonly pidNs: string | undefined;
+  private readonly visible: (pid: number) => boolean;
 
   constructor(options: LockOptions = {}) {
     this.host = options.host ?? hostname();
     this.heartbeatMs = options.heartbeatMs ?? 5_000;
     this.staleMs = options.staleMs ?? 30_000;
+    this.pidNs =
+      options.pidNamespace === undefined ? ownPidNamespace() : (options.pidNamespace ?? undefined);
+    this.visible = options.processVisible ?? processAlive;
+  }
+
+  /** True while the lock's heartbeat (its mtime) is younger than the stale bound. */
+  fresh(state: LockState): boolean {
+    return Date.now() - state.mtimeMs < this.staleMs;
+  }
+
+  /**
+   * Whether the owner's pid can be judged from here: same host, and same PID namespace (an owner
+   * that recorded none, from an older robust-nas or off Linux, is judged by its pid as before).
+   */
+  pidMeaningful(o: LockOwner): boolean {
+    if (o.host !== this.host) return false;
+    if (o.pidNs === undefined) return true;
+    return this.pidNs !== undefined && o.pidNs === this.pidNs;
   }
 
   /** Whether the owner recorded in a lock (or guard) file still holds it. */
   alive(state: LockState): boolean {
     const o = state.owner;
-    if (!o) return Date.now() - state.mtimeMs < this.staleMs;
-    if (o.host !== this.host) return Date.now() - state.mtimeMs < this.staleMs;
+    if (!o) return this.fresh(state);
     const boot = bootId();
-    if (o.bootId !== undefined && boot !== undefined && o.bootId !== boot) return false;
+    if (o.host === this.host && o.bootId !== undefined && boot !== undefined && o.bootId !== boot) {
+      return false;
+    }
+    // Another host or another PID namespace: its pid tells nothing here (not visible, or another
+    // process); the heartbeat alone does.
+    if (!this.pidMeaningful(o)) return this.fresh(state);
     if (o.pid === process.pid) return heldHere.has(o.token);
-    if (!processAlive(o.pid)) return false;
+    if (!this.visible(o.pid)) return false;
     const ps = procStat(o.pid);
     if (ps) {
       if (ps.state === 'Z' || ps.state === 'X') return false;
@@ -233,6 +283,7 @@ export class RunLock {
       token: randomBytes(8).toString('hex'),
       ...(bootId() !== undefined ? { bootId: bootId() } : {}),
       ...(ownStart() !== undefined ? { started: ownStart() } : {}),
+      ...(judge.pidNs !== undefined ? { pidNs: judge.pidNs } : {}),
       since: new Date().toISOString(),
     };
     const lockPath = join(dir, LOCK_FILE);
@@ -253,7 +304,7 @@ export class RunLock {
         if (made) break;
         const state = await readLockState(lockPath);
         if (!state) continue; // released meanwhile: try again
-        if (judge.alive(state)) throw lockedError(runId, state.owner);
+        if (judge.alive(state)) throw lockedError(runId, state.owner, judge);
         await takeOver(dir, runId, state, owner, tmp, text, judge);
       }
       await rm(tmp, { force: true });
@@ -268,16 +319,21 @@ export class RunLock {
     return lock;
   }
 
-  /** Throws unless this process still holds the lock (call before every write). */
+  /**
+   * Throws unless this process still holds the lock (call before every write). Also renews the
+   * heartbeat when the timer could not (an event loop a long training step kept busy).
+   */
   async check(): Promise<void> {
     if (this.released) throw new Error(`run ${this.runId}: the session is closed`);
     if (!this.lost) {
-      try {
-        const s = await stat(this.path);
-        if (s.ino !== this.ino) this.lost = 'another process replaced its lock';
-      } catch (err) {
-        if (errno(err) !== 'ENOENT') throw err;
-        this.lost = 'its lock file was removed';
+      // Inode and token: a lock removed and written again may reuse the inode number.
+      const s = await readLockState(this.path);
+      if (!s) this.lost = 'its lock file was removed';
+      else if (s.ino !== this.ino || s.owner?.token !== this.owner.token) {
+        this.lost = 'another process replaced its lock';
+      } else if (Date.now() - s.mtimeMs >= this.judge.heartbeatMs) {
+        const now = new Date();
+        await utimes(this.path, now, now).catch(() => {});
       }
     }
     if (this.lost) {
@@ -322,9 +378,23 @@ export class RunLock {
   }
 }
 
-function lockedError(runId: string, owner: LockOwner | undefined): RunLockedError {
+function lockedError(
+  runId: string,
+  owner: LockOwner | undefined,
+  judge?: LockJudge,
+): RunLockedError {
+  const foreignNs =
+    owner?.pidNs !== undefined &&
+    judge !== undefined &&
+    owner.host === judge.host &&
+    !judge.pidMeaningful(owner);
   return owner
-    ? new RunLockedError(runId, owner.pid, owner.host)
+    ? new RunLockedError(
+        runId,
+        owner.pid,
+        owner.host,
+        foreignNs ? `in another PID namespace (${owner.pidNs}), alive by its heartbeat` : undefined,
+      )
     : new RunLockedError(runId, 0, 'unknown (its lock file is being written)');
 }
 

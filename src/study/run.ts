@@ -54,6 +54,10 @@ export async function runStudy(options: RunStudyOptions): Promise<void> {
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const index = new Map(jobs.map((j, i) => [j.id, i]));
   const done = (id: string) => folder.entries().has(id);
+  // Members whose weights were lost are trained again before the ensembles that load them.
+  folder.forgetLostWeights(
+    jobs.filter((j) => j.kind === 'ensemble' && !done(j.id)).flatMap((j) => j.memberJobs ?? []),
+  );
   const waiting = jobs.filter((j) => !done(j.id));
   const inFlight = new Map<string, Promise<void>>();
   let stopError: unknown;

@@ -25,6 +25,7 @@ import { writeFileAtomic } from '../store/atomic-write.js';
 import { JournalCorruptError, readJournal } from '../store/json-lines.js';
 import { LockJudge, RunLock } from '../store/run-lock.js';
 import { RunLockedError } from '../store/errors.js';
+import { nameWriteError } from '../store/disk-errors.js';
 import { BUDGET_NAMES, STUDY_DATASETS } from './budgets.js';
 
 export const SETTINGS_FILE = 'settings.json';
@@ -45,15 +46,24 @@ export const studySettingsSchema = z.object({
 });
 export type StudySettings = z.infer<typeof studySettingsSchema>;
 
-const accuracySchema = z.object({ accuracy: z.number(), stderr: z.number(), n: z.number() });
+/** Values are checked on read: an accuracy is a fraction in [0, 1], its n a count. */
+const accuracySchema = z.object({
+  accuracy: z.number().min(0).max(1),
+  stderr: z.number().min(0).max(1),
+  n: z.number().int().min(0),
+});
 const scoresSchema = z.object({
   clean: accuracySchema,
   adversarial: z.array(
     accuracySchema.extend({ attack: z.string(), eps: z.number(), steps: z.number().optional() }),
   ),
-  params: z.number(),
-  macs: z.number(),
-  seconds: z.object({ train: z.number(), attack: z.number(), total: z.number() }),
+  params: z.number().int().min(0),
+  macs: z.number().min(0),
+  seconds: z.object({
+    train: z.number().min(0),
+    attack: z.number().min(0),
+    total: z.number().min(0),
+  }),
   backend: z.string(),
 });
 export const journalEntrySchema = z.union([
@@ -155,19 +165,59 @@ export class StudyFolder {
     return this.done;
   }
 
+  /**
+   * Ensembles need their members' stored weights. A member recorded with scores whose weights
+   * file is gone (deleted, a disk replaced) is forgotten here, so that the study trains it again
+   * (the same seed gives the same network and scores) before the ensembles that wait for it.
+   * `members`: the ids of the members that ensembles not yet recorded need. Returns those forgotten.
+   */
+  forgetLostWeights(members: readonly string[]): string[] {
+    const lost = members.filter((id) => {
+      const e = this.done.get(id);
+      return e !== undefined && 'scores' in e && !existsSync(this.weightsPath(id));
+    });
+    for (const id of lost) this.done.delete(id);
+    return lost;
+  }
+
   weightsPath(jobId: string): string {
     return join(this.dir, WEIGHTS_DIR, weightsFileName(jobId));
   }
 
-  /** Records a finished evaluation (its weights first, when given); durable when it resolves. */
+  /**
+   * Records a finished evaluation (its weights first, when given); durable when it resolves. Checks
+   * first that this process still holds the study's lock (nothing is written otherwise), and names
+   * the file and its disk when the write fails (a full disk: ENOSPC).
+   */
   async record(entry: JournalEntry, weights?: Uint8Array): Promise<void> {
-    if (weights) await writeFileAtomic(this.weightsPath(entry.id), weights);
-    const fh = await open(join(this.dir, JOURNAL_FILE), 'a');
+    const checked = journalEntrySchema.safeParse(entry);
+    if (!checked.success) {
+      throw new Error(`${entry.id}: not a study evaluation: ${formatIssues(checked.error)}`);
+    }
+    await this.lock.check();
+    if (weights) {
+      const path = this.weightsPath(entry.id);
+      await writeFileAtomic(path, weights).catch((err: unknown) => {
+        throw nameWriteError(err, path);
+      });
+    }
+    const path = join(this.dir, JOURNAL_FILE);
+    let fh;
     try {
-      await fh.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
-      await fh.datasync();
+      fh = await open(path, 'a');
+      const start = (await fh.stat()).size;
+      try {
+        await fh.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
+        await fh.datasync();
+      } catch (err) {
+        // A full disk may have written part of the line: cut it so the journal stays readable.
+        await fh.truncate(start).catch(() => {});
+        throw err;
+      }
+    } catch (err) {
+      throw nameWriteError(err, path);
     } finally {
-      await fh.close();
+      await fh?.close();
     }
     this.done.set(entry.id, entry);
   }
