@@ -11,12 +11,12 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetName } from '../../core/evaluation.js';
+import { isUserDataset, type DatasetName } from '../../core/evaluation.js';
 import { bundledDataDir, locateDataset } from './locate.js';
-import { datasetSpec } from './registry.js';
+import { datasetSpec, type BuiltinDatasetName } from './registry.js';
 
 /** The files of the data set in `folder` an evaluation reads (those present). */
-function filesOf(name: DatasetName, folder: string): string[] {
+function filesOf(name: BuiltinDatasetName, folder: string): string[] {
   const spec = datasetSpec(name);
   if (spec.format === 'idx') {
     return Object.values(spec.files)
@@ -35,6 +35,7 @@ export function datasetFolder(
   dataDir?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): string | undefined {
+  if (isUserDataset(name)) return undefined;
   const spec = datasetSpec(name);
   if (spec.format === 'synthetic') return undefined;
   const found = locateDataset(spec, dataDir, env);
@@ -75,10 +76,13 @@ export async function datasetFingerprint(
   dataDir?: string,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<string | undefined> {
+  // The user's own data carries its content's sha256 in the job's config (dataChecksum), which the
+  // loader checks on every machine: no second fingerprint.
+  if (isUserDataset(name)) return undefined;
   if (datasetSpec(name).format === 'synthetic') return `${name}:generated`;
   const folder = datasetFolder(name, dataDir, env);
   if (!folder) return undefined;
-  const files = filesOf(name, folder).sort();
+  const files = filesOf(name as BuiltinDatasetName, folder).sort();
   const all = createHash('sha256');
   for (const f of files) all.update(`${f}\0${await fileDigest(join(folder, f))}\n`);
   return `${name}:sha256:${all.digest('hex').slice(0, 16)}`;
