@@ -13,20 +13,9 @@ import type { RedisTarget } from '../core/redis-url.js';
 import { redisUrlSchema } from '../core/redis-url.js';
 import { progressEnabled } from '../evaluator/progress.js';
 import { BUDGET_NAMES, STUDY_DATASETS, type StudyDataset } from '../study/budgets.js';
-import {
-  inProcessExecutor,
-  poolExecutor,
-  queueExecutor,
-  type StudyExecutor,
-} from '../study/executors.js';
+import { openEvaluator, placementOf } from '../placement/placement.js';
 import type { StudyEvent } from '../study/run.js';
-import {
-  checkStudyMemory,
-  executeStudy,
-  reportOnly,
-  settingsOf,
-  studyKey,
-} from '../study/study.js';
+import { checkStudyMemory, executeStudy, reportOnly, settingsOf } from '../study/study.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { labelledBars } from './progress.js';
 import { numberText, schemaArgParser, secretArgParser, splitList } from './zod-options.js';
@@ -134,14 +123,15 @@ export function registerStudyCommand(program: Command): void {
       ),
     )
     .addOption(
-      new Option('--workers <n>', 'evaluate in a local pool of n worker threads').argParser(
-        schemaArgParser(z.number().int().min(1).max(256), numberText),
-      ),
+      new Option(
+        '--workers <n>',
+        'evaluate in a local pool of n workers (default: one per core)',
+      ).argParser(schemaArgParser(z.number().int().min(1).max(256), numberText)),
     )
     .addOption(
       new Option(
         '--queue <url>',
-        'send the DARTS cell networks to the evaluation queue on this Redis (baselines and ensembles run here)',
+        'send every evaluation (cell networks, baselines, ensembles) to the evaluation queue on this Redis',
       ).argParser(secretArgParser('--queue', redisUrlSchema)),
     )
     .option('--out <dir>', 'the study folder (created, or continued when it holds this study)')
@@ -202,15 +192,19 @@ export function registerStudyCommand(program: Command): void {
       process.once('SIGTERM', onSignal);
       try {
         const report = await executeStudy(out, settings, {
-          executor: async (): Promise<StudyExecutor> => {
-            const executor =
-              o.queue !== undefined
-                ? await queueExecutor(o.queue, studyKey(settings), say)
-                : o.workers !== undefined
-                  ? poolExecutor(o.workers)
-                  : await inProcessExecutor(say);
-            say(executor.description);
-            return executor;
+          // Every network (cells, baselines, ensembles) goes where --workers / --queue say,
+          // else to every core; on the queue, as many in flight as the plan allows.
+          evaluator: async () => {
+            const placement = placementOf(undefined, {
+              ...(o.workers !== undefined ? { workers: o.workers } : {}),
+              ...(o.queue !== undefined ? { queue: o.queue } : {}),
+            });
+            const evaluator = await openEvaluator(placement, {
+              report: say,
+              ...(placement.queue !== undefined ? { generationSize: 64 } : {}),
+            });
+            say(evaluator.description);
+            return evaluator;
           },
           onOpen: ({ jobs, done, folder }) => {
             say(

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noisePlan, summarizeNoise, type NoiseRow } from '../../src/cli/noise-command.js';
+import { noisePlan, summarizeNoise, type NoiseRow } from '../../src/study/noise.js';
 import { noiseStats } from '../../src/core/noise-stats.js';
 import { parseSearchConfig } from '../../src/core/search-config.js';
 import { runCommand } from '../helpers/cli.js';

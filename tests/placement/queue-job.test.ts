@@ -3,6 +3,7 @@
  * the job and result formats, the search config's `workers` and `queue`, and the slots that let a
  * run keep a whole generation in flight on a smaller local pool.
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { EvaluationFailure } from '../../src/core/evaluation.js';
 import { getPublishedGenotype } from '../../src/core/published-genotypes.js';
@@ -18,7 +19,7 @@ import {
   jobIdOf,
   parseEvaluationJob,
 } from '../../src/placement/job.js';
-import { limitConcurrency, placementOf } from '../../src/placement/placement.js';
+import { evaluateOf, limitConcurrency, placementOf } from '../../src/placement/placement.js';
 import { tinyEvaluation } from '../helpers/tiny-evaluation.js';
 
 const config = tinyEvaluation();
@@ -103,7 +104,7 @@ describe('the search config', () => {
     const c = parseSearchConfig({ ...base, workers: 2 });
     expect(placementOf(c)).toEqual({ workers: 2 });
     expect(placementOf(c, { queue: 'redis://h' })).toEqual({ queue: 'redis://h' });
-    expect(placementOf(parseSearchConfig(base))).toEqual({});
+    expect(placementOf(parseSearchConfig(base))).toEqual({ workers: availableParallelism() });
     expect(() => placementOf(c, { workers: 1, queue: 'redis://h' })).toThrow(/not both/);
   });
 });
@@ -181,7 +182,7 @@ describe('pool slots', () => {
       );
       expect(raw.filter((r) => r.status === 'rejected').length).toBeGreaterThan(0);
       // ... behind the slots, every one is evaluated, in the order asked.
-      const evaluate = limitConcurrency(pool.evaluate, 1);
+      const evaluate = evaluateOf(limitConcurrency(pool.run, 1));
       const order: number[] = [];
       const abort = new AbortController();
       const asked = Array.from({ length: 5 }, (_, i) =>
