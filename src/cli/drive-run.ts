@@ -1,9 +1,14 @@
 /** Runs a search in the foreground for `search` and `resume`, with its progress on the terminal. */
+import { ENVIRONMENT_EXIT_CODE } from '../placement/placement.js';
 import type { SearchRun } from '../runner/search-run.js';
 import { attachSearchProgress } from './progress.js';
 import { withInputErrors } from './runs-access.js';
 
-/** Runs to completion, pause or stop; SIGINT/SIGTERM stop gracefully (checkpoint, exit 0). */
+/**
+ * Runs to completion, pause or stop; SIGINT/SIGTERM stop gracefully (checkpoint, exit 0). A run
+ * paused by a fault of the environment (a worker that kept dying, Redis gone, a full disk) exits
+ * with ENVIRONMENT_EXIT_CODE (75), the reason on stderr.
+ */
 export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   const detach = attachSearchProgress(run, json);
   const onSignal = () => {
@@ -26,6 +31,7 @@ export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   if (status === 'paused' && why !== undefined) {
     // Paused by an error of the environment (a full disk, a lost worker): say why.
     process.stderr.write(`robust-nas: run ${run.id} paused: ${why}\n`);
+    process.exitCode = ENVIRONMENT_EXIT_CODE;
   }
   if (json) return;
   if (status === 'completed') {

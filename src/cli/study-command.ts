@@ -13,7 +13,7 @@ import type { RedisTarget } from '../core/redis-url.js';
 import { redisUrlSchema } from '../core/redis-url.js';
 import { progressEnabled } from '../evaluator/progress.js';
 import { BUDGET_NAMES, STUDY_DATASETS, type StudyDataset } from '../study/budgets.js';
-import { openEvaluator, placementOf } from '../placement/placement.js';
+import { ENVIRONMENT_EXIT_CODE, openEvaluator, placementOf } from '../placement/placement.js';
 import type { StudyEvent } from '../study/run.js';
 import { checkStudyMemory, executeStudy, reportOnly, settingsOf } from '../study/study.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
@@ -219,6 +219,15 @@ export function registerStudyCommand(program: Command): void {
         say(`report: ${out}/report.html, report.md, report.json (${minutes.toFixed(1)} min)`);
         for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
         if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        // A fault of the environment (a worker that kept dying, Redis gone, a full disk): the
+        // evaluations finished are kept; exit 75 says "try again".
+        progress?.stop();
+        say(
+          `stopped: ${err instanceof Error ? err.message : String(err)}; rerun the same command to continue (finished evaluations are kept in ${out})`,
+        );
+        process.exitCode = ENVIRONMENT_EXIT_CODE;
       } finally {
         progress?.stop();
         process.off('SIGINT', onSignal);

@@ -90,12 +90,23 @@ const genotypeSchema = z.unknown().transform((g, ctx): Genotype => {
   return validateGenotype(g);
 });
 
-export const networkSpecSchema = z.union([
-  z.object({ genotype: genotypeSchema }).strict(),
-  z
-    .object({ arch: z.enum(BASELINE_ARCHS), width: z.number().positive().max(64).optional() })
-    .strict(),
-]);
+const cellSpecSchema = z.object({ genotype: genotypeSchema }).strict();
+const baselineSpecSchema = z
+  .object({ arch: z.enum(BASELINE_ARCHS), width: z.number().positive().max(64).optional() })
+  .strict();
+
+/** A network: `{genotype}` or `{arch, width?}` (the problems named field by field). */
+export const networkSpecSchema = z.unknown().transform((v, ctx): NetworkSpec => {
+  const cell = v !== null && typeof v === 'object' && 'genotype' in v;
+  const r = (cell ? cellSpecSchema : baselineSpecSchema).safeParse(v);
+  if (!r.success) {
+    for (const issue of r.error.issues) {
+      ctx.addIssue({ code: 'custom', message: issue.message, path: issue.path });
+    }
+    return z.NEVER;
+  }
+  return r.data as NetworkSpec;
+});
 
 /** The fields every form of a task shares (the weights' form differs: bytes here, base64 on Redis). */
 export const taskFieldsSchema = z.object({

@@ -114,7 +114,7 @@ describe('jobs and results', () => {
     formatVersion: JOB_FORMAT_VERSION,
     runId: 'r-1',
     index: 7,
-    genotype,
+    members: [{ genotype }],
     config,
     seed: 3,
     keepWeights: true,
@@ -123,8 +123,8 @@ describe('jobs and results', () => {
   it('a job is plain data, checked field by field; another version is named as such', () => {
     expect(jobIdOf('r-1', 7)).toBe('r-1.7');
     expect(parseEvaluationJob(JSON.parse(JSON.stringify(job)))).toEqual(job);
-    expect(parseEvaluationJob({ ...job, formatVersion: 2 })).toEqual({
-      problem: expect.stringMatching(/^job format version 2, but this worker reads version 1/),
+    expect(parseEvaluationJob({ ...job, formatVersion: 1 })).toEqual({
+      problem: expect.stringMatching(/^job format version 1, but this worker reads version 2/),
     });
     expect(parseEvaluationJob({ ...job, seed: 1.5 })).toEqual({
       problem: expect.stringMatching(/^malformed job: seed: /),
@@ -137,11 +137,11 @@ describe('jobs and results', () => {
     });
     const bad = parseEvaluationJob({
       ...job,
-      genotype: { ...genotype, normal: [['conv_9x9', 0]] },
+      members: [{ genotype: { ...genotype, normal: [['conv_9x9', 0]] } }],
     });
-    expect(bad).toEqual({ problem: expect.stringMatching(/genotype: .*conv_9x9/) });
+    expect(bad).toEqual({ problem: expect.stringMatching(/members\.0.*conv_9x9|conv_9x9/) });
     expect(parseEvaluationJob(null)).toEqual({
-      problem: expect.stringMatching(/formatVersion: expected 1, found nothing/),
+      problem: expect.stringMatching(/formatVersion: expected 2, found nothing/),
     });
   });
 
@@ -166,7 +166,7 @@ describe('jobs and results', () => {
       decodeResult('r-1.7', encodeFailure(new EvaluationFailure('loss NaN at step 3'))),
     ).toThrow(new EvaluationFailure('loss NaN at step 3'));
     expect(() => decodeResult('r-1.7', { ...(sent as object), formatVersion: 9 })).toThrow(
-      'the result of job r-1.7 cannot be read: it has format version 9, this process reads 1',
+      'the result of job r-1.7 cannot be read: it has format version 9, this process reads 2',
     );
     expect(() => decodeResult('r-1.7', null)).toThrow(/result of job r-1\.7 cannot be read/);
   });
