@@ -149,29 +149,3 @@ export function parseEvaluationTask(data: unknown): EvaluationTask {
   if (!r.success) throw new InputError(`invalid evaluation task: ${formatIssues(r.error)}`);
   return r.data as EvaluationTask;
 }
-
-/**
- * The relative cost of a network, to start the longest-expected evaluations first: a sum over the
- * cells' operations of rough per-op multiply-add weights (a 3x3 separable conv counts two depthwise
- * + pointwise stacks, a 5x5 one more). Only the order matters: the same for every worker count, it
- * never changes what is stored.
- */
-export function expectedCost(spec: NetworkSpec): number {
-  if (!('genotype' in spec)) return 1000; // baselines: far larger than a cell network of the study
-  const weight: Record<string, number> = {
-    none: 0,
-    skip_connect: 0.1,
-    max_pool_3x3: 0.2,
-    avg_pool_3x3: 0.2,
-    sep_conv_3x3: 4,
-    sep_conv_5x5: 5,
-    sep_conv_7x7: 6,
-    dil_conv_3x3: 2,
-    dil_conv_5x5: 2.5,
-    conv_7x1_1x7: 3,
-  };
-  const cell = (edges: readonly (readonly [string, number])[]) =>
-    edges.reduce((s, [op]) => s + (weight[op] ?? 1), 1);
-  // Normal cells outnumber reduction cells (about 3 to 1 at the usual depths).
-  return 3 * cell(spec.genotype.normal) + cell(spec.genotype.reduce);
-}

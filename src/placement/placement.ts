@@ -19,7 +19,6 @@
 import { availableParallelism } from 'node:os';
 import type { Evaluate } from '../core/evaluation.js';
 import {
-  expectedCost,
   genotypeTask,
   singleGenotype,
   type EvaluationTask,
@@ -28,6 +27,8 @@ import {
 import { InputError } from '../core/errors.js';
 import { parseRedisUrl, type RedisTarget } from '../core/redis-url.js';
 import type { SearchConfig } from '../core/search-config.js';
+import { datasetSpec } from '../evaluator/datasets/registry.js';
+import { dartsNetworkSize } from '../evaluator/memory-estimate.js';
 import { loadRealEvaluator } from './load-real-evaluator.js';
 import type { WorkersReport } from '../core/workers.js';
 import { createPoolEvaluator, type PoolUsage } from './worker-pool.js';
@@ -99,7 +100,7 @@ export function runOf(evaluate: Evaluate): RunTask {
 
 /**
  * `run` with at most `slots` evaluations running at once; the others wait here, the one expected
- * to take longest first ({@link expectedCost}; ties in the order they came), so that a generation
+ * to take longest first ({@link taskCost}; ties in the order they came), so that a generation
  * does not end with one long evaluation on one worker while the others idle (an aborted one leaves
  * the line at once). A run may so keep its whole generation in flight on a pool of fewer workers:
  * none waits behind a slow candidate, and the pool's own queue (bounded) never overflows. The
@@ -151,8 +152,38 @@ export function limitConcurrency(
   return Object.assign(limited, { waiting: () => line.length });
 }
 
+/**
+ * The expected cost of a task, to start the longest first: the multiply-adds of its networks' forward
+ * pass (exact, counted without building anything: memory-estimate.ts). The tasks of one generation
+ * share their config, so training and attack cost scale with it. A baseline counts as larger than
+ * any cell network (the study's baselines are scaled to the median cell network's parameters, but
+ * their MACs are not counted here); a network that cannot be built costs 0 (it fails at once).
+ */
+export function taskCost(task: EvaluationTask): number {
+  let spec: ReturnType<typeof datasetSpec>;
+  try {
+    spec = datasetSpec(task.config.dataset);
+  } catch {
+    return 0;
+  }
+  const geometry = {
+    channels: task.config.channels,
+    layers: task.config.layers,
+    numClasses: spec.numClasses,
+    inputShape: [...spec.shape] as [number, number, number],
+  };
+  return task.members.reduce((sum, m) => {
+    if (!('genotype' in m)) return sum + Number.MAX_SAFE_INTEGER / 64;
+    try {
+      return sum + dartsNetworkSize(m.genotype, geometry).macs;
+    } catch {
+      return sum;
+    }
+  }, 0);
+}
+
 function costOf(task: EvaluationTask): number {
-  return task.members.reduce((s, m) => s + expectedCost(m), 0);
+  return taskCost(task);
 }
 
 /** The report of a local pool: its threads, and the evaluations handed to it not yet started. */
