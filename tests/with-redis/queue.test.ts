@@ -192,7 +192,7 @@ describe('the evaluation queue', () => {
         formatVersion: JOB_FORMAT_VERSION,
         runId: 'raw',
         index: 0,
-        genotype,
+        members: [{ genotype }],
         config,
         seed: 1,
         keepWeights: false,
@@ -201,12 +201,12 @@ describe('the evaluation queue', () => {
         const cases = [
           {
             id: 'raw.1',
-            data: { ...good, formatVersion: 2 },
-            reason: /format version 2.*version 1/,
+            data: { ...good, formatVersion: 1 },
+            reason: /format version 1.*version 2/,
           },
           {
             id: 'raw.2',
-            data: { ...good, genotype: { normal: [['conv_9x9', 0]] } },
+            data: { ...good, members: [{ genotype: { normal: [['conv_9x9', 0]] } }] },
             reason: /genotype/,
           },
           { id: 'raw.3', data: { ...good, seed: -4, extra: true }, reason: /seed.*(\n|.)*|extra/ },
