@@ -265,6 +265,8 @@ export async function openEvaluator(
     });
     // Threads and backends are loaded now, not while the first generation waits.
     await pool.warm();
+    const backends = [...new Set(pool.status().flatMap((w) => (w.backend ? [w.backend] : [])))];
+    if (backends.length > 0) report(`the workers run the ${backends.join(', ')} backend`);
     const description = `evaluations run in ${pool.size} worker thread${pool.size === 1 ? '' : 's'}`;
     const limited = limitConcurrency(pool.run, pool.size);
     return {
