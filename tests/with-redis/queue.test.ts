@@ -221,7 +221,7 @@ describe('the evaluation queue', () => {
           expect(stored!.attemptsMade).toBe(1); // not retried: it can never succeed
         }
       });
-      expect(worker.stdout()).toMatch(/job raw\.1 refused: job format version 2/);
+      expect(worker.stdout()).toMatch(/job raw\.1 refused: job format version 1/);
       expect(worker.child.exitCode).toBeNull();
       const ok = await queue.evaluate(genotype, config, 5, undefined, {
         job: { runId: 'strict', index: 0 },
