@@ -1,13 +1,10 @@
 /** Runs a search in the foreground for `search` and `resume`, with its progress on the terminal. */
+import { ENVIRONMENT_EXIT_CODE } from '../placement/placement.js';
+
+export { ENVIRONMENT_EXIT_CODE };
 import type { SearchRun } from '../runner/search-run.js';
 import { attachSearchProgress } from './progress.js';
 import { withInputErrors } from './runs-access.js';
-
-/**
- * The exit code of a run paused by a fault of its environment (a full disk, Redis unreachable, a
- * lost worker): EX_TEMPFAIL, "try again later" (`robust-nas resume` continues it).
- */
-export const ENVIRONMENT_EXIT_CODE = 75;
 
 /**
  * Runs to completion, pause or stop. SIGINT (Ctrl-C) and SIGTERM pause the run, as they do in

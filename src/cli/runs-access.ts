@@ -83,7 +83,7 @@ export function placementOptions(): Option[] {
   return [
     new Option(
       '--workers <n>',
-      "evaluate in a local pool of n worker threads (default: the config's workers, else one at a time in this process)",
+      "evaluate in a local pool of n workers (default: the config's workers, else one per core; 1: one worker)",
     ).argParser(schemaArgParser(searchConfigObject.shape.workers.unwrap(), numberText)),
     new Option(
       '--queue <url>',

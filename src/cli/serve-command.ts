@@ -8,7 +8,7 @@ import { createSearchEngine } from '../server/search-engine.js';
 import { startServer } from '../server/server.js';
 import { checkStudiesDirs } from '../server/studies.js';
 import { InputError } from '../core/errors.js';
-import { openEvaluator, type RunEvaluator } from '../placement/placement.js';
+import { openEvaluator, placementOf, type RunEvaluator } from '../placement/placement.js';
 import { placementOptions, runsDirOf, type PlacementFlags } from './runs-access.js';
 import { schemaOption } from './zod-options.js';
 
@@ -98,11 +98,13 @@ export function registerServeCommand(program: Command): void {
     if (flags.workers !== undefined && flags.queue !== undefined) {
       throw new InputError('give either --workers (a local pool) or --queue (Redis), not both');
     }
-    // --workers / --queue: the real evaluations of every run go there (Redis is reached first,
-    // so an unreachable one is an error at start, not at the first run).
+    // The real evaluations of every run go where --workers / --queue say, else to every core. The
+    // queue's Redis is reached now (an unreachable one is an error at start, not at the first
+    // run), and so is a pool asked for (its workers warm); the default pool starts with the first
+    // real run (a server that only shows runs never loads TensorFlow.js).
     let evaluator: RunEvaluator | undefined;
-    if (flags.workers !== undefined || flags.queue !== undefined) {
-      evaluator = await openEvaluator(flags, {
+    if (flags.workers !== undefined || flags.queue !== undefined || flags.demo) {
+      evaluator = await openEvaluator(placementOf(undefined, flags), {
         report: (line) => complain(`robust-nas: ${line}`),
       });
       say(`robust-nas: ${evaluator.description}`);
@@ -118,14 +120,7 @@ export function registerServeCommand(program: Command): void {
       ...(token ? { token } : {}),
       ...(placed
         ? {
-            engine: createSearchEngine({
-              runsDir: runsDirOf(flags),
-              loadRealEvaluate: async () => placed.evaluate,
-              workers: () => placed.workers(),
-              // A whole generation in flight: every free worker finds a candidate.
-              concurrencyFor: (config) =>
-                Math.max(placed.concurrency, config.population, config.offspring),
-            }),
+            engine: createSearchEngine({ runsDir: runsDirOf(flags), evaluator: placed }),
           }
         : {}),
     });

@@ -13,12 +13,7 @@ import type { RedisTarget } from '../core/redis-url.js';
 import { redisUrlSchema } from '../core/redis-url.js';
 import { progressEnabled } from '../evaluator/progress.js';
 import { BUDGET_NAMES, STUDY_DATASETS, type StudyDataset } from '../study/budgets.js';
-import {
-  inProcessExecutor,
-  poolExecutor,
-  queueExecutor,
-  type StudyExecutor,
-} from '../study/executors.js';
+import { ENVIRONMENT_EXIT_CODE, openEvaluator, placementOf } from '../placement/placement.js';
 import type { StudyEvent } from '../study/run.js';
 import {
   checkStudyMemory,
@@ -27,7 +22,6 @@ import {
   powerBefore,
   reportOnly,
   settingsOf,
-  studyKey,
 } from '../study/study.js';
 import { MAX_MEMORY_ENV_VAR, memoryLimitMB } from '../evaluator/memory-estimate.js';
 import { labelledBars } from './progress.js';
@@ -144,14 +138,15 @@ export function registerStudyCommand(program: Command): void {
       ).argParser(schemaArgParser(z.number().positive().max(100), numberText)),
     )
     .addOption(
-      new Option('--workers <n>', 'evaluate in a local pool of n worker threads').argParser(
-        schemaArgParser(z.number().int().min(1).max(256), numberText),
-      ),
+      new Option(
+        '--workers <n>',
+        'evaluate in a local pool of n workers (default: one per core)',
+      ).argParser(schemaArgParser(z.number().int().min(1).max(256), numberText)),
     )
     .addOption(
       new Option(
         '--queue <url>',
-        'send the DARTS cell networks to the evaluation queue on this Redis (baselines and ensembles run here)',
+        'send every evaluation (cell networks, baselines, ensembles) to the evaluation queue on this Redis',
       ).argParser(secretArgParser('--queue', redisUrlSchema)),
     )
     .option('--out <dir>', 'the study folder (created, or continued when it holds this study)')
@@ -218,15 +213,19 @@ export function registerStudyCommand(program: Command): void {
       process.once('SIGTERM', onSignal);
       try {
         const report = await executeStudy(out, settings, {
-          executor: async (): Promise<StudyExecutor> => {
-            const executor =
-              o.queue !== undefined
-                ? await queueExecutor(o.queue, studyKey(settings), say)
-                : o.workers !== undefined
-                  ? poolExecutor(o.workers)
-                  : await inProcessExecutor(say);
-            say(executor.description);
-            return executor;
+          // Every network (cells, baselines, ensembles) goes where --workers / --queue say,
+          // else to every core; on the queue, as many in flight as the plan allows.
+          evaluator: async () => {
+            const placement = placementOf(undefined, {
+              ...(o.workers !== undefined ? { workers: o.workers } : {}),
+              ...(o.queue !== undefined ? { queue: o.queue } : {}),
+            });
+            const evaluator = await openEvaluator(placement, {
+              report: say,
+              ...(placement.queue !== undefined ? { generationSize: 64 } : {}),
+            });
+            say(evaluator.description);
+            return evaluator;
           },
           onOpen: ({ jobs, done, folder }) => {
             say(
@@ -245,6 +244,15 @@ export function registerStudyCommand(program: Command): void {
         for (const c of report.claims) say(`${c.id}: ${c.verdict} (${c.statistic})`);
         for (const line of powerAfter(report)) say(line);
         if (o.json) process.stdout.write(`${JSON.stringify(report)}\n`);
+      } catch (err) {
+        if (err instanceof InputError) throw err;
+        // A fault of the environment (a worker that kept dying, Redis gone, a full disk): the
+        // evaluations finished are kept; exit 75 says "try again".
+        progress?.stop();
+        say(
+          `stopped: ${err instanceof Error ? err.message : String(err)}; rerun the same command to continue (finished evaluations are kept in ${out})`,
+        );
+        process.exitCode = ENVIRONMENT_EXIT_CODE;
       } finally {
         progress?.stop();
         process.off('SIGINT', onSignal);

@@ -6,7 +6,6 @@
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { formatIssues } from '../core/issues.js';
-import type { Genotype } from '../core/genotype.js';
 import { validateGenotype } from '../core/genotype-validate.js';
 import { DenseNet121 } from './baselines/densenet.js';
 import { ResNet18 } from './baselines/resnet.js';
@@ -15,10 +14,12 @@ import { ParameterStore } from './layers/parameter-store.js';
 import { type BuildOptions, type Model, type NetworkBody, StoreModel } from './model.js';
 import { NetworkCifar } from './network.js';
 
-export const BASELINE_ARCHS = ['resnet18', 'vgg16', 'densenet121'] as const;
-export type BaselineArch = (typeof BASELINE_ARCHS)[number];
+import { BASELINE_ARCHS, type NetworkSpec } from '../core/evaluation-task.js';
 
-export type ArchitectureSpec = { genotype: Genotype } | { arch: BaselineArch; width?: number };
+export { BASELINE_ARCHS, type BaselineArch } from '../core/evaluation-task.js';
+
+/** What to build (the evaluation task's network: src/core/evaluation-task.ts). */
+export type ArchitectureSpec = NetworkSpec;
 
 const positiveInt = z.number().int().positive();
 const buildOptionsSchema = z

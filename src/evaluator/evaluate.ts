@@ -20,8 +20,10 @@ import {
   type EvalConfig,
   type EvalProgress,
   type Evaluate,
+  type EvaluationResult,
   type Scores,
 } from '../core/evaluation.js';
+import { genotypeTask, type EvaluationTask } from '../core/evaluation-task.js';
 import type { Genotype } from '../core/genotype.js';
 import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
@@ -37,7 +39,7 @@ import { EnsembleModel, type EnsembleCombine } from './ensemble.js';
 import { accuracyEstimate, countCorrect, countRobust, robustnessCurve } from './metrics.js';
 import type { Model } from './model.js';
 import { trainModel, type TrainResult } from './train.js';
-import { encodeWeights, loadWeights } from './weights.js';
+import { decodeWeightsInto, encodeWeights, loadWeights } from './weights.js';
 import { hasErrnoCode } from './environment-errors.js';
 import { formatIssues } from '../core/issues.js';
 
@@ -72,9 +74,10 @@ export interface EvaluationRequest {
   /**
    * Start from these saved weights instead of training (the config's epochs are not used): one file
    * for one network, or one file per member of an ensemble (members trained separately, say by a
-   * study, attacked end to end without training again).
+   * study, attacked end to end without training again). A member's weights may also be given as
+   * the encoded bytes of such a file (an evaluation task carries them so).
    */
-  readonly loadWeightsFrom?: string | readonly string[];
+  readonly loadWeightsFrom?: string | readonly (string | Uint8Array)[];
 }
 
 /** Images per forward pass when measuring accuracy and attacking. */
@@ -149,7 +152,15 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
       const trainSeed = rng.seed32();
       const weightFile = weightFiles?.[k];
       if (weightFile !== undefined) {
-        await loadWeights(member, weightFile);
+        if (typeof weightFile === 'string') await loadWeights(member, weightFile);
+        else {
+          const bytes = Buffer.from(
+            weightFile.buffer,
+            weightFile.byteOffset,
+            weightFile.byteLength,
+          );
+          decodeWeightsInto(member, bytes, `the weights of member ${k + 1}`);
+        }
         training.push({ steps: 0, lastEpochLoss: Number.NaN, losses: [] });
         continue;
       }
@@ -310,17 +321,33 @@ async function attackOverBatches(
   return correct;
 }
 
-/** The search's evaluation function: a DARTS genotype, trained and attacked. */
-export const evaluateGenotype: Evaluate = async (genotype, config, seed, onProgress, options) => {
+/**
+ * The one function that executes an evaluation task (src/core/evaluation-task.ts), wherever it was
+ * placed: this process, a local worker, a queue worker. An ensemble's members combine by averaging
+ * their logits and load the weights the task carries.
+ */
+export async function runEvaluationTask(
+  task: EvaluationTask,
+  onProgress?: ProgressListener,
+): Promise<EvaluationResult> {
   const report = await runEvaluation({
-    members: [{ genotype }],
-    config,
-    seed,
-    onProgress,
-    ...(options?.keepWeights ? { keepWeights: true } : {}),
+    members: task.members,
+    combine: 'logits',
+    config: task.config,
+    seed: task.seed,
+    ...(onProgress ? { onProgress } : {}),
+    ...(task.keepWeights ? { keepWeights: true } : {}),
+    ...(task.memberWeights ? { loadWeightsFrom: task.memberWeights } : {}),
   });
   return { scores: report.scores, ...(report.weights ? { weights: report.weights } : {}) };
-};
+}
+
+/** The search's evaluation function: a DARTS genotype, trained and attacked. */
+export const evaluateGenotype: Evaluate = (genotype, config, seed, onProgress, options) =>
+  runEvaluationTask(
+    genotypeTask(genotype, config, seed, options?.keepWeights ?? false),
+    onProgress,
+  );
 
 /** A hand-crafted baseline (resnet18, vgg16, densenet121) at a width multiplier. */
 export async function evaluateArchitecture(

@@ -1,5 +1,6 @@
 /**
- * The task of a local evaluation worker (a piscina worker thread): one real evaluation, with its
+ * The task of a local evaluation worker (a piscina worker thread): one evaluation task (a network,
+ * a baseline or an ensemble: src/core/evaluation-task.ts), with its
  * progress sent over the MessagePort it is given (first a message naming this thread, so the pool
  * knows which thread runs which evaluation). Errors travel back as data (name and message),
  * because class identity does not survive the thread boundary. A backend that aborted (wasm's
@@ -10,17 +11,14 @@
  * first evaluation does not pay for it then.
  */
 import { threadId, type MessagePort } from 'node:worker_threads';
-import type { EvalConfig, EvalProgress, EvaluationResult } from '../core/evaluation.js';
-import type { Genotype } from '../core/genotype.js';
+import type { EvalProgress, EvaluationResult } from '../core/evaluation.js';
+import type { EvaluationTask } from '../core/evaluation-task.js';
 import { isBackendAbort } from '../evaluator/backend-abort.js';
 import { currentBackend, initBackend } from '../evaluator/backend.js';
-import { evaluateGenotype } from '../evaluator/evaluate.js';
+import { runEvaluationTask } from '../evaluator/evaluate.js';
 
-export interface EvaluationTask {
-  readonly genotype: Genotype;
-  readonly config: EvalConfig;
-  readonly seed: number;
-  readonly keepWeights: boolean;
+export interface WorkerTaskMessage {
+  readonly task: EvaluationTask;
   readonly progress: MessagePort;
 }
 
@@ -37,15 +35,14 @@ export type EvaluationTaskResult =
       readonly fatal: boolean;
     };
 
-export default async function evaluateTask(task: EvaluationTask): Promise<EvaluationTaskResult> {
+export default async function evaluateTask(
+  message: WorkerTaskMessage,
+): Promise<EvaluationTaskResult> {
+  const { task, progress } = message;
   try {
-    task.progress.postMessage({ thread: threadId } satisfies WorkerMessage);
-    const result = await evaluateGenotype(
-      task.genotype,
-      task.config,
-      task.seed,
-      (p) => task.progress.postMessage(p satisfies WorkerMessage),
-      { keepWeights: task.keepWeights },
+    progress.postMessage({ thread: threadId } satisfies WorkerMessage);
+    const result = await runEvaluationTask(task, (p) =>
+      progress.postMessage(p satisfies WorkerMessage),
     );
     return { ok: true, result };
   } catch (err) {
@@ -56,7 +53,7 @@ export default async function evaluateTask(task: EvaluationTask): Promise<Evalua
     const code = (e as NodeJS.ErrnoException).code;
     return { ok: false, name: e.name, message: e.message, ...(code ? { code } : {}), fatal };
   } finally {
-    task.progress.close();
+    progress.close();
   }
 }
 

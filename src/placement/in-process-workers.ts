@@ -1,40 +1,39 @@
 /**
- * Evaluations in this process, one at a time, told as a worker report like a pool's: an
- * {@link Evaluate} wrapped to remember what it evaluates, since when, its latest progress, and when
+ * Evaluations in this process, one at a time, told as a worker report like a pool's: a
+ * {@link RunTask} wrapped to remember what it evaluates, since when, its latest progress, and when
  * it was last heard from.
  */
-import { genotypeHash } from '../core/canonical.js';
 import type { Evaluate } from '../core/evaluation.js';
+import { genotypeTask, taskLabel, type RunTask } from '../core/evaluation-task.js';
 import type { WorkersReport, WorkerTask } from '../core/workers.js';
 
 export interface InProcessWorkers {
+  readonly run: RunTask;
   readonly evaluate: Evaluate;
   report(description: string): WorkersReport;
 }
 
-export function inProcessWorkers(inner: Evaluate): InProcessWorkers {
+export function inProcessWorkers(inner: RunTask): InProcessWorkers {
   const busy = new Map<number, WorkerTask>();
   let next = 0;
   let lastSeen = Date.now();
   let finished = 0;
   let backend: string | undefined;
-  const evaluate: Evaluate = async (genotype, config, seed, onProgress, options) => {
+  const run: RunTask = async (task, onProgress, options) => {
     const key = next++;
     busy.set(key, {
       ...(options?.job ? { runId: options.job.runId, index: options.job.index } : {}),
-      hash: genotypeHash(genotype),
+      hash: taskLabel(task),
       startedAt: new Date().toISOString(),
     });
     lastSeen = Date.now();
     try {
       const result = await inner(
-        genotype,
-        config,
-        seed,
+        task,
         (p) => {
           lastSeen = Date.now();
-          const task = busy.get(key);
-          if (task) busy.set(key, { ...task, progress: { ...p } });
+          const shown = busy.get(key);
+          if (shown) busy.set(key, { ...shown, progress: { ...p } });
           onProgress?.(p);
         },
         options,
@@ -47,7 +46,10 @@ export function inProcessWorkers(inner: Evaluate): InProcessWorkers {
       lastSeen = Date.now();
     }
   };
+  const evaluate: Evaluate = (genotype, config, seed, onProgress, options) =>
+    run(genotypeTask(genotype, config, seed, options?.keepWeights ?? false), onProgress, options);
   return {
+    run,
     evaluate,
     report: (description) => ({
       placement: 'in-process',

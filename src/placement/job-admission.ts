@@ -70,7 +70,12 @@ export async function admissionProblem(
   limits: AdmissionLimits,
 ): Promise<string | undefined> {
   try {
-    checkEvaluationMemory([job.genotype], job.config, limits.maxMemoryMB);
+    // Cell networks by their exact size; baselines are bounded by the task schema's width.
+    checkEvaluationMemory(
+      job.members.flatMap((m) => ('genotype' in m ? [m.genotype] : [])),
+      job.config,
+      limits.maxMemoryMB,
+    );
   } catch (err) {
     return `over this worker's memory limit: ${err instanceof Error ? err.message : String(err)}`;
   }

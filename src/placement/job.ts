@@ -1,5 +1,7 @@
 /**
- * An evaluation job as it travels through the queue: plain serialisable data, checked with zod at
+ * An evaluation job as it travels through the queue: an evaluation task (src/core/evaluation-task.ts:
+ * a DARTS genotype, a baseline with its width, or an ensemble with its members' weights in base64)
+ * keyed by run and index, as plain serialisable data, checked with zod at
  * both ends (a worker fails a malformed or other-version job with the reason; a coordinator refuses
  * a result it cannot read). The job's result is a pure function of its data, so a job id names an
  * evaluation, and a result found in Redis under that id (with the same data) is the evaluation's.
@@ -8,16 +10,22 @@ import { z } from 'zod';
 import {
   ATTACKS,
   EvaluationFailure,
-  evalConfigSchema,
   type EvalConfig,
   type EvaluationResult,
   type Scores,
 } from '../core/evaluation.js';
-import { genotypeProblems, validateGenotype } from '../core/genotype-validate.js';
-import type { Genotype } from '../core/genotype.js';
+import {
+  taskFieldsSchema,
+  taskShapeProblem,
+  type EvaluationTask,
+  type NetworkSpec,
+} from '../core/evaluation-task.js';
 
-/** The version of the job and result formats below; a worker refuses any other. */
-export const JOB_FORMAT_VERSION = 1;
+/**
+ * The version of the job and result formats below; a worker refuses any other. Version 2: the job
+ * carries an evaluation task (`members`, `memberWeights`) where version 1 carried one `genotype`.
+ */
+export const JOB_FORMAT_VERSION = 2;
 
 /** The queue's default name (one queue serves every run; job ids keep runs apart). */
 export const DEFAULT_QUEUE_NAME = 'robust-nas-evaluations';
@@ -31,45 +39,71 @@ export const CANCELLED_REASON = 'cancelled by its coordinator (the run was pause
  */
 export const MAX_JOB_BYTES = 64 * 1024;
 
+/** An ensemble job's member weights (base64) larger than this in all are refused unread. */
+export const MAX_MEMBER_WEIGHTS_BYTES = 64 * 1024 * 1024;
+
 /** Trained weights larger than this are not sent through Redis (the job fails saying so). */
 export const MAX_RESULT_WEIGHTS_BYTES = 128 * 1024 * 1024;
 
-const genotypeSchema = z.unknown().transform((g, ctx): Genotype => {
-  const problems = genotypeProblems(g);
-  if (problems.length > 0) {
-    for (const message of problems) ctx.addIssue({ code: 'custom', message });
-    return z.NEVER;
-  }
-  return validateGenotype(g);
-});
-
-export const evaluationJobSchema = z
-  .object({
+export const evaluationJobSchema = taskFieldsSchema
+  .extend({
     formatVersion: z.literal(JOB_FORMAT_VERSION),
     runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, 'must be a run id'),
     index: z.number().int().min(0),
-    genotype: genotypeSchema,
-    config: evalConfigSchema,
-    seed: z
-      .number()
-      .int()
-      .min(0)
-      .max(2 ** 32 - 1),
-    keepWeights: z.boolean(),
+    /** Ensembles: each member's encoded weights, base64. */
+    memberWeights: z.array(z.base64()).optional(),
     /** The coordinator's fingerprint of the data set (datasets/fingerprint.ts); a worker compares. */
     dataFingerprint: z.string().max(200).optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((job, ctx) => {
+    const problem = taskShapeProblem(job);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 export interface EvaluationJob {
   readonly formatVersion: typeof JOB_FORMAT_VERSION;
   readonly runId: string;
   readonly index: number;
-  readonly genotype: Genotype;
+  readonly members: readonly NetworkSpec[];
   readonly config: EvalConfig;
   readonly seed: number;
   readonly keepWeights: boolean;
   readonly dataFingerprint?: string;
+  readonly memberWeights?: readonly string[];
+}
+
+/** The job of `task` as evaluation `index` of run `runId` (weights in base64). */
+export function jobOfTask(runId: string, index: number, task: EvaluationTask): EvaluationJob {
+  return {
+    formatVersion: JOB_FORMAT_VERSION,
+    runId,
+    index,
+    members: task.members,
+    config: task.config,
+    seed: task.seed,
+    keepWeights: task.keepWeights,
+    ...(task.memberWeights
+      ? {
+          memberWeights: task.memberWeights.map((w) =>
+            Buffer.from(w.buffer, w.byteOffset, w.byteLength).toString('base64'),
+          ),
+        }
+      : {}),
+  };
+}
+
+/** The evaluation task a (checked) job carries. */
+export function taskOfJob(job: EvaluationJob): EvaluationTask {
+  return {
+    members: job.members,
+    config: job.config,
+    seed: job.seed,
+    keepWeights: job.keepWeights,
+    ...(job.memberWeights
+      ? { memberWeights: job.memberWeights.map((w) => new Uint8Array(Buffer.from(w, 'base64'))) }
+      : {}),
+  };
 }
 
 /** The queue's job id of evaluation `index` of run `runId` (BullMQ refuses ':' in custom ids). */
@@ -83,14 +117,30 @@ export function jobIdOf(runId: string, index: number): string {
  */
 export function parseEvaluationJob(data: unknown): EvaluationJob | { readonly problem: string } {
   let bytes: number;
+  let weightBytes = 0;
   try {
-    bytes = Buffer.byteLength(JSON.stringify(data) ?? '');
+    // An ensemble's member weights travel with the job: bounded on their own (MAX_MEMBER_WEIGHTS_BYTES);
+    // everything else within MAX_JOB_BYTES.
+    const weights = (data as { memberWeights?: unknown } | null)?.memberWeights;
+    if (Array.isArray(weights)) {
+      for (const w of weights) weightBytes += typeof w === 'string' ? w.length : 0;
+    }
+    bytes = Buffer.byteLength(
+      JSON.stringify(
+        data !== null && typeof data === 'object' ? { ...data, memberWeights: undefined } : data,
+      ) ?? '',
+    );
   } catch {
     return { problem: 'malformed job: not JSON data' };
   }
   if (bytes > MAX_JOB_BYTES) {
     return {
       problem: `malformed job: ${bytes} bytes of data, more than a job may hold (${MAX_JOB_BYTES})`,
+    };
+  }
+  if (weightBytes > MAX_MEMBER_WEIGHTS_BYTES) {
+    return {
+      problem: `malformed job: ${weightBytes} bytes of member weights, more than a job may carry (${MAX_MEMBER_WEIGHTS_BYTES})`,
     };
   }
   const version = (data as { formatVersion?: unknown } | null)?.formatVersion;

@@ -17,10 +17,14 @@
  *   (host, pid, start time) instead of both cancelling each other's jobs, whose ids collide.
  * - Each job carries the fingerprint of the data set as this process reads it
  *   (datasets/fingerprint.ts); a worker whose data differs refuses it.
- * - A candidate's own failure (NaN loss...) is the job's result: EvaluationFailure. A job whose
- *   worker died on it more often than the workers allow (BullMQ's stalled limit) is the candidate's
- *   failure too, with that reason. Anything else (a worker's environment failed on every try, Redis
- *   unreachable for longer than `giveUpAfterMs`) rejects with a plain Error: the run pauses.
+ * - Every kind of evaluation task goes on the queue (`run`: a genotype, a baseline, an ensemble with
+ *   its members' weights); `evaluate` is the search's form of it (one genotype).
+ * - A candidate's own failure (NaN loss...) is the job's result: EvaluationFailure. Anything else
+ *   rejects with a plain Error, a fault of the environment, and the run pauses with it: a job whose
+ *   worker died on it more often than the workers allow (BullMQ's stalled limit: the placement
+ *   layer's crash policy, never the candidate's failure; asked again on resume, it is queued
+ *   afresh), a worker's environment that failed on every try, Redis unreachable for longer than
+ *   `giveUpAfterMs`.
  */
 import { randomBytes } from 'node:crypto';
 import { isDeepStrictEqual } from 'node:util';
@@ -48,12 +52,13 @@ import {
   RedisHealth,
   type Report,
 } from './connection.js';
+import { genotypeTask, type RunTask } from '../core/evaluation-task.js';
 import {
   CANCELLED_REASON,
   DEFAULT_QUEUE_NAME,
-  JOB_FORMAT_VERSION,
   decodeResult,
   jobIdOf,
+  jobOfTask,
   type EvaluationJob,
 } from './job.js';
 import { datasetFingerprint } from '../evaluator/datasets/fingerprint.js';
@@ -89,6 +94,7 @@ export interface QueueEvaluatorOptions {
 }
 
 export interface QueueEvaluator {
+  readonly run: RunTask;
   readonly evaluate: Evaluate;
   readonly target: RedisTarget;
   readonly queueName: string;
@@ -326,7 +332,6 @@ export async function createQueueEvaluator(
       }
       const same = isDeepStrictEqual(existing.data, wanted);
       if (same && state !== 'failed') return; // queued, in flight, or finished
-      if (same && STALLED_LIMIT.test(existing.failedReason ?? '')) return; // a final outcome
       // A failed try to make again (the run pauses on those and asks again on resume), or
       // another evaluation under this id: out with it.
       if (state === 'active') {
@@ -371,11 +376,11 @@ export async function createQueueEvaluator(
             continue;
           }
           if (STALLED_LIMIT.test(reason)) {
-            const failure = new EvaluationFailure(
-              `the evaluation's worker died on it again and again (${job.stalledCounter ?? 'several'} times; BullMQ: ${reason})`,
+            // A fault of the environment (a worker killed or stalled on it each time), never the
+            // candidate's failure: the run pauses, and a resume queues the job afresh.
+            throw new Error(
+              `evaluation job ${jobId}: its worker died or stalled on it ${job.stalledCounter ?? 'several'} times (a fault of the workers' environment, not of the candidate; BullMQ: ${reason})`,
             );
-            failure.release = () => release(jobId);
-            throw failure;
           }
           throw new Error(
             `evaluation job ${jobId} failed after ${job.attemptsMade} ${job.attemptsMade === 1 ? 'try' : 'tries'}: ${reason}`,
@@ -451,22 +456,16 @@ export async function createQueueEvaluator(
     void work.finally(() => cancels.delete(work));
   }
 
-  const evaluate: Evaluate = async (genotype, config, seed, onProgress, opts = {}) => {
+  const run: RunTask = async (task, onProgress, opts = {}) => {
     if (closed) throw new Error('the queue evaluator was closed');
     const signal = opts.signal;
     signal?.throwIfAborted();
     const ref = opts.job ?? { runId: `adhoc-${randomBytes(6).toString('hex')}`, index: 0 };
     const jobId = jobIdOf(ref.runId, ref.index);
     if (opts.job) await claim(ref.runId);
-    const fingerprint = await fingerprintOf(config.dataset, config.dataDir);
+    const fingerprint = await fingerprintOf(task.config.dataset, task.config.dataDir);
     const data: EvaluationJob = {
-      formatVersion: JOB_FORMAT_VERSION,
-      runId: ref.runId,
-      index: ref.index,
-      genotype,
-      config,
-      seed,
-      keepWeights: opts.keepWeights ?? false,
+      ...jobOfTask(ref.runId, ref.index, task),
       ...(fingerprint !== undefined ? { dataFingerprint: fingerprint } : {}),
     };
     let aborted = false;
@@ -501,7 +500,11 @@ export async function createQueueEvaluator(
     }
   };
 
+  const evaluate: Evaluate = (genotype, config, seed, onProgress, opts) =>
+    run(genotypeTask(genotype, config, seed, opts?.keepWeights ?? false), onProgress, opts);
+
   return {
+    run,
     evaluate,
     target,
     queueName: names.queueName,

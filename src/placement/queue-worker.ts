@@ -26,7 +26,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { genotypeHash } from '../core/canonical.js';
+import { taskLabel } from '../core/evaluation-task.js';
 import { EvaluationFailure } from '../core/evaluation.js';
 import { MAX_TASKS_PER_WORKER, type WorkerTask } from '../core/workers.js';
 import type { RedisTarget } from '../core/redis-url.js';
@@ -47,6 +47,7 @@ import {
   encodeFailure,
   encodeResult,
   parseEvaluationJob,
+  taskOfJob,
   type JobResult,
 } from './job.js';
 import {
@@ -185,11 +186,12 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
       log(`job ${jobId} was cancelled by its coordinator before it started`);
       throw new UnrecoverableError(CANCELLED_REASON);
     }
+    const task = taskOfJob(parsed);
     current.add(jobId);
     tasks.set(jobId, {
       runId: parsed.runId,
       index: parsed.index,
-      hash: genotypeHash(parsed.genotype),
+      hash: taskLabel(task),
       startedAt: new Date().toISOString(),
     });
     void beat();
@@ -200,10 +202,8 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
     let lastPhase = '';
     let lastSent = 0;
     try {
-      const result = await pool.evaluate(
-        parsed.genotype,
-        parsed.config,
-        parsed.seed,
+      const result = await pool.run(
+        task,
         (p) => {
           const task = tasks.get(jobId);
           if (task) {
@@ -218,7 +218,7 @@ export async function startQueueWorker(options: QueueWorkerOptions): Promise<Que
           lastSent = now;
           job.updateProgress({ phase: p.phase, done: p.done, total: p.total }).catch(() => {});
         },
-        { keepWeights: parsed.keepWeights, ...(signal ? { signal } : {}) },
+        signal ? { signal } : {},
       );
       const answer: JobResult = encodeResult(result, name);
       backend = result.scores.backend;

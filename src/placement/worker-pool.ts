@@ -4,9 +4,16 @@
  * candidates at once as there are workers and the calling thread (the server's API and live feed,
  * the CLI's progress bars) never blocks on training.
  *
+ * Each evaluation is an {@link EvaluationTask} (a network, a baseline, an ensemble), run by
+ * `runEvaluationTask` in the thread; `evaluate` is the search's form of it (one genotype).
+ *
  * Cancellation: an aborted signal makes piscina terminate the thread running the evaluation, which
- * frees its core at once; the pool starts a fresh thread for the next task. A thread whose backend
- * aborted exits after answering (see evaluation-worker.ts) and is replaced the same way.
+ * frees its core at once; the pool starts a fresh thread for the next task.
+ *
+ * Crashes (the placement layer's one policy): a thread that dies on a task (it exited, its backend
+ * aborted, it ran out of memory) is replaced and the task tried again; a task that killed its thread
+ * `maxTries` times (default 3) rejects with a {@link WorkerLostError} naming the last error. That is
+ * a fault of the environment, never the candidate's failure: the run pauses with the reason.
  *
  * The pool keeps its threads (and their loaded backends) for its whole life: `warm()` starts them
  * and loads each one's backend ahead of the first evaluation. It tracks what each thread evaluates
@@ -18,11 +25,15 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
-import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
 import { EvaluationFailure, type Evaluate } from '../core/evaluation.js';
+import { genotypeTask, taskLabel, type RunTask } from '../core/evaluation-task.js';
 import type { WorkerStatus, WorkerTask } from '../core/workers.js';
-import type { EvaluationTask, EvaluationTaskResult, WorkerMessage } from './evaluation-worker.js';
+import type {
+  EvaluationTaskResult,
+  WorkerMessage,
+  WorkerTaskMessage,
+} from './evaluation-worker.js';
 
 /**
  * The compiled worker module: next to this file in dist/, or dist's copy when this module runs from
@@ -45,7 +56,12 @@ export interface PoolOptions {
   readonly size?: number;
   /** The worker module (default: evaluationWorkerFile()). */
   readonly filename?: string;
+  /** Tries of a task whose worker dies on it before it is reported as lost (default 3). */
+  readonly maxTries?: number;
 }
+
+/** Tries of a task whose worker dies on it, by default. */
+export const DEFAULT_MAX_TRIES = 3;
 
 /** How long each thread was busy, for measuring how well the pool is used. */
 export interface PoolUsage {
@@ -67,6 +83,7 @@ export interface PoolUsage {
 export const USAGE_INTERVALS = 2000;
 
 export interface PoolEvaluator {
+  readonly run: RunTask;
   readonly evaluate: Evaluate;
   readonly size: number;
   /** Evaluations running or waiting. */
@@ -82,7 +99,10 @@ export interface PoolEvaluator {
   close(): Promise<void>;
 }
 
-/** An error of a worker that says nothing about the candidate (it died, it was stopped). */
+/**
+ * An error of a worker that says nothing about the candidate (it died on the task as many times as
+ * allowed, it was stopped): a fault of the environment, the run pauses.
+ */
 export class WorkerLostError extends Error {
   override name = 'WorkerLostError';
 }
@@ -104,6 +124,7 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   if (!Number.isInteger(size) || size < 1) {
     throw new InputError(`the number of workers must be a positive integer, got ${size}`);
   }
+  const maxTries = options.maxTries ?? DEFAULT_MAX_TRIES;
   const filename = options.filename ?? evaluationWorkerFile();
   if (!filename) {
     throw new Error('the evaluation worker is not built: run npm run build');
@@ -161,14 +182,15 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
 
   let running = 0;
   let started = 0;
-  const evaluate: Evaluate = async (genotype, config, seed, onProgress, opts) => {
+  /** One try of `task` on a thread; a thread lost on it rejects with a WorkerLostError. */
+  const runOnce: RunTask = async (task, onProgress, opts) => {
     running += 1;
     const { port1, port2 } = new MessageChannel();
     let thread: ThreadState | undefined;
     let threadId = -1;
     const info: WorkerTask = {
       ...(opts?.job ? { runId: opts.job.runId, index: opts.job.index } : {}),
-      hash: genotypeHash(genotype),
+      hash: taskLabel(task),
       startedAt: new Date().toISOString(),
     };
     port1.on('message', (m: WorkerMessage) => {
@@ -192,16 +214,10 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
       }
       onProgress?.(m);
     });
-    const task: EvaluationTask = {
-      genotype,
-      config,
-      seed,
-      keepWeights: opts?.keepWeights ?? false,
-      progress: port2,
-    };
+    const message: WorkerTaskMessage = { task, progress: port2 };
     let answer: EvaluationTaskResult;
     try {
-      answer = (await pool.run(task, {
+      answer = (await pool.run(message, {
         transferList: [port2],
         ...(opts?.signal ? { signal: opts.signal } : {}),
       })) as EvaluationTaskResult;
@@ -227,11 +243,33 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
       if (answer.ok) thread.backend = answer.result.scores.backend;
     }
     if (!answer.ok) {
-      if (answer.fatal) replacePool();
+      if (answer.fatal) {
+        // The thread answered, then leaves: the task killed it.
+        replacePool();
+        throw new WorkerLostError(fromTaskError(answer).message);
+      }
       throw fromTaskError(answer);
     }
     return answer.result;
   };
+
+  /** `task`, tried again on a fresh thread each time its thread dies, up to `maxTries` tries. */
+  const run: RunTask = async (task, onProgress, opts) => {
+    let last: WorkerLostError | undefined;
+    for (let attempt = 1; attempt <= maxTries; attempt++) {
+      try {
+        return await runOnce(task, onProgress, opts);
+      } catch (err) {
+        if (!(err instanceof WorkerLostError) || opts?.signal?.aborted) throw err;
+        last = err;
+      }
+    }
+    throw new WorkerLostError(
+      `the evaluation's worker died on it ${maxTries} times (a fault of the environment: memory, a crashed backend, a killed process; not the candidate's); last error: ${last?.message ?? 'unknown'}`,
+    );
+  };
+  const evaluate: Evaluate = (genotype, config, seed, onProgress, opts) =>
+    run(genotypeTask(genotype, config, seed, opts?.keepWeights ?? false), onProgress, opts);
 
   function forgetGone(): void {
     const live = new Set([pool, ...retired].flatMap((p) => p.threads.map((w) => w.threadId)));
@@ -239,6 +277,7 @@ export function createPoolEvaluator(options: PoolOptions = {}): PoolEvaluator {
   }
 
   return {
+    run,
     evaluate,
     size,
     pending: () => running,

@@ -1,13 +1,17 @@
 /**
  * The real {@link RunEngine}: SearchRun for running, storage for reading and watching, and the
- * evaluator a run asks for. The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
+ * evaluator a run asks for, opened through the placement layer (src/placement/placement.ts). The real evaluator (tfjs) is loaded by dynamic import only when a run needs it, so a
  * server that only shows runs or runs surrogate searches never loads TensorFlow.js.
  */
 import { InputError } from '../core/errors.js';
-import type { Evaluate } from '../core/evaluation.js';
 import type { WorkersReport } from '../core/workers.js';
-import { inProcessWorkers } from '../placement/in-process-workers.js';
-import { poolReport } from '../placement/placement.js';
+import {
+  everyCore,
+  generationSizeOf,
+  openEvaluator,
+  type Placement,
+  type RunEvaluator,
+} from '../placement/placement.js';
 import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
@@ -17,11 +21,6 @@ import { HttpError } from './http-errors.js';
 import type { LiveSearchRun, RetireAction, RunEngine } from './run-manager.js';
 import { retireRunFolder } from './run-archive.js';
 import { parseOrThrow, RequestValidationError } from './validation.js';
-import {
-  createPoolEvaluator,
-  evaluationWorkerFile,
-  type PoolEvaluator,
-} from '../placement/worker-pool.js';
 import { loadRealEvaluate } from '../placement/load-real-evaluator.js';
 
 export interface SearchEngineOptions {
@@ -29,64 +28,56 @@ export interface SearchEngineOptions {
   /** Storage of the runs in `runsDir` (default: the runs folder's own). */
   readonly storage?: RunStorage;
   /**
-   * The real evaluator. Default: `evaluateGenotype` of src/evaluator/evaluate.ts in a pool of one
-   * worker thread (so training never blocks the API and the live feed; a thread whose backend
-   * crashed is replaced), or in this thread when the compiled worker is not there (not built).
+   * Where the real evaluations of every run go (serve --workers/--queue), opened through the
+   * placement layer with the first real run. Default: every core (a local pool, so training never
+   * blocks the API and the live feed, and a worker that dies is replaced).
    */
-  readonly loadRealEvaluate?: () => Promise<Evaluate>;
-  /**
-   * How many evaluations of a real run are in flight at once (default 1). With a pool or a queue
-   * (serve --workers/--queue), a whole generation, so every free worker finds a candidate.
-   */
-  readonly concurrencyFor?: (config: SearchConfig) => number;
-  /** The workers of `loadRealEvaluate`'s evaluator (serve --workers/--queue). */
-  readonly workers?: () => Promise<WorkersReport>;
+  readonly placement?: Placement;
+  /** An evaluator opened already (serve --queue reaches Redis at start; tests); used as is. */
+  readonly evaluator?: RunEvaluator;
 }
-
-const DEFAULT_POOL = 'evaluations run in 1 worker thread';
 
 export { loadRealEvaluate };
 
 export function createSearchEngine(options: SearchEngineOptions): RunEngine {
   const storage = options.storage ?? new FileRunStorage(options.runsDir);
-  let worker: PoolEvaluator | undefined;
-  let inProcess: ReturnType<typeof inProcessWorkers> | undefined;
-  const load =
-    options.loadRealEvaluate ??
-    (async () => {
-      if (!evaluationWorkerFile()) {
-        inProcess ??= inProcessWorkers(await loadRealEvaluate());
-        return inProcess.evaluate;
-      }
-      worker ??= createPoolEvaluator({ size: 1 });
-      return worker.evaluate;
-    });
-  const workers =
-    options.workers ??
-    (async (): Promise<WorkersReport> => {
-      if (inProcess) return inProcess.report('evaluations run in this process, one at a time');
-      if (worker) return poolReport(worker, DEFAULT_POOL);
-      return {
-        placement: options.loadRealEvaluate ? 'in-process' : 'pool',
-        description: options.loadRealEvaluate
-          ? 'evaluations run in this process'
-          : `${DEFAULT_POOL}, started with the first real run`,
-        workers: [],
-        waiting: 0,
-        active: 0,
-        at: new Date().toISOString(),
-      };
-    });
-  const concurrencyOf = (config: SearchConfig) => options.concurrencyFor?.(config) ?? 1;
-  let real: Promise<Evaluate> | undefined;
-  const evaluateFor = async (config: SearchConfig): Promise<Evaluate | undefined> => {
+  const placement = options.placement ?? everyCore();
+  let opened: Promise<RunEvaluator> | undefined = options.evaluator
+    ? Promise.resolve(options.evaluator)
+    : undefined;
+  let evaluator: RunEvaluator | undefined = options.evaluator;
+  const workers = async (): Promise<WorkersReport> => {
+    if (evaluator) return evaluator.workers();
+    return {
+      placement: placement.queue !== undefined ? 'queue' : 'pool',
+      description:
+        placement.queue !== undefined
+          ? 'evaluations go to the queue, reached with the first real run'
+          : `evaluations run in ${placement.workers ?? 1} worker thread${placement.workers === 1 ? '' : 's'}, started with the first real run`,
+      workers: [],
+      waiting: 0,
+      active: 0,
+      at: new Date().toISOString(),
+    };
+  };
+  /** The evaluator for a run with `config`, and how many of its evaluations to keep in flight. */
+  const evaluateFor = async (
+    config: SearchConfig,
+  ): Promise<{ evaluate: RunEvaluator['evaluate']; concurrency: number } | undefined> => {
     if (config.evaluator !== 'real') return undefined; // SearchRun uses its own surrogate
-    real ??= load().catch((err: unknown) => {
-      real = undefined;
-      const message = err instanceof Error ? err.message : String(err);
-      throw new HttpError(503, `the real evaluator cannot be loaded: ${message}`);
-    });
-    return real;
+    opened ??= openEvaluator(placement).then(
+      (e) => (evaluator = e),
+      (err: unknown) => {
+        opened = undefined;
+        const message = err instanceof Error ? err.message : String(err);
+        throw new HttpError(503, `the real evaluator cannot be loaded: ${message}`);
+      },
+    );
+    const e = await opened;
+    // A pool or a queue: a whole generation in flight, so every free worker finds a candidate.
+    const concurrency =
+      e.placement === 'in-process' ? 1 : Math.max(e.concurrency, generationSizeOf(config));
+    return { evaluate: e.evaluate, concurrency };
   };
 
   return {
@@ -129,25 +120,20 @@ export function createSearchEngine(options: SearchEngineOptions): RunEngine {
       return config;
     },
     async create(config: SearchConfig): Promise<LiveSearchRun> {
-      const evaluate = await evaluateFor(config);
-      return SearchRun.create(config, {
-        storage,
-        ...(evaluate ? { evaluate, concurrency: concurrencyOf(config) } : {}),
-      });
+      const placed = await evaluateFor(config);
+      return SearchRun.create(config, { storage, ...placed });
     },
     async open(runId: string): Promise<LiveSearchRun> {
       const stored = await storage.read(runId);
-      const evaluate = await evaluateFor(stored.file.config);
-      return SearchRun.open(runId, {
-        storage,
-        ...(evaluate ? { evaluate, concurrency: concurrencyOf(stored.file.config) } : {}),
-      });
+      const placed = await evaluateFor(stored.file.config);
+      return SearchRun.open(runId, { storage, ...placed });
     },
     async retire(runId: string, how: RetireAction): Promise<void> {
       await retireRunFolder(storage, options.runsDir, runId, how);
     },
     async close() {
-      await worker?.close();
+      // An evaluator given by the caller is the caller's to close.
+      if (!options.evaluator) await evaluator?.close();
       await storage.close();
     },
   };

@@ -1,17 +1,19 @@
 /**
- * Drives a study's plan to the end: every job not yet in the journal is evaluated (up to the
- * executor's concurrency at once, an ensemble only once its members' weights are stored) and
- * recorded as soon as it finishes. A network that cannot be trained (an EvaluationFailure) is
- * recorded as failed, and so is an ensemble with a failed member; any other error (the machine's:
- * a full disk, a crashed backend, a missing data set) stops the study after the evaluations in
- * flight are recorded, and rerunning continues from there.
+ * Drives a study's plan to the end: every job not yet in the journal is evaluated through the
+ * placement layer's evaluator (this process, a local pool, or the queue: networks, baselines and
+ * ensembles alike, as evaluation tasks of src/core/evaluation-task.ts), up to the evaluator's
+ * concurrency at once, an ensemble only once its members' weights are stored (they travel with its
+ * task), and recorded as soon as it finishes. A network that cannot be trained (an
+ * EvaluationFailure) is recorded as failed, and so is an ensemble with a failed member; any other
+ * error (the environment's: a full disk, a worker that kept dying, a missing data set) stops the
+ * study after the evaluations in flight are recorded, and rerunning continues from there.
  */
+import { readFile } from 'node:fs/promises';
 import { EvaluationFailure, type EvalProgress } from '../core/evaluation.js';
-import type { ArchitectureSpec } from '../evaluator/architecture.js';
-import type { StudyExecutor } from './executors.js';
+import type { EvaluationTask, NetworkSpec } from '../core/evaluation-task.js';
+import type { RunEvaluator } from '../placement/placement.js';
 import type { StudyJob } from './plan.js';
 import type { JournalEntry, StudyFolder } from './study-folder.js';
-import type { StudyTask } from './study-task.js';
 
 export type StudyEvent =
   | { readonly type: 'started'; readonly job: StudyJob }
@@ -21,35 +23,54 @@ export type StudyEvent =
 export interface RunStudyOptions {
   readonly jobs: readonly StudyJob[];
   readonly folder: StudyFolder;
-  readonly executor: StudyExecutor;
+  readonly evaluator: RunEvaluator;
+  /** The study's name on the queue (job ids `<studyKey>.<plan index>`; see studyKey()). */
+  readonly studyKey: string;
+  /** Evaluations in flight (default: the evaluator's concurrency). */
+  readonly concurrency?: number;
   readonly onEvent?: (e: StudyEvent) => void;
 }
 
-function taskOf(
+/** The evaluation task of `job`: one network, or an ensemble with its members' stored weights. */
+async function taskOf(
   job: StudyJob,
   byId: ReadonlyMap<string, StudyJob>,
   folder: StudyFolder,
-): StudyTask {
+): Promise<EvaluationTask> {
   if (job.kind === 'train') {
     return {
-      members: [job.spec as ArchitectureSpec],
+      members: [job.spec as NetworkSpec],
       config: job.config,
       seed: job.seed,
       keepWeights: job.keepWeights,
     };
   }
   const memberIds = job.memberJobs ?? [];
+  const memberWeights = await Promise.all(
+    memberIds.map(async (id) => {
+      const file = folder.weightsPath(id);
+      try {
+        return new Uint8Array(await readFile(file));
+      } catch (err) {
+        throw new Error(
+          `${job.id}: the weights of member ${id} cannot be read (${file}: ${err instanceof Error ? err.message : String(err)})`,
+          { cause: err },
+        );
+      }
+    }),
+  );
   return {
-    members: memberIds.map((id) => byId.get(id)?.spec as ArchitectureSpec),
+    members: memberIds.map((id) => byId.get(id)?.spec as NetworkSpec),
     config: job.config,
     seed: job.seed,
     keepWeights: false,
-    weightFiles: memberIds.map((id) => folder.weightsPath(id)),
+    memberWeights,
   };
 }
 
 export async function runStudy(options: RunStudyOptions): Promise<void> {
-  const { jobs, folder, executor } = options;
+  const { jobs, folder, evaluator } = options;
+  const concurrency = options.concurrency ?? evaluator.concurrency;
   const emit = options.onEvent ?? (() => {});
   const byId = new Map(jobs.map((j) => [j.id, j]));
   const index = new Map(jobs.map((j, i) => [j.id, i]));
@@ -72,15 +93,17 @@ export async function runStudy(options: RunStudyOptions): Promise<void> {
     const work = async (): Promise<void> => {
       let entry: JournalEntry;
       let weights: Uint8Array | undefined;
+      let release: (() => Promise<void>) | undefined;
       if (failedMember !== undefined) {
         entry = { id: job.id, failed: `member ${failedMember} failed` };
       } else {
         try {
-          const result = await executor.run(
-            taskOf(job, byId, folder),
-            { id: job.id, index: index.get(job.id) ?? 0 },
+          const result = await evaluator.run(
+            await taskOf(job, byId, folder),
             (progress) => emit({ type: 'progress', job, progress }),
+            { job: { runId: options.studyKey, index: index.get(job.id) ?? 0 } },
           );
+          release = result.release;
           const { clean, adversarial, params, macs, seconds, backend } = result.scores;
           entry = {
             id: job.id,
@@ -92,10 +115,13 @@ export async function runStudy(options: RunStudyOptions): Promise<void> {
           }
         } catch (err) {
           if (!(err instanceof EvaluationFailure)) throw err;
+          release = err.release;
           entry = { id: job.id, failed: err.message };
         }
       }
       await folder.record(entry, weights);
+      // Stored: the evaluator may drop its own copy (the queue's finished job).
+      void release?.().catch(() => {});
       emit({ type: 'finished', job, entry });
     };
     return work();
@@ -103,7 +129,7 @@ export async function runStudy(options: RunStudyOptions): Promise<void> {
 
   while (waiting.length > 0 || inFlight.size > 0) {
     if (stopError === undefined) {
-      while (inFlight.size < executor.concurrency) {
+      while (inFlight.size < concurrency) {
         const at = waiting.findIndex(ready);
         if (at < 0) break;
         const [job] = waiting.splice(at, 1) as [StudyJob];

@@ -25,7 +25,7 @@ import {
   estimateMinutes,
   README_PILOT,
 } from './power.js';
-import type { StudyExecutor } from './executors.js';
+import type { RunEvaluator } from '../placement/placement.js';
 import { planJobs, type StudyJob } from './plan.js';
 import { reportPlots } from './plots.js';
 import { buildReport, reportJson, type StudyReport } from './report.js';
@@ -244,7 +244,10 @@ export async function reportOnly(out: string): Promise<StudyReport> {
 }
 
 export interface RunOptions {
-  readonly executor: () => Promise<StudyExecutor>;
+  /** Opens the evaluator (through the placement layer: src/placement/placement.ts). */
+  readonly evaluator: () => Promise<RunEvaluator>;
+  /** Evaluations in flight (default: the evaluator's concurrency). */
+  readonly concurrency?: number;
   readonly onOpen?: (info: {
     jobs: readonly StudyJob[];
     done: number;
@@ -265,19 +268,21 @@ export async function executeStudy(
     const done = jobs.filter((j) => folder.entries().has(j.id)).length;
     options.onOpen?.({ jobs, done, folder });
     if (done < jobs.length) {
-      const executor = await options.executor();
+      const evaluator = await options.evaluator();
       try {
         await runStudy({
           jobs,
           folder,
-          executor,
+          evaluator,
+          studyKey: studyKey(settings),
+          ...(options.concurrency !== undefined ? { concurrency: options.concurrency } : {}),
           ...(options.onEvent ? { onEvent: options.onEvent } : {}),
         });
       } catch (err) {
         await writeReport(folder).catch(() => {});
         throw err;
       } finally {
-        await executor.close();
+        await evaluator.close();
       }
     }
     return await writeReport(folder);

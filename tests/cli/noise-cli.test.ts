@@ -2,7 +2,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { noisePlan, summarizeNoise, type NoiseRow } from '../../src/cli/noise-command.js';
+import { openEvaluator } from '../../src/placement/placement.js';
+import {
+  evaluateNoisePlan,
+  noisePlan,
+  summarizeNoise,
+  type NoiseRow,
+} from '../../src/study/noise.js';
 import { noiseStats } from '../../src/core/noise-stats.js';
 import { parseSearchConfig } from '../../src/core/search-config.js';
 import { runCommand } from '../helpers/cli.js';
@@ -102,23 +108,37 @@ describe('robust-nas noise, a tiny real evaluation (3 genotypes x 2 seeds)', () 
     });
   });
 
-  it('the same config gives the same report (the evaluations are deterministic)', () => {
-    const again = runCommand([
-      'noise',
-      '--config',
-      join(root, 'tiny.json'),
-      '--genotypes',
-      '3',
-      '--seeds',
-      '2',
-      '--json',
-    ]);
-    expect(again.code, again.stderr).toBe(0);
-    const r2 = JSON.parse(again.stdout) as Report;
-    expect(r2.rows.map((r) => [r.hash, r.seed, r.objectives])).toEqual(
-      report.rows.map((r) => [r.hash, r.seed, r.objectives]),
-    );
-  });
+  it('the same config gives the same report on every core, in a pool of 1 or 2, and in this process', async () => {
+    // The default (above) is a pool with one worker per core.
+    const rowsOf = (r: Report) => r.rows.map((row) => [row.hash, row.seed, row.objectives]);
+    for (const workers of ['1', '2']) {
+      const again = runCommand([
+        'noise',
+        '--config',
+        join(root, 'tiny.json'),
+        '--genotypes',
+        '3',
+        '--seeds',
+        '2',
+        '--workers',
+        workers,
+        '--json',
+      ]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(rowsOf(JSON.parse(again.stdout) as Report), `--workers ${workers}`).toEqual(
+        rowsOf(report),
+      );
+    }
+    // In this process, through the library (the placement layer's in-process evaluator).
+    const here = await openEvaluator({});
+    try {
+      const config = parseSearchConfig({ seed: 7, evaluation: TINY_EVALUATION });
+      const rows = await evaluateNoisePlan(noisePlan(config, 3, 2), config, here, () => {});
+      expect(rows.map((row) => [row.hash, row.seed, row.objectives])).toEqual(rowsOf(report));
+    } finally {
+      await here.close();
+    }
+  }, 600_000);
 });
 
 describe('robust-nas noise, text report (surrogate)', () => {

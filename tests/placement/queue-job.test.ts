@@ -3,6 +3,7 @@
  * the job and result formats, the search config's `workers` and `queue`, and the slots that let a
  * run keep a whole generation in flight on a smaller local pool.
  */
+import { availableParallelism } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { EvaluationFailure } from '../../src/core/evaluation.js';
 import { getPublishedGenotype } from '../../src/core/published-genotypes.js';
@@ -18,7 +19,7 @@ import {
   jobIdOf,
   parseEvaluationJob,
 } from '../../src/placement/job.js';
-import { limitConcurrency, placementOf } from '../../src/placement/placement.js';
+import { evaluateOf, limitConcurrency, placementOf } from '../../src/placement/placement.js';
 import { tinyEvaluation } from '../helpers/tiny-evaluation.js';
 
 const config = tinyEvaluation();
@@ -103,7 +104,7 @@ describe('the search config', () => {
     const c = parseSearchConfig({ ...base, workers: 2 });
     expect(placementOf(c)).toEqual({ workers: 2 });
     expect(placementOf(c, { queue: 'redis://h' })).toEqual({ queue: 'redis://h' });
-    expect(placementOf(parseSearchConfig(base))).toEqual({});
+    expect(placementOf(parseSearchConfig(base))).toEqual({ workers: availableParallelism() });
     expect(() => placementOf(c, { workers: 1, queue: 'redis://h' })).toThrow(/not both/);
   });
 });
@@ -113,7 +114,7 @@ describe('jobs and results', () => {
     formatVersion: JOB_FORMAT_VERSION,
     runId: 'r-1',
     index: 7,
-    genotype,
+    members: [{ genotype }],
     config,
     seed: 3,
     keepWeights: true,
@@ -122,8 +123,8 @@ describe('jobs and results', () => {
   it('a job is plain data, checked field by field; another version is named as such', () => {
     expect(jobIdOf('r-1', 7)).toBe('r-1.7');
     expect(parseEvaluationJob(JSON.parse(JSON.stringify(job)))).toEqual(job);
-    expect(parseEvaluationJob({ ...job, formatVersion: 2 })).toEqual({
-      problem: expect.stringMatching(/^job format version 2, but this worker reads version 1/),
+    expect(parseEvaluationJob({ ...job, formatVersion: 1 })).toEqual({
+      problem: expect.stringMatching(/^job format version 1, but this worker reads version 2/),
     });
     expect(parseEvaluationJob({ ...job, seed: 1.5 })).toEqual({
       problem: expect.stringMatching(/^malformed job: seed: /),
@@ -136,11 +137,11 @@ describe('jobs and results', () => {
     });
     const bad = parseEvaluationJob({
       ...job,
-      genotype: { ...genotype, normal: [['conv_9x9', 0]] },
+      members: [{ genotype: { ...genotype, normal: [['conv_9x9', 0]] } }],
     });
-    expect(bad).toEqual({ problem: expect.stringMatching(/genotype: .*conv_9x9/) });
+    expect(bad).toEqual({ problem: expect.stringMatching(/members\.0.*conv_9x9|conv_9x9/) });
     expect(parseEvaluationJob(null)).toEqual({
-      problem: expect.stringMatching(/formatVersion: expected 1, found nothing/),
+      problem: expect.stringMatching(/formatVersion: expected 2, found nothing/),
     });
   });
 
@@ -165,7 +166,7 @@ describe('jobs and results', () => {
       decodeResult('r-1.7', encodeFailure(new EvaluationFailure('loss NaN at step 3'))),
     ).toThrow(new EvaluationFailure('loss NaN at step 3'));
     expect(() => decodeResult('r-1.7', { ...(sent as object), formatVersion: 9 })).toThrow(
-      'the result of job r-1.7 cannot be read: it has format version 9, this process reads 1',
+      'the result of job r-1.7 cannot be read: it has format version 9, this process reads 2',
     );
     expect(() => decodeResult('r-1.7', null)).toThrow(/result of job r-1\.7 cannot be read/);
   });
@@ -181,7 +182,7 @@ describe('pool slots', () => {
       );
       expect(raw.filter((r) => r.status === 'rejected').length).toBeGreaterThan(0);
       // ... behind the slots, every one is evaluated, in the order asked.
-      const evaluate = limitConcurrency(pool.evaluate, 1);
+      const evaluate = evaluateOf(limitConcurrency(pool.run, 1));
       const order: number[] = [];
       const abort = new AbortController();
       const asked = Array.from({ length: 5 }, (_, i) =>

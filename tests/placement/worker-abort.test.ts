@@ -80,36 +80,48 @@ describe('a worker whose backend aborts', () => {
   });
 });
 
-describe('a worker that exits or errors', () => {
-  it('fails the evaluation in flight as an environment error and is replaced', async () => {
+describe('a worker that exits or errors (the crash policy)', () => {
+  it('is replaced and its task tried again; a task that kills its worker every time is lost, not failed', async () => {
     const { createPoolEvaluator } = (await import(dist('placement/worker-pool.js'))) as PoolModule;
     // A stand-in for evaluation-worker.js: it answers with its thread id, exits, or throws outside
-    // the task (an uncaught error kills its thread), depending on the seed.
+    // the task (an uncaught error kills its thread), depending on the seed; seed 4 exits on its
+    // first try only (a marker file remembers it across threads).
     const script = join(dir, 'fake-worker.mjs');
+    const marker = join(dir, 'died-once');
     await writeFile(
       script,
       `import { threadId } from 'node:worker_threads';
-       export default async function (task) {
-         task.progress.close();
+       import { existsSync, writeFileSync } from 'node:fs';
+       export default async function ({ task, progress }) {
+         progress.close();
          if (task.seed === 1) process.exit(3);
          if (task.seed === 2) {
            setTimeout(() => { throw new Error('boom'); });
            return new Promise(() => {});
          }
+         if (task.seed === 4 && !existsSync(${JSON.stringify(marker)})) {
+           writeFileSync(${JSON.stringify(marker)}, 'x');
+           process.exit(5);
+         }
          return { ok: true, result: { threadId } };
        }`,
     );
-    const worker = createPoolEvaluator({ size: 1, filename: script });
+    const worker = createPoolEvaluator({ size: 1, filename: script, maxTries: 3 });
     const threadOf = async (seed: number) =>
       ((await worker.evaluate(genotype, SMALL, seed)) as unknown as { threadId: number }).threadId;
     try {
       const first = await threadOf(0);
+      // Dies once, then succeeds on a fresh thread: the caller sees the result only.
+      const retried = await threadOf(4);
+      expect(retried).not.toBe(first);
+      // Dies every time: after 3 tries, an environment error naming the last one (never an
+      // EvaluationFailure, which would store the candidate as failed).
       const exited = await worker.evaluate(genotype, SMALL, 1).catch((e: Error) => e);
       expect(exited).toBeInstanceOf(Error);
       expect((exited as Error).name).toBe('WorkerLostError');
-      expect((exited as Error).message).toMatch(/worker was lost/);
+      expect((exited as Error).message).toMatch(/died on it 3 times.*worker was lost/);
       const second = await threadOf(0);
-      expect(second).not.toBe(first);
+      expect(second).not.toBe(retried);
       const errored = await worker.evaluate(genotype, SMALL, 2).catch((e: Error) => e);
       expect((errored as Error).name).toBe('WorkerLostError');
       expect((errored as Error).message).toContain('boom');
@@ -118,5 +130,5 @@ describe('a worker that exits or errors', () => {
     } finally {
       await worker.close();
     }
-  });
+  }, 120_000);
 });

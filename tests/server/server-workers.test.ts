@@ -13,7 +13,7 @@ import { getPublishedGenotype } from '../../src/core/published-genotypes.js';
 import type { WorkersReport } from '../../src/core/workers.js';
 import { createSurrogateEvaluate } from '../../src/evaluator/surrogate.js';
 import { inProcessWorkers } from '../../src/placement/in-process-workers.js';
-import { openEvaluator, type RunEvaluator } from '../../src/placement/placement.js';
+import { openEvaluator, runOf, type RunEvaluator } from '../../src/placement/placement.js';
 import { createSearchEngine } from '../../src/server/search-engine.js';
 import { startServer, type RunningServer } from '../../src/server/server.js';
 import { FileRunStorage } from '../../src/store/file-run-storage.js';
@@ -31,12 +31,7 @@ beforeAll(async () => {
     port: 0,
     runsDir,
     token: TOKEN,
-    engine: createSearchEngine({
-      runsDir,
-      loadRealEvaluate: async () => pool.evaluate,
-      workers: () => pool.workers(),
-      concurrencyFor: (config) => Math.max(pool.concurrency, config.population),
-    }),
+    engine: createSearchEngine({ runsDir, evaluator: pool }),
   });
 });
 
@@ -132,7 +127,7 @@ describe('GET /api/workers', () => {
 
 describe('evaluations in this process, told as one worker', () => {
   it('shows the evaluation in flight with its progress, then the worker idle with one finished', async () => {
-    const tracked = inProcessWorkers(createSurrogateEvaluate({ delayMs: 300 }));
+    const tracked = inProcessWorkers(runOf(createSurrogateEvaluate({ delayMs: 300 })));
     const genotype = getPublishedGenotype('DARTS_V2');
     const before = tracked.report('here');
     expect(before).toMatchObject({ placement: 'in-process', active: 0, waiting: 0 });

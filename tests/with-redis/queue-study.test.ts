@@ -1,16 +1,18 @@
 /**
- * `robust-nas study --queue`: the DARTS cell networks go to a real queue (redis-server and a
- * `robust-nas worker` process), the baselines and ensembles run in the study's process (the
- * ensemble loads the weights the worker sent back), and the report is the one of a study run
- * entirely in one process.
+ * `robust-nas study --queue`: every evaluation goes to a real queue (redis-server and a
+ * `robust-nas worker` process): the DARTS cell networks, the baseline and the ensemble (whose job
+ * carries its members' weights, which the worker sent back earlier), and the report is the one of
+ * a study run in a local pool of 1 worker and of 2 workers. And `robust-nas noise --queue` gives
+ * the rows of `noise --workers 1`.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCommand } from '../helpers/cli.js';
 import { countLines, killAll, startWorker } from '../helpers/queue-processes.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
+import { TINY_EVALUATION } from '../helpers/tiny-evaluation.js';
 
 const PASSWORD = 'study-test-secret';
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-queue-study-'));
@@ -28,26 +30,46 @@ afterAll(async () => {
 });
 
 describe('a study on the queue', () => {
-  it('sends the DARTS networks to the queue and ends with the in-process report', async () => {
-    const reference = runCommand([...ARGS, '--out', join(root, 'here')], env);
+  it('sends every network (cells, baseline, ensemble) to the queue and ends with the report of a pool of 1 and of 2', async () => {
+    const reference = runCommand([...ARGS, '--out', join(root, 'here'), '--workers', '1'], env);
     expect(reference.code, reference.stderr).toBe(0);
+    const pool = runCommand([...ARGS, '--out', join(root, 'pool'), '--workers', '2'], env);
+    expect(pool.code, pool.stderr).toBe(0);
+    expect(readFileSync(join(root, 'pool', 'report.json'), 'utf8')).toBe(
+      readFileSync(join(root, 'here', 'report.json'), 'utf8'),
+    );
     const worker = await startWorker(redis.url, 'w-1');
     const queued = runCommand(
       [...ARGS, '--out', join(root, 'queued'), '--queue', `redis://127.0.0.1:${redis.port}`],
       env,
     );
     expect(queued.code, queued.stderr).toBe(0);
-    expect(queued.stderr).toMatch(
-      /evaluations go to queue .*; baselines and ensembles run in this process/,
-    );
-    // DARTS_V2, random-1 and random-2 went through the worker; resnet18 and the ensemble did not
-    // (the worker's lines are read once spawnSync has returned).
+    expect(queued.stderr).toMatch(/evaluations go to queue /);
+    // DARTS_V2, random-1, random-2, resnet18 and the ensemble all went through the worker (its
+    // lines are read once spawnSync has returned).
     const finished = () => countLines(worker.stdout(), /job study-[0-9a-f]{16}\.\d+ finished/);
-    for (let i = 0; i < 100 && finished() < 3; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 100 && finished() < 5; i++) await new Promise((r) => setTimeout(r, 100));
     await new Promise((r) => setTimeout(r, 500));
-    expect(finished(), worker.stdout()).toBe(3);
+    expect(finished(), worker.stdout()).toBe(5);
     expect(readFileSync(join(root, 'queued', 'report.json'), 'utf8')).toBe(
       readFileSync(join(root, 'here', 'report.json'), 'utf8'),
     );
+  }, 600_000);
+
+  it('noise on the queue gives the rows of a pool of 1', async () => {
+    const config = join(root, 'noise.json');
+    writeFileSync(config, JSON.stringify({ seed: 7, evaluation: TINY_EVALUATION }));
+    const args = ['noise', '--config', config, '--genotypes', '2', '--seeds', '2', '--json'];
+    const local = runCommand([...args, '--workers', '1'], env);
+    expect(local.code, local.stderr).toBe(0);
+    await startWorker(redis.url, 'w-noise');
+    const queued = runCommand([...args, '--queue', `redis://127.0.0.1:${redis.port}`], env);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(queued.stderr).toMatch(/evaluations go to queue /);
+    const rows = (text: string) =>
+      (
+        JSON.parse(text) as { rows: { hash: string; seed: number; objectives: number[] }[] }
+      ).rows.map((r) => [r.hash, r.seed, r.objectives]);
+    expect(rows(queued.stdout)).toEqual(rows(local.stdout));
   }, 600_000);
 });

@@ -192,7 +192,7 @@ describe('the evaluation queue', () => {
         formatVersion: JOB_FORMAT_VERSION,
         runId: 'raw',
         index: 0,
-        genotype,
+        members: [{ genotype }],
         config,
         seed: 1,
         keepWeights: false,
@@ -201,12 +201,12 @@ describe('the evaluation queue', () => {
         const cases = [
           {
             id: 'raw.1',
-            data: { ...good, formatVersion: 2 },
-            reason: /format version 2.*version 1/,
+            data: { ...good, formatVersion: 1 },
+            reason: /format version 1.*version 2/,
           },
           {
             id: 'raw.2',
-            data: { ...good, genotype: { normal: [['conv_9x9', 0]] } },
+            data: { ...good, members: [{ genotype: { normal: [['conv_9x9', 0]] } }] },
             reason: /genotype/,
           },
           { id: 'raw.3', data: { ...good, seed: -4, extra: true }, reason: /seed.*(\n|.)*|extra/ },
@@ -221,7 +221,7 @@ describe('the evaluation queue', () => {
           expect(stored!.attemptsMade).toBe(1); // not retried: it can never succeed
         }
       });
-      expect(worker.stdout()).toMatch(/job raw\.1 refused: job format version 2/);
+      expect(worker.stdout()).toMatch(/job raw\.1 refused: job format version 1/);
       expect(worker.child.exitCode).toBeNull();
       const ok = await queue.evaluate(genotype, config, 5, undefined, {
         job: { runId: 'strict', index: 0 },
@@ -259,7 +259,7 @@ describe('the evaluation queue', () => {
     }
   });
 
-  it('a job whose worker dies every time fails after a bounded number of deaths, the candidate with it, with the reason', async () => {
+  it('a job whose worker dies every time fails after a bounded number of deaths as a fault of the environment (never the candidate failing), with the reason', async () => {
     const evaluation = queue
       .evaluate(genotype, long, 3, undefined, { job: { runId: 'doomed', index: 0 } })
       .catch((e: unknown) => e);
@@ -272,8 +272,11 @@ describe('the evaluation queue', () => {
     const judge = await startWorker(redis.url, 'w-judge');
     try {
       const err = await evaluation;
-      expect(err).toBeInstanceOf(EvaluationFailure);
-      expect((err as Error).message).toMatch(/died on it .*stalled more than allowable limit/);
+      expect(err).toBeInstanceOf(Error);
+      expect(err).not.toBeInstanceOf(EvaluationFailure);
+      expect((err as Error).message).toMatch(
+        /died or stalled on it .*not of the candidate.*stalled more than allowable limit/,
+      );
       expect(judge.stdout()).not.toMatch(/job doomed\.0 started/);
     } finally {
       await judge.kill('SIGTERM');
