@@ -16,6 +16,7 @@ const LAYERS = [
   'queue',
   'runner',
   'study',
+  'export',
   'cli',
 ];
 
@@ -177,6 +178,22 @@ export default tseslint.config(
             layerImports(
               ['search', 'server', 'runner', 'cli'],
               'src/study/ runs the founding study: it reaches src/core/, src/evaluator/, src/queue/ and src/store/ only.',
+            ),
+          ],
+        },
+      ],
+    },
+  },
+  {
+    files: ['src/export/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            layerImports(
+              ['search', 'server', 'queue', 'runner', 'study', 'cli'],
+              'src/export/ exports networks (PyTorch): it reaches src/core/, src/evaluator/ and src/store/ only.',
             ),
           ],
         },
