@@ -456,7 +456,8 @@ export function modelPy(network: ExportNetwork, about: ModelPyText): string {
     ? `Normalisation (x - mean) / std per channel happens inside the model:\nmean = ${pythonLiteral(norm.mean)}, std = ${pythonLiteral(norm.std)}.`
     : 'No normalisation: the network sees the [0, 1] pixels as they are (none was given).';
   const auxiliary = 'genotype' in spec && options.auxiliary === true;
-  const header = `"""${about.title}
+  const title = about.title.replace(/\\/g, '\\\\').replace(/"/g, '\\"');
+  const header = `"""${title}
 
 Exported by robust-nas (export-model): a self-contained PyTorch module, needing torch only.
 

@@ -54,6 +54,8 @@ interface TorchReport {
   params_all: number;
   keys: string[];
   logits: number[][];
+  train_loss: number;
+  train_aux: boolean;
 }
 
 /** A fixed batch of images in [0, 1], NHWC. */
@@ -141,6 +143,9 @@ async function roundTrip(
     expect(model.params).toBe(expected);
     expect(torch.params).toBe(expected);
     if (!options.auxiliary) expect(torch.params_all).toBe(expected);
+    // One training step from the loaded weights runs (with the auxiliary head when there is one).
+    expect(Number.isFinite(torch.train_loss)).toBe(true);
+    expect(torch.train_aux).toBe(options.auxiliary === true);
     const ours = robustNasLogits(model, batch);
     const diff = maxAbsDiff(ours, torch.logits);
     // The logits are not trivially small (the comparison would then say little).
