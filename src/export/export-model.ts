@@ -3,8 +3,9 @@
  * as model.safetensors (see state-dict.ts and safetensors.ts) when there are weights, and a short
  * README.md (load, evaluate, continue training at full scale).
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { InputError } from '../core/errors.js';
 import { formatGenotype } from '../core/genotype-format.js';
 import { modelPy } from './model-py.js';
 import { encodeSafetensors } from './safetensors.js';
@@ -51,7 +52,7 @@ export async function exportPytorch(request: ExportRequest): Promise<ExportResul
           request.weights.source,
         )
       : undefined;
-  await mkdir(outDir, { recursive: true });
+  await prepareFolder(outDir, stateDict !== undefined);
   const files: string[] = [];
   const model = modelPy(network, {
     title: request.title,
@@ -82,6 +83,28 @@ export async function exportPytorch(request: ExportRequest): Promise<ExportResul
   };
 }
 
+/**
+ * Creates the output folder (or takes an existing one). A model.safetensors left there by an
+ * earlier export is refused when this export writes none: load_weights() would load it.
+ */
+async function prepareFolder(outDir: string, withWeights: boolean): Promise<void> {
+  const info = await stat(outDir).catch((err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return undefined;
+    throw err;
+  });
+  if (info && !info.isDirectory()) throw new InputError(`--out ${outDir} is not a folder`);
+  if (
+    !withWeights &&
+    info &&
+    (await stat(join(outDir, 'model.safetensors')).catch(() => undefined))
+  ) {
+    throw new InputError(
+      `--out ${outDir} holds a model.safetensors of an earlier export, and this export has no weights: remove it or choose another folder`,
+    );
+  }
+  await mkdir(outDir, { recursive: true });
+}
+
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -99,7 +122,7 @@ function readme(
   const provenance = Object.entries(request.provenance).map(([k, v]) => `- ${k}: ${v}`);
   const weightsLine =
     tensors !== undefined
-      ? `- \`model.safetensors\`: the trained weights (${tensors} tensors, named as the module's \`state_dict\` keys, BatchNorm running statistics included).`
+      ? `- \`model.safetensors\`: the trained weights (${tensors} tensors, named as the module's \`state_dict\` keys, BatchNorm running statistics included; \`num_batches_tracked\` is 0: robust-nas uses PyTorch's default momentum 0.1 and does not count batches).`
       : `- No weights: ${noWeights}. \`build_model()\` starts from PyTorch's default initialisation.`;
   const load =
     tensors !== undefined

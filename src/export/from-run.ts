@@ -7,6 +7,7 @@
 import { access, readFile } from 'node:fs/promises';
 import type { DatasetName } from '../core/evaluation.js';
 import { InputError } from '../core/errors.js';
+import type { Genotype } from '../core/genotype.js';
 import { objectiveLabel } from '../core/objectives.js';
 import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { RunStore } from '../store/run-store.js';
@@ -56,9 +57,21 @@ export async function runCandidateExport(
   const full = matches[0] as string;
   const evaluations = run.evaluations.filter((e) => e.hash === full);
   const first = evaluations[0] as (typeof evaluations)[number];
+  const runDir = store.runDir(runId);
+  let found: { index: number; file: string; genotype: Genotype } | undefined;
+  for (const e of evaluations) {
+    if (e.status !== 'finished') continue;
+    const file = weightsFile(runDir, e.index);
+    if (await exists(file)) {
+      found = { index: e.index, file, genotype: e.genotype };
+      break;
+    }
+  }
   const evaluation = run.config.evaluation;
   const network: ExportNetwork = {
-    spec: { genotype: first.genotype },
+    // The genotype as that evaluation built it (variable names follow its edge order; genotypes
+    // with one canonical hash may list a node's edges in another order).
+    spec: { genotype: found?.genotype ?? first.genotype },
     options: {
       channels: evaluation.channels,
       layers: evaluation.layers,
@@ -66,16 +79,6 @@ export async function runCandidateExport(
       ...datasetNetworkOptions(evaluation.dataset),
     },
   };
-  const runDir = store.runDir(runId);
-  let found: { index: number; file: string } | undefined;
-  for (const e of evaluations) {
-    if (e.status !== 'finished') continue;
-    const file = weightsFile(runDir, e.index);
-    if (await exists(file)) {
-      found = { index: e.index, file };
-      break;
-    }
-  }
   const front = run.generations.at(-1)?.front ?? [];
   const onFront = evaluations.some((e) => front.includes(e.index));
   let weights: ExportRequest['weights'];

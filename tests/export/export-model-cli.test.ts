@@ -14,6 +14,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { formatGenotype } from '../../src/core/genotype-format.js';
 import { decodeSafetensors } from '../../src/export/safetensors.js';
 import { datasetNetworkOptions } from '../../src/export/from-run.js';
 import { networkVariables } from '../../src/export/state-dict.js';
@@ -197,6 +198,43 @@ describe('export-model <runId> <hash>', () => {
       /--genotype describe a network without a run/,
     );
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('export-model --out', () => {
+  it('refuses a file, and a folder whose earlier weights a model-only export would leave behind', async () => {
+    const file = join(root, 'a-file');
+    writeFileSync(file, 'x');
+    oneLine(
+      runCommand(['export-model', '--arch', 'resnet18', '--width', '0.125', '--out', file]),
+      /--out .*a-file is not a folder/,
+    );
+    // The tiny run's front member, exported without the run from its weights file...
+    const run = await new RunStore(runs).read('tiny');
+    const member = run.evaluations.find((e) => e.index === run.generations.at(-1)!.front[0])!;
+    const dir = join(root, 'stale');
+    const network = ['--genotype', formatGenotype(member.genotype, 'python'), '--channels', '2'];
+    const withWeights = runCommand([
+      'export-model',
+      ...network,
+      '--layers',
+      '1',
+      '--dataset',
+      'synthetic',
+      '--weights',
+      tinyWeights,
+      '--out',
+      dir,
+    ]);
+    expect(withWeights.code, withWeights.stderr).toBe(0);
+    expect(existsSync(join(dir, 'model.safetensors'))).toBe(true);
+    // ...then a model-only export into the same folder is refused, the folder left as it was.
+    const before = readFileSync(join(dir, 'model.py'), 'utf8');
+    oneLine(
+      runCommand(['export-model', ...network, '--layers', '2', '--out', dir]),
+      /--out .*stale holds a model\.safetensors of an earlier export, and this export has no weights/,
+    );
+    expect(readFileSync(join(dir, 'model.py'), 'utf8')).toBe(before);
   });
 });
 
