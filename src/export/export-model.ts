@@ -72,6 +72,14 @@ export async function exportPytorch(request: ExportRequest): Promise<ExportResul
     await writeFile(join(outDir, 'model.safetensors'), bytes);
     files.push(join(outDir, 'model.safetensors'));
   }
+  if ('genotype' in network.spec) {
+    // The genotype in DARTS's notation: `--genotype genotype.txt` re-exports it at another size.
+    await writeFile(
+      join(outDir, 'genotype.txt'),
+      `${formatGenotype(network.spec.genotype, 'python')}\n`,
+    );
+    files.push(join(outDir, 'genotype.txt'));
+  }
   const noWeights = 'none' in request.weights ? request.weights.none : undefined;
   await writeFile(join(outDir, 'README.md'), readme(request, params, stateDict?.length, noWeights));
   files.push(join(outDir, 'README.md'));
@@ -105,10 +113,6 @@ async function prepareFolder(outDir: string, withWeights: boolean): Promise<void
   await mkdir(outDir, { recursive: true });
 }
 
-function shellQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 function readme(
   request: ExportRequest,
   params: number,
@@ -130,7 +134,7 @@ function readme(
       : 'model = build_model().eval()  # untrained: no weights were exported';
   const networkFlags =
     'genotype' in spec
-      ? `--genotype ${shellQuote(formatGenotype(spec.genotype, 'python'))} --channels 36 --layers 20 --auxiliary`
+      ? '--genotype genotype.txt --channels 36 --layers 20 --auxiliary'
       : `--arch ${spec.arch} --width 1`;
   return `# ${request.title}
 
@@ -141,7 +145,7 @@ ${provenance.join('\n')}
 ## Files
 
 - \`model.py\`: the network as a self-contained PyTorch \`nn.Module\` (needs \`torch\` only), with \`build_model()\`, \`load_weights()\` and \`count_parameters()\`.
-${weightsLine}
+${weightsLine}${'genotype' in spec ? "\n- \`genotype.txt\`: the genotype in DARTS's notation (\`robust-nas export-model --genotype genotype.txt\` exports it at another size)." : ''}
 
 Input: float32 images \`[N, ${c}, ${h}, ${w}]\`, **NCHW** (PyTorch's layout; robust-nas itself works in NHWC, \`x.permute(0, 3, 1, 2)\` converts), pixel values in **[0, 1]**. ${
     norm
@@ -177,10 +181,13 @@ print(correct / total)
 
 ## Continue training at full scale
 
-The same network, more epochs: start from these weights and train on (\`model.train()\`), for
-example SGD (lr 0.025, momentum 0.9, weight decay 3e-4) with a cosine schedule${
+${
+  tensors !== undefined
+    ? 'The same network, more epochs: start from these weights and train on (\`model.train()\`)'
+    : 'The same network: train it (\`model.train()\`)'
+}, for example with SGD (lr 0.025, momentum 0.9, weight decay 3e-4) and a cosine schedule${
     auxiliary ? ', adding 0.4 x the auxiliary loss' : ''
-  }.
+  }, as in the loop below.
 
 A larger network of the same architecture (DARTS's CIFAR-10 evaluation: 36 channels, 20 cells,
 auxiliary head, 600 epochs, batch 96, cutout, drop-path 0.2) is exported without weights and
@@ -194,7 +201,7 @@ robust-nas export-model ${networkFlags} --dataset cifar10 --out full-scale
 import torch, torch.nn.functional as F
 from model import build_model
 
-model = build_model()
+model = build_model()  # epochs, train_loader: yours (e.g. CIFAR-10 with ToTensor, random crop, flip, cutout)
 opt = torch.optim.SGD(model.parameters(), lr=0.025, momentum=0.9, weight_decay=3e-4)
 sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, epochs)
 for epoch in range(epochs):

@@ -476,6 +476,7 @@ import struct
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
 `;
   const shape = pythonLiteral([h, w, c]);
   const mean = norm ? pythonLiteral(norm.mean) : 'None';

@@ -94,8 +94,12 @@ describe('export-model <runId> <hash>', () => {
     expect(result.files.map((f) => f.slice(out.length + 1))).toEqual([
       'model.py',
       'model.safetensors',
+      'genotype.txt',
       'README.md',
     ]);
+    expect(readFileSync(join(out, 'genotype.txt'), 'utf8')).toBe(
+      `${formatGenotype(member.genotype, 'python')}\n`,
+    );
     const network = {
       spec: { genotype: member.genotype },
       options: {
