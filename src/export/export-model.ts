@@ -145,7 +145,7 @@ ${provenance.join('\n')}
 ## Files
 
 - \`model.py\`: the network as a self-contained PyTorch \`nn.Module\` (needs \`torch\` only), with \`build_model()\`, \`load_weights()\` and \`count_parameters()\`.
-${weightsLine}${'genotype' in spec ? "\n- \`genotype.txt\`: the genotype in DARTS's notation (\`robust-nas export-model --genotype genotype.txt\` exports it at another size)." : ''}
+${weightsLine}${'genotype' in spec ? "\n- `genotype.txt`: the genotype in DARTS's notation (`robust-nas export-model --genotype genotype.txt` exports it at another size)." : ''}
 
 Input: float32 images \`[N, ${c}, ${h}, ${w}]\`, **NCHW** (PyTorch's layout; robust-nas itself works in NHWC, \`x.permute(0, 3, 1, 2)\` converts), pixel values in **[0, 1]**. ${
     norm
@@ -183,8 +183,8 @@ print(correct / total)
 
 ${
   tensors !== undefined
-    ? 'The same network, more epochs: start from these weights and train on (\`model.train()\`)'
-    : 'The same network: train it (\`model.train()\`)'
+    ? 'The same network, more epochs: start from these weights and train on (`model.train()`)'
+    : 'The same network: train it (`model.train()`)'
 }, for example with SGD (lr 0.025, momentum 0.9, weight decay 3e-4) and a cosine schedule${
     auxiliary ? ', adding 0.4 x the auxiliary loss' : ''
   }, as in the loop below.

@@ -95,9 +95,13 @@ export async function runCandidateExport(
       none: `run ${runId} keeps the trained weights of its current Pareto front only, and candidate ${full} is ${onFront ? 'on it but its weights file is missing' : 'not on it'}`,
     };
   }
-  const scores = first.objectives
+  // The scores of the evaluation whose weights are exported (else of the first finished one).
+  const scored =
+    evaluations.find((e) => e.index === found?.index) ??
+    evaluations.find((e) => e.objectives !== undefined);
+  const scores = scored?.objectives
     ? run.config.objectives
-        .map((o, k) => `${objectiveLabel(o)} ${first.objectives?.[k]}`)
+        .map((o, k) => `${objectiveLabel(o)} ${Number(scored.objectives?.[k]).toFixed(4)}`)
         .join(', ')
     : undefined;
   return {
@@ -111,9 +115,9 @@ export async function runCandidateExport(
       dataset: evaluation.dataset,
       network: `${evaluation.channels} channels, ${evaluation.layers} cells${network.options.auxiliary ? ', auxiliary head' : ''}`,
       training: `${evaluation.epochs} epochs on ${evaluation.trainSize} images`,
-      ...(scores
+      ...(scores && scored
         ? {
-            objectives: `${scores} (first evaluation, index ${first.index}, ${evaluation.split} split)`,
+            objectives: `${scores} (evaluation ${scored.index}, ${evaluation.split} split; ${evaluations.length} evaluation(s) of this candidate in the run)`,
           }
         : {}),
       pareto_front: onFront ? 'yes (latest generation)' : 'no',
