@@ -13,7 +13,7 @@ const LAYERS = [
   'store',
   'server',
   'evaluator',
-  'queue',
+  'placement',
   'runner',
   'study',
   'export',
@@ -108,7 +108,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'evaluator', 'queue', 'runner', 'study', 'cli'],
+              ['store', 'server', 'evaluator', 'placement', 'runner', 'study', 'cli'],
               'src/search/ is the algorithm alone: it reaches src/core/ only.',
             ),
             {
@@ -128,7 +128,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['search', 'server', 'evaluator', 'queue', 'runner', 'study', 'cli'],
+              ['search', 'server', 'evaluator', 'placement', 'runner', 'study', 'cli'],
               'src/store/ stores runs: it reaches src/core/ only.',
             ),
           ],
@@ -144,7 +144,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['store', 'server', 'queue', 'runner', 'study', 'cli'],
+              ['store', 'server', 'placement', 'runner', 'study', 'cli'],
               'src/evaluator/ evaluates networks: it reaches src/core/ and src/search/ only.',
             ),
           ],
@@ -153,7 +153,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/queue/**/*.ts'],
+    files: ['src/placement/**/*.ts'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -161,7 +161,7 @@ export default tseslint.config(
           patterns: [
             layerImports(
               ['search', 'store', 'server', 'runner', 'study', 'cli'],
-              'src/queue/ places evaluations (this process, the pool, Redis): it reaches src/core/ and src/evaluator/ only.',
+              'src/placement/ places evaluations (this process, the pool, Redis): it reaches src/core/ and src/evaluator/ only.',
             ),
           ],
         },
@@ -177,7 +177,7 @@ export default tseslint.config(
           patterns: [
             layerImports(
               ['search', 'server', 'runner', 'cli'],
-              'src/study/ runs the founding study: it reaches src/core/, src/evaluator/, src/queue/ and src/store/ only.',
+              'src/study/ runs the founding study: it reaches src/core/, src/evaluator/, src/placement/ and src/store/ only.',
             ),
           ],
         },

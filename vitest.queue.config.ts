@@ -1,13 +1,13 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * `npm run test:queue`: the evaluation queue's tests (tests/queue/). They need Debian's
+ * `npm run test:queue`: the evaluation queue's tests (tests/with-redis/). They need Debian's
  * redis-server, which they start on a free port; `npm test` runs everything else, on nothing but
  * what npm installs. CI runs both.
  */
 export default defineConfig({
   test: {
-    include: ['tests/queue/**/*.test.ts'],
+    include: ['tests/with-redis/**/*.test.ts'],
     globalSetup: ['tests/global-setup.ts'],
     pool: 'forks',
     maxWorkers: 2,

@@ -8,10 +8,11 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { schemaOption } from '../src/cli/zod-options.js';
 import { runSearchOverheadBench } from './search-overhead.js';
+import { runStrategiesBench } from './strategies.js';
 import { runSearchThroughputBench } from './search-throughput.js';
 
 const CLI = resolve('dist/cli.js');
@@ -51,6 +52,7 @@ async function main(argv: readonly string[]): Promise<number> {
         'throughput',
         'search',
         'evaluations',
+        'strategies',
       ]),
     )
     .addOption(
@@ -83,6 +85,17 @@ async function main(argv: readonly string[]): Promise<number> {
         description: 'evaluations: generations of the timed search (8 candidates each)',
       }),
     );
+  program.addOption(
+    new Option('--strategy-repeats <n>', 'strategies: search seeds per strategy')
+      .argParser((v) => {
+        const n = Number(v);
+        if (!Number.isInteger(n) || n < 2 || n > 200) {
+          throw new InvalidArgumentError('an integer from 2 to 200');
+        }
+        return n;
+      })
+      .default(20),
+  );
   for (const name of THROUGHPUT_OPTIONS) {
     program.option(`--${name} <value>`, `throughput: passed to robust-nas bench --${name}`);
   }
@@ -106,6 +119,12 @@ async function main(argv: readonly string[]): Promise<number> {
   // Evaluations per hour of a small real search: 1 and 2 local workers, 2 queue workers.
   if ((all || opts.only === 'evaluations') && opts.rounds > 0) {
     report.evaluations = await runSearchThroughputBench(opts.rounds, opts.generations);
+  }
+  // Allocation strategies on the noisy surrogate test bed (only when asked: it takes minutes).
+  if (opts.only === 'strategies') {
+    report.strategies = await runStrategiesBench(opts.strategyRepeats, undefined, (line) =>
+      process.stderr.write(`strategies: ${line}\n`),
+    );
   }
   process.stdout.write(`${JSON.stringify(report, null, opts.json ? undefined : 2)}\n`);
   return 0;

@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { SearchConfigInput } from '../src/core/search-config.js';
 import { parseSearchConfig } from '../src/core/search-config.js';
-import type { PoolUsage } from '../src/evaluator/worker-pool.js';
-import { openEvaluator, type Placement } from '../src/queue/placement.js';
+import type { PoolUsage } from '../src/placement/worker-pool.js';
+import { openEvaluator, type Placement } from '../src/placement/placement.js';
 import { SearchRun } from '../src/runner/search-run.js';
 import { FileRunStorage } from '../src/store/file-run-storage.js';
 import { startRedis } from '../tests/helpers/redis.js';
@@ -117,7 +117,7 @@ async function timedSearch(
   const config = parseSearchConfig({ ...THROUGHPUT_SEARCH, generations });
   const opening = performance.now();
   const evaluator = await openEvaluator(placement, {
-    workerFile: resolve('dist/evaluator/evaluation-worker.js'),
+    workerFile: resolve('dist/placement/evaluation-worker.js'),
     generationSize: Math.max(config.population, config.offspring),
   });
   const openSeconds = (performance.now() - opening) / 1000;

@@ -29,9 +29,7 @@ export function buildProgram(): Command {
       'Robustness-aware neural architecture search over DARTS genotypes (NSGA-II, clean and PGD accuracy).',
     )
     .version('0.1.0')
-    .exitOverride()
-    .showHelpAfterError('(add --help for usage)')
-    .configureOutput({ outputError: (str, write) => write(str) });
+    .exitOverride();
   registerGenotypeCommands(program);
   registerInfoCommand(program);
   registerBenchCommand(program);
@@ -46,7 +44,39 @@ export function buildProgram(): Command {
   registerWorkersCommand(program);
   registerNoiseCommand(program);
   registerStudyCommand(program);
+  oneLineErrors(program);
   return program;
+}
+
+/**
+ * Commander's own errors (a bad choice, a bad number, an unknown option or command, a missing
+ * argument) as one line on stderr naming the command, exit code 2 (runCli): the same shape as the
+ * InputErrors the commands throw. Applied to every command, after all are registered.
+ */
+function oneLineErrors(command: Command): void {
+  const path: string[] = [];
+  for (let c: Command | null = command; c; c = c.parent) path.unshift(c.name());
+  const usage = `${path.join(' ')} --help`;
+  command.showHelpAfterError(false);
+  command.configureOutput({
+    outputError: (text, write) => {
+      const message = text.trim().replace(/\s*\n\s*/g, ' ');
+      write(`robust-nas: ${message} (see ${usage})\n`);
+    },
+  });
+  for (const sub of command.commands) oneLineErrors(sub);
+}
+
+/**
+ * Output piped into a reader that stops early (`robust-nas runs front X | head`): the next write
+ * fails with EPIPE; exit quietly (code 0, as the reader asked for no more) instead of a stack trace.
+ * Installed once for every command.
+ */
+export function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream = process.stdout): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
 }
 
 /** Runs the CLI and returns the process exit code. */
@@ -88,6 +118,7 @@ function isMain(): boolean {
 }
 
 if (isMain()) {
+  exitQuietlyOnBrokenPipe();
   const code = await runCli(process.argv.slice(2));
   // Long-lived commands (serve, search) keep the process alive themselves and set exitCode.
   if (code !== 0) process.exit(code);

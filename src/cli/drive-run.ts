@@ -3,13 +3,20 @@ import type { SearchRun } from '../runner/search-run.js';
 import { attachSearchProgress } from './progress.js';
 import { withInputErrors } from './runs-access.js';
 
-/** Runs to completion, pause or stop; SIGINT/SIGTERM stop gracefully (checkpoint, exit 0). */
+/**
+ * Runs to completion, pause or stop. SIGINT (Ctrl-C) and SIGTERM pause the run, as they do in
+ * `serve`: the run is checkpointed, marked 'paused' and the process exits 0; `resume` continues it.
+ */
 export async function driveRun(run: SearchRun, json: boolean): Promise<void> {
   const detach = attachSearchProgress(run, json);
-  const onSignal = () => {
-    run.stop().catch((err: unknown) => {
-      process.stderr.write(`robust-nas: ${err instanceof Error ? err.message : String(err)}\n`);
-    });
+  let signalled = false;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
+    process.stderr.write(
+      `robust-nas: ${signal}: pausing run ${run.id} (the evaluation in flight is dropped and done again on resume)\n`,
+    );
+    run.pause();
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);

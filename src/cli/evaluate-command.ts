@@ -3,7 +3,7 @@
  * clean accuracy, accuracy under each attack and eps, HRS, params, MACs and timings. `--json` prints
  * exactly one JSON object on stdout; the backend and progress bars (on a terminal) go to stderr.
  */
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { formatIssues } from '../core/issues.js';
@@ -14,7 +14,6 @@ import {
 } from '../evaluator/architecture.js';
 import { describeBackend, initBackend, parseBackendName } from '../evaluator/backend.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
-import { datasetSpec } from '../evaluator/datasets/registry.js';
 import { ENSEMBLE_COMBINES } from '../evaluator/ensemble.js';
 import { runEvaluation } from '../evaluator/evaluate.js';
 import {
@@ -23,18 +22,20 @@ import {
   memoryLimitMB,
 } from '../evaluator/memory-estimate.js';
 import { writeWeightsFile } from '../evaluator/weights.js';
-import {
-  ATTACKS,
-  attackSpecSchema,
-  evalConfigSchema,
-  type EvalConfig,
-} from '../core/evaluation.js';
+import { evalConfigSchema, type EvalConfig } from '../core/evaluation.js';
 import { formatGenotype } from '../core/genotype-format.js';
 import { resolveGenotype } from './genotype-resolve.js';
 import { Rng } from '../core/rng.js';
 import { sampleGenotype } from '../core/sampling.js';
+import { DEFAULT_SEARCH_EPS } from '../core/objectives.js';
+import {
+  attackListOptions,
+  attacksFromOptions,
+  attackSettingOptions,
+  evaluationOptions,
+} from './evaluation-options.js';
 import { PhaseBars } from './progress.js';
-import { fractionText, listArgParser, SchemaOptions, splitList } from './zod-options.js';
+import { SchemaOptions, splitList } from './zod-options.js';
 
 /** The options of `evaluate` that are not fields of the evaluation config. */
 const evaluateOnlySchema = z.object({
@@ -44,40 +45,11 @@ const evaluateOnlySchema = z.object({
   ensembleCombine: z.enum(ENSEMBLE_COMBINES).default('logits'),
 });
 
-/** The evaluation config's scalar fields as options (types, bounds and defaults: evalConfigSchema). */
-const configOptions = new SchemaOptions(evalConfigSchema.shape, {
-  dataset: { arg: 'name', description: 'data set' },
-  dataDir: {
-    arg: 'dir',
-    description:
-      "folder with mnist/, fashion-mnist/, cifar-10/, or the data set's own folder (default: $ROBUST_NAS_DATA, the user cache, the bundled MNIST)",
-  },
-  channels: { arg: 'n', description: 'initial channels' },
-  layers: { arg: 'n', description: 'cells' },
-  epochs: { arg: 'n', description: 'training epochs (may be fractional)' },
-  batchSize: { arg: 'n', description: 'batch size' },
-  learningRate: {
-    flag: 'lr',
-    arg: 'rate',
-    description: 'initial learning rate (cosine schedule to 0)',
-  },
-  momentum: { arg: 'm', description: 'SGD momentum' },
-  nesterov: { description: 'Nesterov momentum' },
-  weightDecay: { arg: 'wd', description: 'weight decay' },
-  gradClip: { arg: 'norm', description: 'gradient-norm clipping' },
-  cutout: { arg: 'length', description: 'cutout square side (0: off)' },
-  dropPath: { arg: 'p', description: 'final drop-path probability (grows linearly from 0)' },
-  auxiliaryWeight: { arg: 'w', description: 'weight of the auxiliary head loss (0: no head)' },
-  adversarialTraining: { flag: 'adv-train', arg: 'kind', description: 'adversarial training' },
-  adversarialTrainingEps: {
-    flag: 'adv-train-eps',
-    arg: 'eps',
-    description: 'fast-fgsm budget (default: the data set default eps)',
-    parse: fractionText,
-  },
-  trainSize: { arg: 'n', description: 'training images' },
-  valSize: { arg: 'n', description: 'validation images (carved from the training data)' },
-  testSize: { arg: 'n', description: 'test images' },
+/**
+ * The evaluation config's scalar fields as options, shared with `search` (evaluation-options.ts);
+ * evaluate scores the test split by default, and its subsets follow --seed.
+ */
+const configOptions = evaluationOptions('value', {
   split: {
     arg: 'split',
     description: 'scored split: test (final report) or val (as a search)',
@@ -87,15 +59,7 @@ const configOptions = new SchemaOptions(evalConfigSchema.shape, {
 });
 
 /** Attack settings applied to every attack and eps (attackSpecSchema). */
-const attackOptions = new SchemaOptions(attackSpecSchema.shape, {
-  alpha: {
-    arg: 'step',
-    description: 'attack step size (default: PGD eps/4, R-FGSM eps/2)',
-    parse: fractionText,
-  },
-  steps: { arg: 'n', description: 'iterations of PGD / APGD-CE' },
-  restarts: { arg: 'n', description: 'random restarts of PGD / APGD-CE' },
-});
+const attackOptions = attackSettingOptions('value');
 
 const commandOptions = new SchemaOptions(evaluateOnlySchema.shape, {
   seed: { arg: 'n', description: 'seed of initialisation, batch order and attacks' },
@@ -126,15 +90,11 @@ export interface EvaluateOptions extends Record<string, unknown> {
 export function configFromOptions(o: EvaluateOptions): EvalConfig {
   const fields = configOptions.values(o);
   const { dataset } = configOptions.parse(o);
-  const names = splitList(o.attack).map((a) => {
-    const r = attackSpecSchema.shape.name.safeParse(a);
-    if (!r.success) throw new InputError(`--attack: '${a}': ${formatIssues(r.error)}`);
-    return r.data;
-  });
-  if (names.length === 0) throw new InputError('--attack: give at least one attack');
-  const epsList = o.eps ?? [datasetSpec(dataset).defaultEps];
-  const attack = attackOptions.values(o);
-  const attacks = names.flatMap((name) => epsList.map((eps) => ({ name, eps, ...attack })));
+  const attacks = attacksFromOptions(
+    { attack: o.attack, eps: o.eps ?? [DEFAULT_SEARCH_EPS[dataset]] },
+    dataset,
+    attackOptions.values(o),
+  );
   const { seed } = commandOptions.parse(o);
   const r = evalConfigSchema.safeParse({
     ...fields,
@@ -206,20 +166,7 @@ export function registerEvaluateCommand(program: Command): void {
     );
   commandOptions.addTo(command);
   configOptions.addTo(command);
-  command
-    .option('--attack <list>', `comma-separated attacks (${ATTACKS.join(', ')})`, 'pgd')
-    .addOption(
-      new Option(
-        '--eps <list>',
-        'comma-separated L-inf budgets in pixel units, e.g. 0.1 or 8/255 (default: MNIST/Fashion 0.1, CIFAR-10 2/255)',
-      ).argParser(listArgParser(fractionText)),
-    )
-    .addOption(
-      new Option(
-        '--curve-eps <list>',
-        'eps sweep for the robustness curve (first attack)',
-      ).argParser(listArgParser(fractionText)),
-    );
+  for (const option of attackListOptions('pgd')) command.addOption(option);
   attackOptions.addTo(command);
   command
     .option('--backend <name>', 'tensorflow-gpu, tensorflow, wasm, cpu or auto', 'auto')

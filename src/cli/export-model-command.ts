@@ -10,7 +10,8 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import { z } from 'zod';
-import { DATASETS, type DatasetName } from '../core/evaluation.js';
+import type { DatasetName } from '../core/evaluation.js';
+import { DATASET_SPECS } from '../evaluator/datasets/registry.js';
 import { InputError } from '../core/errors.js';
 import {
   type ArchitectureSpec,
@@ -158,7 +159,7 @@ export function registerExportModelCommand(program: Command): void {
       new Option(
         '--dataset <name>',
         "input shape, classes and normalisation (inside the model) of this data set's networks",
-      ).choices(DATASETS),
+      ).choices(Object.keys(DATASET_SPECS)),
     )
     .option('--auxiliary', "with DARTS's auxiliary head (training only; not counted)")
     .option(

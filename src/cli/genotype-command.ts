@@ -43,8 +43,7 @@ function print(line: string): void {
 export function registerGenotypeCommands(program: Command): void {
   const genotype = program
     .command('genotype')
-    .description('DARTS genotypes: list the published cells, show, sample and mutate genotypes')
-    .showHelpAfterError('(add --help for usage)');
+    .description('DARTS genotypes: list the published cells, show, sample and mutate genotypes');
 
   genotype
     .command('list')

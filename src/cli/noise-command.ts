@@ -28,7 +28,7 @@ import {
   openEvaluator,
   placementOf,
   type RunEvaluator,
-} from '../queue/placement.js';
+} from '../placement/placement.js';
 import { checkNamedDataFolder, maxMemoryOption, placementOptions } from './runs-access.js';
 import type { PlacementFlags } from './runs-access.js';
 import { buildSearchConfig } from './search-command.js';

@@ -13,6 +13,7 @@ import {
   runsDirOption,
   searchRunOptions,
   withInputErrors,
+  withUserDataChecksum,
   type PlacementFlags,
 } from './runs-access.js';
 
@@ -35,8 +36,10 @@ export function registerResumeCommand(program: Command): void {
         process.stdout.write(`run ${runId} is already completed\n`);
         return;
       }
-      checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
       checkNamedDataFolder(data.config, `run ${runId}`);
+      // The user's own data must be what the run was created on.
+      withUserDataChecksum(data.config, `run ${runId}`);
+      checkSearchMemory(data.config, memoryLimitMB(opts.maxMemoryMb));
       const evaluator = await evaluatorFor(data.config, opts);
       try {
         const run = await withInputErrors(() =>

@@ -2,11 +2,15 @@
  * How the run commands reach runs: the runs folder they name, the storage that reads it, the one
  * place a SearchRun is constructed, and storage errors turned into input errors (one line, exit 2).
  */
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { InputError } from '../core/errors.js';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { searchConfigObject, type SearchConfig } from '../core/search-config.js';
+import { isUserDataset } from '../core/evaluation.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
+import { checkSplitSizes } from '../evaluator/datasets/subsets.js';
+import { loadUserDataset } from '../evaluator/datasets/user-data.js';
 import { MAX_MEMORY_ENV_VAR } from '../evaluator/memory-estimate.js';
 import type { SearchRunOptions } from '../runner/search-run.js';
 import {
@@ -16,8 +20,8 @@ import {
   RunNotFoundError,
 } from '../store/errors.js';
 import { FileRunStorage } from '../store/file-run-storage.js';
-import { RunStore } from '../store/run-store.js';
-import { openRunEvaluator, placementOf, type RunEvaluator } from '../queue/placement.js';
+import { RunCatalogue } from '../store/run-catalogue.js';
+import { openRunEvaluator, placementOf, type RunEvaluator } from '../placement/placement.js';
 import { numberText, schemaArgParser, secretArgParser } from './zod-options.js';
 
 const DEFAULT_RUNS_DIR = 'runs';
@@ -38,13 +42,18 @@ export function maxMemoryOption(): Option {
   );
 }
 
+/** The runs folder this command resolved last (a CLI process runs one command): named in errors. */
+let resolvedRunsDir: string | undefined;
+
 export function runsDirOf(opts: { runsDir?: string }): string {
-  return opts.runsDir ?? process.env.ROBUST_NAS_RUNS ?? DEFAULT_RUNS_DIR;
+  const dir = opts.runsDir ?? (process.env.ROBUST_NAS_RUNS || DEFAULT_RUNS_DIR);
+  resolvedRunsDir = dir;
+  return dir;
 }
 
 /** The runs in `runsDir`, read-only. */
-export function runStore(runsDir: string): RunStore {
-  return new RunStore(runsDir);
+export function runStore(runsDir: string): RunCatalogue {
+  return new RunCatalogue(runsDir);
 }
 
 /** How a SearchRun reaches its runs and its evaluator: the one place the CLI builds these options. */
@@ -110,8 +119,35 @@ export function checkNamedDataFolder(config: SearchConfig, source: string): void
   });
 }
 
+/**
+ * A real run on the user's own data (`folder`, `npz`): the data is read and checked now (an
+ * InputError naming the file otherwise), and the run's config records the sha256 of its content
+ * (evaluation.dataChecksum), so the run's identity covers the data and a resumed run refuses files
+ * that changed since (a config that already holds a checksum is checked against the files).
+ */
+export function withUserDataChecksum(config: SearchConfig, source: string): SearchConfig {
+  const e = config.evaluation;
+  if (config.evaluator !== 'real' || !isUserDataset(e.dataset)) return config;
+  const data = loadUserDataset(e.dataset, e.dataDir, {
+    label: `${source}: evaluation.dataDir`,
+    ...(e.dataChecksum !== undefined ? { expectedChecksum: e.dataChecksum } : {}),
+  });
+  // Sizes the images cannot supply: said now, not as a paused run.
+  checkSplitSizes({ ...data, source: 'data-dir' }, e);
+  if (e.dataChecksum !== undefined) return config;
+  return { ...config, evaluation: { ...e, dataChecksum: data.spec.checksum } };
+}
+
 /** Storage errors are problems with what the user pointed at: one line, exit code 2. */
 function asInputError(err: unknown): unknown {
+  if (err instanceof RunNotFoundError && resolvedRunsDir !== undefined) {
+    const dir = resolve(resolvedRunsDir);
+    const how =
+      resolvedRunsDir === DEFAULT_RUNS_DIR && !process.env.ROBUST_NAS_RUNS
+        ? ' (the default ./runs; --runs-dir or ROBUST_NAS_RUNS name another)'
+        : '';
+    return new InputError(`${err.message}: no such run in ${dir}${how}`);
+  }
   if (
     err instanceof RunNotFoundError ||
     err instanceof RunCorruptError ||

@@ -4,7 +4,7 @@ import { formatGenotype } from '../core/genotype-format.js';
 import { frontMembers } from '../core/candidates.js';
 import { objectiveLabel } from '../core/objectives.js';
 import { runNoise, type RunNoise } from '../core/run-noise.js';
-import type { RunData } from '../store/run-store.js';
+import type { RunData } from '../store/run-catalogue.js';
 import { runStore, runsDirOf, runsDirOption, withInputErrors } from './runs-access.js';
 import { formatTable } from './tables.js';
 

@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { evalConfigSchema } from '../core/evaluation.js';
+import { DATASETS, type DatasetName } from '../core/evaluation.js';
 import { parseObjectiveList } from '../core/objectives.js';
 import {
   DEFAULT_RESAMPLING,
@@ -27,8 +27,16 @@ import {
   runsDirOption,
   searchRunOptions,
   withInputErrors,
+  withUserDataChecksum,
   type PlacementFlags,
 } from './runs-access.js';
+import {
+  attackListOptions,
+  attacksFromOptions,
+  attackSettingOptions,
+  evaluationOptions,
+  type AttackListValues,
+} from './evaluation-options.js';
 import { SchemaOptions } from './zod-options.js';
 
 /** Fields of the search config offered as options; defaults shown in --help, filled by the schema. */
@@ -37,7 +45,10 @@ const configOptions = new SchemaOptions(
   {
     population: { arg: 'n', description: 'population size' },
     offspring: { arg: 'n', description: 'offspring per generation (default: population)' },
-    generations: { arg: 'g', description: 'generations, counting the initial population' },
+    generations: {
+      arg: 'g',
+      description: 'generations, counting the initial population as generation 1',
+    },
     seed: { arg: 's', description: 'random seed' },
     strategy: { arg: 'name', description: 'search strategy' },
     evaluator: {
@@ -73,15 +84,16 @@ const resamplingOptions = new SchemaOptions(
   'help',
 );
 
-/** `--dataset` sets the evaluation config's data set. */
-const evaluationOptions = new SchemaOptions(
-  evalConfigSchema.shape,
-  { dataset: { arg: 'name', description: 'data set' } },
-  'help',
-);
+/**
+ * The network, training, data and attack options of `evaluate` (evaluation-options.ts): they set
+ * the run's `evaluation` config, over the config file's.
+ */
+const evaluationFieldOptions = evaluationOptions('help');
+const attackOptions = attackSettingOptions('help');
 
-export interface SearchOptions extends Record<string, unknown>, PlacementFlags {
+export interface SearchOptions extends Record<string, unknown>, PlacementFlags, AttackListValues {
   config?: string;
+  curveEps?: number[];
   objectives?: string;
   runsDir?: string;
   runId?: string;
@@ -108,16 +120,25 @@ async function readConfigFile(path: string): Promise<Record<string, unknown>> {
   return raw as Record<string, unknown>;
 }
 
-/** The run config: the config file (if any) with the command-line options on top. */
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * The run config: the config file (if any) with the command-line options on top. `--attack` and
+ * `--eps` replace the config's attacks (every attack at every eps); `--steps`, `--alpha` and
+ * `--restarts` apply to every attack (those listed, the config's, or the ones the objectives need).
+ */
 export async function buildSearchConfig(opts: SearchOptions): Promise<SearchConfig> {
   const raw: Record<string, unknown> = opts.config ? await readConfigFile(opts.config) : {};
   const source = opts.config ? `config file ${opts.config}` : 'search options';
-  const evaluation =
-    typeof raw.evaluation === 'object' && raw.evaluation !== null
-      ? { ...(raw.evaluation as Record<string, unknown>), ...evaluationOptions.values(opts) }
-      : raw.evaluation === undefined
-        ? { ...evaluationOptions.values(opts) }
-        : raw.evaluation;
+  const given = evaluationFieldOptions.values(opts);
+  // A config file's evaluation that is not an object is left for the schema to report.
+  const evaluation: unknown = isRecord(raw.evaluation)
+    ? { ...raw.evaluation, ...given }
+    : raw.evaluation === undefined
+      ? { ...given }
+      : raw.evaluation;
   const merged: Record<string, unknown> = { ...raw, ...configOptions.values(opts), evaluation };
   const seeds = resamplingOptions.values(opts);
   if (Object.keys(seeds).length > 0) {
@@ -130,10 +151,26 @@ export async function buildSearchConfig(opts: SearchOptions): Promise<SearchConf
     // A config file's resampling that is not an object is left for the schema to report.
     if (base !== undefined) merged.resampling = { ...base, ...seeds };
   }
+  const settings = attackOptions.values(opts);
+  if (isRecord(evaluation)) {
+    const dataset = (DATASETS as readonly unknown[]).includes(evaluation.dataset)
+      ? (evaluation.dataset as DatasetName)
+      : 'mnist'; // the schema reports a bad one
+    const listed = attacksFromOptions(opts, dataset, settings);
+    if (listed) evaluation.attacks = listed;
+    if (opts.curveEps !== undefined) evaluation.curveEps = opts.curveEps;
+  }
   if (opts.objectives !== undefined) {
     // Dataset for the default eps: the validated one (this throws naming a bad dataset).
     const probe = parseSearchConfig({ ...merged, objectives: undefined }, source);
     merged.objectives = parseObjectiveList(opts.objectives, probe.evaluation.dataset);
+  }
+  if (Object.keys(settings).length > 0 && isRecord(evaluation)) {
+    // The attack settings go to the attacks given, or to those the objectives need.
+    const attacks = Array.isArray(evaluation.attacks)
+      ? (evaluation.attacks as unknown[])
+      : parseSearchConfig(merged, source).evaluation.attacks;
+    evaluation.attacks = attacks.map((a) => (isRecord(a) ? { ...a, ...settings } : a));
   }
   return parseSearchConfig(merged, source);
 }
@@ -146,9 +183,11 @@ export function registerSearchCommand(program: Command): void {
       'Start a search (NSGA-II or random) over DARTS genotypes; saved after every evaluation.',
     )
     .option('--config <file>', 'search config (JSON); command-line options override it');
-  evaluationOptions.addTo(command);
   configOptions.addTo(command);
   resamplingOptions.addTo(command);
+  evaluationFieldOptions.addTo(command);
+  for (const option of attackListOptions()) command.addOption(option);
+  attackOptions.addTo(command);
   command
     .option('--objectives <list>', "e.g. 'clean,pgd' or 'clean:max,pgd@0.1,params:min'")
     .addOption(runsDirOption())
@@ -157,10 +196,12 @@ export function registerSearchCommand(program: Command): void {
     .addOption(maxMemoryOption());
   for (const option of placementOptions()) command.addOption(option);
   command.action(async (opts: SearchOptions) => {
-    const config = await buildSearchConfig(opts);
+    const source = opts.config ? `config file ${opts.config}` : 'search options';
+    const built = await buildSearchConfig(opts);
+    checkNamedDataFolder(built, source);
+    const config = withUserDataChecksum(built, source);
     // Before anything is created: a network too big for the backend would crash it.
     checkSearchMemory(config, memoryLimitMB(opts.maxMemoryMb));
-    checkNamedDataFolder(config, opts.config ? `config file ${opts.config}` : 'search options');
     const evaluator = await evaluatorFor(config, opts);
     try {
       const run = await withInputErrors(() =>

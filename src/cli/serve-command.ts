@@ -7,7 +7,7 @@ import { startDemo } from '../server/demo.js';
 import { createSearchEngine } from '../server/search-engine.js';
 import { startServer } from '../server/server.js';
 import { InputError } from '../core/errors.js';
-import { openEvaluator, type RunEvaluator } from '../queue/placement.js';
+import { openEvaluator, type RunEvaluator } from '../placement/placement.js';
 import { placementOptions, runsDirOf, type PlacementFlags } from './runs-access.js';
 import { schemaOption } from './zod-options.js';
 

@@ -8,8 +8,8 @@ import { hostname } from 'node:os';
 import { Option, type Command } from 'commander';
 import { z } from 'zod';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
-import { DEFAULT_QUEUE_NAME } from '../queue/job.js';
-import { startQueueWorker, type QueueWorker } from '../queue/queue-worker.js';
+import { DEFAULT_QUEUE_NAME } from '../placement/job.js';
+import { startQueueWorker, type QueueWorker } from '../placement/queue-worker.js';
 import { schemaOption, secretArgParser } from './zod-options.js';
 
 /** One zod schema per option: a default is written once, here; bad values exit 2 with zod's message. */

@@ -7,7 +7,7 @@ import type { Command } from 'commander';
 import { z } from 'zod';
 import { redisUrlSchema, type RedisTarget } from '../core/redis-url.js';
 import { secondsSince, type WorkersReport } from '../core/workers.js';
-import { readQueueStatus } from '../queue/queue-status.js';
+import { readQueueStatus } from '../placement/queue-status.js';
 import { redisOption, workerOptionSchemas } from './worker-command.js';
 import { formatTable } from './tables.js';
 import { schemaOption } from './zod-options.js';

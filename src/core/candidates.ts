@@ -3,7 +3,9 @@
  * each of its evaluation records is one seed (`seedIndex`; a cached copy repeats a seed already
  * counted). Its objectives are the means over the seeds that finished, each with the number of seeds
  * and a standard error: the error between seeds, and never less than the binomial error of one
- * evaluation for an accuracy (measured on the same n images whatever the seed). The front, survival,
+ * evaluation for an accuracy (measured on the same n images whatever the seed), nor below the run's
+ * pooled seed variance over the candidate's seeds (once some candidate has two seeds: so a one-seed
+ * candidate's error bar shows the seed noise it cannot measure itself). The front, survival,
  * the hypervolume and the dashboard all use these means. Pure functions, no I/O.
  */
 import type { Genotype } from './genotype.js';
@@ -79,7 +81,52 @@ export function candidateEstimates(
   }
   const out = new Map<string, CandidateEstimate>();
   for (const a of acc.values()) out.set(a.hash, estimateOf(a, objectives));
+  const pooled = pooledSeedVariance([...out.values()], objectives.length);
+  if (pooled.some((v) => v !== undefined)) {
+    for (const [hash, e] of out) out.set(hash, withVarianceFloor(e, pooled));
+  }
   return out;
+}
+
+/**
+ * The run's pooled seed variance per objective: the within-genotype mean square over every
+ * candidate with two finished seeds or more (sum of squared deviations from each candidate's mean,
+ * over the sum of seeds - 1); undefined for an objective while no candidate has two seeds.
+ */
+export function pooledSeedVariance(
+  estimates: readonly CandidateEstimate[],
+  objectives: number,
+): (number | undefined)[] {
+  return Array.from({ length: objectives }, (_, k) => {
+    let squares = 0;
+    let df = 0;
+    for (const e of estimates) {
+      if (e.seeds < 2) continue;
+      const m = e.mean[k]!;
+      for (const v of e.values) squares += (v[k]! - m) ** 2;
+      df += e.seeds - 1;
+    }
+    return df > 0 ? squares / df : undefined;
+  });
+}
+
+/**
+ * A candidate's standard errors floored by the pooled seed variance: sqrt(pooled / seeds). With one
+ * seed (no spread of its own) or a few seeds that happen to agree, its error is then what the run's
+ * seed noise says, not the binomial error of one evaluation alone.
+ */
+function withVarianceFloor(
+  e: CandidateEstimate,
+  pooled: readonly (number | undefined)[],
+): CandidateEstimate {
+  if (e.seeds === 0) return e;
+  return {
+    ...e,
+    stderr: e.stderr.map((s, k) => {
+      const v = pooled[k];
+      return v === undefined ? s : Math.max(s, Math.sqrt(v / e.seeds));
+    }),
+  };
 }
 
 function estimateOf(a: Accumulator, objectives: readonly ObjectiveSpec[]): CandidateEstimate {

@@ -8,8 +8,28 @@
 import { z } from 'zod';
 import type { Genotype } from './genotype.js';
 
-export const DATASETS = ['mnist', 'fashion-mnist', 'cifar10', 'synthetic'] as const;
+/**
+ * The data sets: the built-in ones, the generated `synthetic` set, and the user's own images:
+ * `folder` (torchvision ImageFolder layout) and `npz` (Keras mnist.npz layout), both read from
+ * `dataDir` (src/evaluator/datasets/user-data.ts).
+ */
+export const DATASETS = [
+  'mnist',
+  'fashion-mnist',
+  'cifar10',
+  'synthetic',
+  'folder',
+  'npz',
+] as const;
 export type DatasetName = (typeof DATASETS)[number];
+
+/** The data sets read from the user's own files named by `dataDir`. */
+export const USER_DATASETS = ['folder', 'npz'] as const;
+export type UserDatasetName = (typeof USER_DATASETS)[number];
+
+export function isUserDataset(name: DatasetName): name is UserDatasetName {
+  return (USER_DATASETS as readonly string[]).includes(name);
+}
 
 export const ATTACKS = ['fgsm', 'rfgsm', 'stepll', 'pgd', 'apgd-ce'] as const;
 export type AttackName = (typeof ATTACKS)[number];
@@ -32,6 +52,15 @@ export const evalConfigSchema = z.object({
   dataset: z.enum(DATASETS).default('mnist'),
   /** Data folder; when absent: ROBUST_NAS_DATA, the user cache, then the bundled default. */
   dataDir: z.string().optional(),
+  /**
+   * The content of the user's own data (`folder`, `npz`): sha256 of its files, filled in when a run
+   * is created, so that the run's identity (its config hash, the evaluation cache) covers the data,
+   * not only its path, and an evaluation on changed files is refused.
+   */
+  dataChecksum: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be a sha256 in hex')
+    .optional(),
   channels: z.number().int().min(1).max(512).default(8),
   layers: z.number().int().min(1).max(64).default(5),
   epochs: z.number().min(0).max(1000).default(1),

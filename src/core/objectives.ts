@@ -27,6 +27,9 @@ export const DEFAULT_SEARCH_EPS: Record<DatasetName, number> = {
   'fashion-mnist': 0.1,
   cifar10: 2 / 255,
   synthetic: 0.1,
+  // The user's own images: the natural-image budget (give --eps for grey digits-like data).
+  folder: 2 / 255,
+  npz: 2 / 255,
 };
 
 export const objectiveSpecSchema = z

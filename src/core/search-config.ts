@@ -31,6 +31,20 @@ export const resamplingFields = z
     initialSeeds: z.number().int().min(1).max(MAX_SEEDS_PER_CANDIDATE),
     /** Seeds a surviving candidate is evaluated with at most (one more per generation). */
     maxSeeds: z.number().int().min(1).max(MAX_SEEDS_PER_CANDIDATE),
+    /**
+     * Who gets the next seeds after survival (absent: 'survivors'): every survivor below maxSeeds
+     * ('survivors'), or, within `budget` re-evaluations per generation, the candidates (survivors
+     * and archive) whose place on the front is still uncertain given their standard errors
+     * ('racing': src/search/allocation.ts).
+     */
+    allocation: z.enum(['survivors', 'racing']).optional(),
+    /** 'racing': re-evaluations per generation (default: half the population, rounded up). */
+    budget: z.number().int().min(0).max(10_000).optional(),
+    /**
+     * Common random numbers: the k-th seed of every candidate is the same training seed (drawn
+     * from the run's seed), so candidates compared on shared seeds cancel the seed's common effect.
+     */
+    commonSeeds: z.boolean().optional(),
   })
   .strict();
 export const resamplingSchema = resamplingFields.refine((r) => r.maxSeeds >= r.initialSeeds, {
@@ -97,6 +111,19 @@ export const searchConfigObject = z
      * genotype and the evaluation seed), so that repeated evaluation has noise to average out.
      */
     surrogateNoise: z.number().min(0).max(1).default(0),
+    /**
+     * Surrogate evaluator only: the noisy test bed (src/evaluator/surrogate.ts SurrogateIcc): seed
+     * noise calibrated to these ICCs of clean and adversarial accuracy, `common` the share of it
+     * every genotype shares for a seed. Takes the place of surrogateNoise.
+     */
+    surrogateIcc: z
+      .object({
+        clean: z.number().gt(0).max(1),
+        robust: z.number().gt(0).max(1),
+        common: z.number().min(0).max(1).optional(),
+      })
+      .strict()
+      .optional(),
     /** Repeated evaluation (default DEFAULT_RESAMPLING; a stored run without it: one seed each). */
     resampling: resamplingSchema.default(DEFAULT_RESAMPLING),
     /**

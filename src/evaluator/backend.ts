@@ -9,7 +9,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { InputError } from '../core/errors.js';
 // tfjs-core's Node entry registers no gradients: make sure they are before anything trains.
-import './gradients.js';
+import './register-gradients.js';
 import { registerWasmTrainingKernels } from './wasm-kernels/index.js';
 
 export const BACKEND_NAMES = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;

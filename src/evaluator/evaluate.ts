@@ -120,6 +120,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
   const data = await loadDataset(config.dataset, {
     dataDir: config.dataDir,
     syntheticSizes: { train: config.trainSize + config.valSize, test: config.testSize },
+    ...(config.dataChecksum !== undefined ? { expectedChecksum: config.dataChecksum } : {}),
   });
   const splits = makeSplits(data, config, config.dataSeed ?? 0);
   const scored = config.split === 'val' ? splits.val : splits.test;

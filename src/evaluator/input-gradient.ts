@@ -5,7 +5,7 @@
  * Returns the gradient and the logits of that forward pass; the caller disposes both.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import './gradients.js';
+import './register-gradients.js';
 import { crossEntropy } from './softmax-cross-entropy.js';
 import type { Model } from './model.js';
 

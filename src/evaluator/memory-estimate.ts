@@ -16,7 +16,7 @@ import type { EvalConfig } from '../core/evaluation.js';
 import type { Genotype, OpName } from '../core/genotype.js';
 import { SAMPLING_OPS } from '../core/sampling.js';
 import type { SearchConfig } from '../core/search-config.js';
-import { datasetSpec } from './datasets/registry.js';
+import { datasetGeometry } from './datasets/user-data.js';
 
 /** Per-image shape [height, width, channels]. */
 type Shape = readonly [number, number, number];
@@ -327,7 +327,7 @@ export function largestSearchNetworkSize(
  * allocator's slack), an attack 2.8 to 3.6 (no weight gradients, BatchNorm folded into the
  * convolutions). With 4.4 and 3.5 bytes, and 16 bytes a parameter in training (weights, gradients,
  * clipped gradients, momentum), 8 in attacks, every figure above is estimated within -6% and +23%
- * (except the smallest, 33 MB, +50%). tests/resource-limits.test.ts re-measures one of them.
+ * (except the smallest, 33 MB, +50%). tests/evaluator/resource-limits.test.ts re-measures one of them.
  */
 export const MEMORY_MODEL = {
   trainBytesPerActivation: 4.4,
@@ -452,8 +452,10 @@ function refuse(what: string, e: MemoryEstimate, limitMB: number, prefix: string
   );
 }
 
-function geometryOf(config: Pick<EvalConfig, 'dataset' | 'channels' | 'layers'>): NetworkGeometry {
-  const spec = datasetSpec(config.dataset);
+function geometryOf(
+  config: Pick<EvalConfig, 'dataset' | 'dataDir' | 'channels' | 'layers'>,
+): NetworkGeometry {
+  const spec = datasetGeometry(config.dataset, config.dataDir);
   return {
     channels: config.channels,
     layers: config.layers,

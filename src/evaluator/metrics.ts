@@ -1,7 +1,7 @@
 /**
  * Accuracy with its standard error, counted batch by batch in inference mode, and the robustness
  * curve (accuracy against eps) with its mean. HRS is `harmonicRobustnessScore` in
- * src/search/evaluation.ts.
+ * src/core/evaluation.ts.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { AccuracyEstimate } from '../core/evaluation.js';

@@ -4,7 +4,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Rng } from '../core/rng.js';
-import './gradients.js';
+import './register-gradients.js';
 import type { ForwardContext } from './layers/layer.js';
 import type { ParameterStore } from './layers/parameter-store.js';
 import { reluCache } from './layers/relu.js';

@@ -5,7 +5,7 @@
  * running-statistics update. Returns the loss as a number; leaves no tensor behind.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import './gradients.js';
+import './register-gradients.js';
 import { crossEntropy } from './softmax-cross-entropy.js';
 import type { Model } from './model.js';
 import type { Sgd } from './sgd.js';

@@ -9,15 +9,22 @@ import type { DatasetName } from '../core/evaluation.js';
 import { InputError } from '../core/errors.js';
 import type { Genotype } from '../core/genotype.js';
 import { objectiveLabel } from '../core/objectives.js';
-import { datasetSpec } from '../evaluator/datasets/registry.js';
-import { RunStore } from '../store/run-store.js';
+import { DATASET_SPECS, datasetSpec } from '../evaluator/datasets/registry.js';
+import { RunCatalogue } from '../store/run-catalogue.js';
 import { weightsFile } from '../store/run-weights.js';
 import type { ExportRequest } from './export-model.js';
 import type { ExportNetwork } from './state-dict.js';
 
 /** The network options robust-nas builds for a data set (shape, classes, normalisation). */
 export function datasetNetworkOptions(dataset: DatasetName) {
-  const spec = datasetSpec(dataset);
+  if (!(dataset in DATASET_SPECS)) {
+    // A run on the user's own images normalises with their training images' statistics, which
+    // the run does not store: an export without them would compute something else.
+    throw new InputError(
+      `export-model: data set '${dataset}' (your own images) is not supported yet: its normalisation comes from the training images`,
+    );
+  }
+  const spec = datasetSpec(dataset as keyof typeof DATASET_SPECS);
   return {
     inputShape: [...spec.shape] as [number, number, number],
     numClasses: spec.numClasses,
@@ -40,7 +47,7 @@ export async function runCandidateExport(
   if (!HASH_PREFIX.test(hash)) {
     throw new InputError(`hash '${hash}': expected a genotype hash (hex, at least 4 characters)`);
   }
-  const store = new RunStore(runsDir);
+  const store = new RunCatalogue(runsDir);
   const run = await store.read(runId);
   const wanted = hash.toLowerCase();
   const hashes = [...new Set(run.evaluations.map((e) => e.hash))];

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { EvalConfig } from '../core/evaluation.js';
-import type { EvaluationRecord } from '../core/events.js';
+import type { StoredEvaluation } from '../core/records.js';
 
 /** JSON with object keys sorted, so equal configs always serialise alike. */
 export function stableStringify(value: unknown): string {
@@ -24,8 +24,14 @@ export function evalConfigHash(config: EvalConfig): string {
   return createHash('sha256').update(stableStringify(config)).digest('hex').slice(0, 16);
 }
 
-/** What the cache keeps of an evaluation: its outcome, not its position or timing. */
-export type CachedOutcome = Pick<EvaluationRecord, 'status' | 'scores' | 'objectives' | 'failure'>;
+/**
+ * What the cache keeps of an evaluation: its outcome and the seed that produced it (a cache hit is
+ * stored with that seed, not with a newly drawn one), not its position or timing.
+ */
+export type CachedOutcome = Pick<
+  StoredEvaluation,
+  'status' | 'scores' | 'objectives' | 'failure' | 'seed'
+>;
 
 export class EvaluationCache {
   private readonly entries = new Map<string, CachedOutcome>();

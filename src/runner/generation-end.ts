@@ -5,14 +5,19 @@
  * checkpoint the next generation starts from; and which survivors the next generation evaluates
  * again (repeated evaluation).
  */
-import { candidateEstimates, type CandidateEstimate } from '../core/candidates.js';
+import {
+  candidateEstimates,
+  pooledSeedVariance,
+  type CandidateEstimate,
+} from '../core/candidates.js';
 import { paretoFrontEstimates } from '../core/front.js';
 import type { Genotype } from '../core/genotype.js';
 import { hypervolume } from '../core/hypervolume.js';
 import { objectiveDirections, referencePoint, toMinimisation } from '../core/objectives.js';
 import type { Checkpoint, GenerationSummary, StoredEvaluation } from '../core/records.js';
 import type { SearchConfig } from '../core/search-config.js';
-import type { Evaluated, Member, Nsga2 } from '../search/algorithm.js';
+import type { Evaluated, Member, EvolutionarySearch } from '../search/algorithm.js';
+import { racingChoice } from '../search/allocation.js';
 
 export interface GenerationEnd {
   readonly summary: GenerationSummary;
@@ -32,7 +37,7 @@ function minimisedMean(config: SearchConfig, e: CandidateEstimate | undefined) {
  */
 export function endOfGeneration(
   config: SearchConfig,
-  algorithm: Nsga2<Genotype>,
+  algorithm: EvolutionarySearch<Genotype>,
   cp: Checkpoint,
   evaluations: readonly StoredEvaluation[],
   candidates: readonly number[],
@@ -117,12 +122,45 @@ export function reevaluations(
   const { maxSeeds } = config.resampling;
   if (cp.generation === 0 || cp.population.length === 0) return [];
   const estimates = candidateEstimates(evaluations, config.objectives, cp.evaluationsAtStart);
+  if (config.resampling.allocation === 'racing') return racingReevaluations(config, estimates);
   const members = new Map<string, CandidateEstimate>();
   for (const index of cp.population) {
     const e = estimates.get(evaluations[index]!.hash);
     if (e && e.seeds > 0 && e.evaluatedSeeds < maxSeeds) members.set(e.hash, e);
   }
   return [...members.values()]
+    .sort((a, b) => a.index - b.index)
+    .map((e) => ({ genotype: e.genotype, hash: e.hash, seedIndex: e.evaluatedSeeds }));
+}
+
+/**
+ * Racing (resampling.allocation 'racing'): among every candidate evaluated so far (the archive, not
+ * only the survivors), the ones whose front membership is most uncertain get one more seed, at most
+ * `budget` per generation (src/search/allocation.ts). Until some candidate has two seeds the run
+ * knows no seed noise, so nothing counts as settled yet: the budget goes to the most uncertain.
+ */
+function racingReevaluations(
+  config: SearchConfig,
+  estimates: ReadonlyMap<string, CandidateEstimate>,
+): Reevaluation[] {
+  const all = [...estimates.values()].filter((e) => e.seeds > 0);
+  const noiseKnown = pooledSeedVariance(all, config.objectives.length).every(
+    (v) => v !== undefined,
+  );
+  const chosen = racingChoice(
+    all.map((e) => ({
+      mean: toMinimisation(config.objectives, e.mean),
+      stderr: e.stderr,
+      evaluatedSeeds: e.evaluatedSeeds,
+    })),
+    {
+      budget: config.resampling.budget ?? Math.ceil(config.population / 2),
+      maxSeeds: config.resampling.maxSeeds,
+      settled: noiseKnown ? 0.05 : 0,
+    },
+  );
+  return chosen
+    .map((i) => all[i]!)
     .sort((a, b) => a.index - b.index)
     .map((e) => ({ genotype: e.genotype, hash: e.hash, seedIndex: e.evaluatedSeeds }));
 }

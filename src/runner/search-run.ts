@@ -18,6 +18,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { seedIndexOf } from '../core/candidates.js';
+import { commonSeed } from '../core/seeds.js';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
 import { EvaluationFailure, type Evaluate, type EvaluationResult } from '../core/evaluation.js';
@@ -37,7 +38,7 @@ import {
   type SearchConfigInput,
 } from '../core/search-config.js';
 import { createSurrogateEvaluate } from '../evaluator/surrogate.js';
-import type { Nsga2 } from '../search/algorithm.js';
+import type { EvolutionarySearch } from '../search/algorithm.js';
 import { createAlgorithm } from '../search/genotype-operators.js';
 import { RunStatusError } from '../store/errors.js';
 import type { RunFilePatch, RunSession, RunStorage } from '../store/run-storage.js';
@@ -71,6 +72,7 @@ function chooseEvaluate(config: SearchConfig, evaluate: Evaluate | undefined): E
     return createSurrogateEvaluate({
       delayMs: config.surrogateDelayMs,
       noise: config.surrogateNoise,
+      ...(config.surrogateIcc ? { icc: config.surrogateIcc } : {}),
     });
   }
   if (!evaluate) {
@@ -91,7 +93,7 @@ function concurrencyOf(options: { concurrency?: number }): number {
 export class SearchRun {
   readonly id: string;
   readonly config: SearchConfig;
-  private readonly algorithm: Nsga2<Genotype>;
+  private readonly algorithm: EvolutionarySearch<Genotype>;
   private readonly listeners = new Set<SearchEventListener>();
   private readonly configHash: string;
   private cache = new EvaluationCache();
@@ -400,7 +402,12 @@ export class SearchRun {
       for (let s = 0; s < initialSeeds; s++) jobs.push({ genotype, hash, seedIndex: s });
     }
     jobs.push(...reevaluations(this.config, cp, this.evaluations));
-    const seeds = jobs.map(() => rng.seed32());
+    // Drawn in every mode, so that the RNG stream (and so every later generation's candidates) does
+    // not depend on the seeds' mode; with common random numbers the k-th seed is the run's k-th.
+    const drawn = jobs.map(() => rng.seed32());
+    const seeds = this.config.resampling.commonSeeds
+      ? jobs.map((j) => commonSeed(this.config.seed, j.seedIndex))
+      : drawn;
     const nextRngState = rng.state();
     const start = cp.evaluationsAtStart;
 
@@ -609,5 +616,6 @@ function outcomeOf(r: StoredEvaluation): CachedOutcome {
     ...(r.scores ? { scores: r.scores } : {}),
     ...(r.objectives ? { objectives: r.objectives } : {}),
     ...(r.failure !== undefined ? { failure: r.failure } : {}),
+    ...(r.seed !== undefined ? { seed: r.seed } : {}),
   };
 }

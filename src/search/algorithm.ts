@@ -36,7 +36,7 @@ export interface Mating<X> {
 }
 
 /** Chooses who survives among parents and offspring (minimisation). */
-export interface Survival {
+export interface SurvivalStrategy {
   select(
     points: readonly (readonly number[])[],
     size: number,
@@ -44,12 +44,12 @@ export interface Survival {
 }
 
 /** NSGA-II's elitist survival: non-dominated sorting, then crowding distance. */
-export const rankAndCrowding: Survival = { select: rankAndCrowdingSurvival };
+export const rankAndCrowding: SurvivalStrategy = { select: rankAndCrowdingSurvival };
 
 export interface AlgorithmParts<X> {
   readonly sampling: Sampling<X>;
   readonly mating: Mating<X>;
-  readonly survival?: Survival;
+  readonly survival?: SurvivalStrategy;
   /** Identity for duplicate elimination; absent: no duplicate elimination. */
   readonly key?: (x: X) => string;
 }
@@ -61,8 +61,13 @@ export interface AlgorithmSizes {
   readonly maxRedraws?: number;
 }
 
-export class Nsga2<X> {
-  private readonly survival: Survival;
+/**
+ * An elitist (mu + lambda) evolutionary search made of parts: NSGA-II when its mating is a binary
+ * tournament with crossover and mutation and its survival rank-and-crowding (the default), random
+ * search when its mating draws fresh samples (see mating.ts).
+ */
+export class EvolutionarySearch<X> {
+  private readonly survival: SurvivalStrategy;
   private readonly maxRedraws: number;
 
   constructor(
@@ -156,7 +161,7 @@ export function minimize<X>(
   options: MinimizeOptions,
   rng: Rng,
 ): MinimizeResult<X> {
-  const algorithm = new Nsga2(parts, options);
+  const algorithm = new EvolutionarySearch(parts, options);
   const score = (xs: X[]): Evaluated<X>[] => xs.map((x) => ({ x, f: evaluate(x) }));
   let evaluated = score(algorithm.ask(undefined, rng));
   let evaluations = evaluated.length;

@@ -9,7 +9,7 @@ import { genotypeHash } from '../core/canonical.js';
 import type { Genotype } from '../core/genotype.js';
 import { sampleGenotype } from '../core/sampling.js';
 import type { SearchConfig } from '../core/search-config.js';
-import { Nsga2, type Sampling } from './algorithm.js';
+import { EvolutionarySearch, type Sampling } from './algorithm.js';
 import { crossoverGenotypes } from './crossover.js';
 import { randomMating, tournamentMating } from './mating.js';
 import { mutateGenotype } from './mutation.js';
@@ -20,7 +20,7 @@ export function genotypeSampling(config: SearchConfig): Sampling<Genotype> {
 }
 
 /** The search algorithm a run's config asks for. */
-export function createAlgorithm(config: SearchConfig): Nsga2<Genotype> {
+export function createAlgorithm(config: SearchConfig): EvolutionarySearch<Genotype> {
   const sampling = genotypeSampling(config);
   const mutateOptions = {
     ...(config.ops ? { ops: config.ops } : {}),
@@ -36,7 +36,7 @@ export function createAlgorithm(config: SearchConfig): Nsga2<Genotype> {
           mutate: (g, rng) => mutateGenotype(g, rng, mutateOptions),
           crossoverProbability: config.crossoverProbability,
         });
-  return new Nsga2(
+  return new EvolutionarySearch(
     { sampling, mating, key: genotypeHash },
     {
       populationSize: config.population,

@@ -2,10 +2,10 @@
 export { mutateGenotype, type MutateOptions } from './mutation.js';
 export { crossoverGenotypes } from './crossover.js';
 export { crowdingDistance } from './nsga2/crowding-distance.js';
-export { rankAndCrowdingSurvival, type Survival } from './nsga2/survival.js';
+export { rankAndCrowdingSurvival, type SurvivalResult } from './nsga2/survival.js';
 export { binaryTournament } from './nsga2/tournament.js';
 export {
-  Nsga2,
+  EvolutionarySearch,
   minimize,
   rankAndCrowding,
   type AlgorithmParts,
@@ -14,7 +14,7 @@ export {
   type Mating,
   type Member,
   type Sampling,
-  type Survival as SurvivalPart,
+  type SurvivalStrategy,
 } from './algorithm.js';
 export { tournamentMating, randomMating, type Variation } from './mating.js';
 export { createAlgorithm, genotypeSampling } from './genotype-operators.js';

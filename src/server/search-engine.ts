@@ -6,8 +6,8 @@
 import { InputError } from '../core/errors.js';
 import type { Evaluate } from '../core/evaluation.js';
 import type { WorkersReport } from '../core/workers.js';
-import { inProcessWorkers } from '../queue/in-process-workers.js';
-import { poolReport } from '../queue/placement.js';
+import { inProcessWorkers } from '../placement/in-process-workers.js';
+import { poolReport } from '../placement/placement.js';
 import { searchConfigSchema, type SearchConfig } from '../core/search-config.js';
 import { resolveNamedDataDir } from '../evaluator/datasets/locate.js';
 import { SearchRun } from '../runner/search-run.js';
@@ -20,8 +20,8 @@ import {
   createPoolEvaluator,
   evaluationWorkerFile,
   type PoolEvaluator,
-} from '../evaluator/worker-pool.js';
-import { loadRealEvaluate } from '../evaluator/load-real-evaluator.js';
+} from '../placement/worker-pool.js';
+import { loadRealEvaluate } from '../placement/load-real-evaluator.js';
 
 export interface SearchEngineOptions {
   readonly runsDir: string;

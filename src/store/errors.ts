@@ -71,3 +71,8 @@ export function checkRunId(runId: unknown): string {
   }
   return runId;
 }
+
+/** The code of a Node.js system error (ENOENT, ENOSPC, ...), if it is one. */
+export function errno(err: unknown): string | undefined {
+  return (err as NodeJS.ErrnoException | undefined)?.code;
+}

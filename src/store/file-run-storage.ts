@@ -21,29 +21,17 @@
  * journal line, temp files of run.json and of weights) are removed by the session's first write, so
  * a session opened only to be refused (stop on a completed run, say) leaves every byte as it was.
  */
-import { watch as fsWatch, type FSWatcher } from 'node:fs';
-import {
-  mkdir,
-  open,
-  readdir,
-  readFile,
-  rm,
-  rmdir,
-  stat,
-  truncate,
-  type FileHandle,
-} from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, rmdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DataFile } from 'lowdb/node';
 import { Low } from 'lowdb';
 import { InputError } from '../core/errors.js';
 import type { RunFile, StoredEvaluation } from '../core/records.js';
 import type { RunStatus } from '../core/run-status.js';
 import { runHeader, runSummary, type RunSummary } from '../core/run-view.js';
-import { fsyncFile, syncDir, writeFileAtomic } from './atomic-write.js';
+import { fsyncFile, syncDir } from './atomic-write.js';
 import { RUN_ID_PATTERN, RunCorruptError, RunNotFoundError, checkRunId } from './errors.js';
 import { JournalCorruptError, parseJournalBytes, readFrom } from './json-lines.js';
-import { EVALUATIONS_FILE, RUN_FILE, evaluationRecordSchema } from './run-format.js';
+import { EVALUATIONS_FILE, RUN_FILE } from './run-format.js';
 import {
   checkRecords,
   checkReferences,
@@ -52,15 +40,12 @@ import {
   readRunJournal,
 } from './run-reader.js';
 import { LOCK_FILE, LockJudge, RunLock, type LockOptions } from './run-lock.js';
-import { WEIGHTS_DIR, pruneWeights, weightsFile } from './run-weights.js';
-import type {
-  RunFilePatch,
-  RunSession,
-  RunStorage,
-  StoredChange,
-  StoredRun,
-} from './run-storage.js';
-import { formatIssues } from '../core/issues.js';
+import { weightsFile } from './run-weights.js';
+import type { RunSession, RunStorage, StoredChange, StoredRun } from './run-storage.js';
+import { errno } from './errors.js';
+import { runFileAdapter, runFileText } from './run-file-text.js';
+import { FileRunSession } from './file-run-session.js';
+import { RunWatcher } from './run-watcher.js';
 
 export interface FileRunStorageOptions extends LockOptions {
   /** Quiet time after a file-system notification before the watcher re-reads (default 30 ms). */
@@ -71,15 +56,6 @@ export interface FileRunStorageOptions extends LockOptions {
   readonly livenessMs?: number;
   /** 'poll' forces the stat poll instead of fs.watch (default 'fs'). */
   readonly watchMode?: 'fs' | 'poll';
-}
-
-/** Temp files of run.json: steno's `.run.json.tmp` and the former writer's `.run.json.<pid>.<n>.tmp`. */
-const RUN_FILE_TEMP = /^\.run\.json\.(?:.+\.)?tmp$/;
-
-const runFileText = (file: RunFile) => `${JSON.stringify(file)}\n`;
-
-function errno(err: unknown): string | undefined {
-  return (err as NodeJS.ErrnoException | undefined)?.code;
 }
 
 /** Byte offsets of a journal's lines, remembered so later reads start where the last one ended. */
@@ -411,14 +387,6 @@ export function unreadableSummary(e: Extract<RunEntry, { error: string }>): RunS
   };
 }
 
-/** lowdb's own node adapter (steno: temp file then rename), writing run.json as one JSON line. */
-function runFileAdapter(path: string): DataFile<RunFile> {
-  return new DataFile<RunFile>(path, {
-    parse: (text) => JSON.parse(text) as RunFile,
-    stringify: runFileText,
-  });
-}
-
 async function refuseUnlessEmpty(dir: string, runId: string, allowed: string[]): Promise<void> {
   const names = (await readdir(dir)).filter((n) => !allowed.includes(n)).sort();
   if (names.length > 0) {
@@ -426,411 +394,5 @@ async function refuseUnlessEmpty(dir: string, runId: string, allowed: string[]):
     throw new InputError(
       `cannot create run ${runId}: its folder ${dir} already exists and holds ${shown.join(', ')} (choose another run id, or move that folder away)`,
     );
-  }
-}
-
-interface JournalState {
-  validBytes: number;
-  torn: boolean;
-  missingNewline: boolean;
-  repaired: boolean;
-}
-
-class FileRunSession implements RunSession {
-  readonly runId: string;
-  private fh: FileHandle | undefined;
-  private closed = false;
-  private closing: Promise<void> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
-
-  constructor(
-    private readonly storage: FileRunStorage,
-    readonly dir: string,
-    private readonly lock: RunLock,
-    private readonly db: Low<RunFile>,
-    readonly evaluations: StoredEvaluation[],
-    private readonly journal: JournalState,
-  ) {
-    this.runId = db.data.id;
-  }
-
-  get file(): RunFile {
-    return this.db.data;
-  }
-
-  /** Runs writes one after another (a caller need not await one before starting the next). */
-  private serial<T>(work: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(() => {
-      if (this.closed) throw new Error(`run ${this.runId}: the session is closed`);
-      return work();
-    });
-    this.queue = next.catch(() => {});
-    return next;
-  }
-
-  /**
-   * Before the first write: cut a torn last journal line (or end a whole one with its newline) and
-   * remove temp files a kill or a full disk left (run.json's and weights').
-   */
-  private async repair(): Promise<void> {
-    if (this.journal.repaired) return;
-    const path = join(this.dir, EVALUATIONS_FILE);
-    let size = -1;
-    try {
-      size = (await stat(path)).size;
-    } catch (err) {
-      if (errno(err) !== 'ENOENT') throw err;
-    }
-    if (size > this.journal.validBytes) {
-      await truncate(path, this.journal.validBytes);
-      await fsyncFile(path);
-    }
-    if (this.journal.missingNewline) {
-      const fh = await this.journalHandle();
-      await fh.appendFile('\n');
-      await fh.datasync();
-      this.journal.validBytes += 1;
-      this.journal.missingNewline = false;
-    }
-    const names = await readdir(this.dir);
-    await Promise.all(
-      names.filter((n) => RUN_FILE_TEMP.test(n)).map((n) => rm(join(this.dir, n), { force: true })),
-    );
-    await pruneTemp(join(this.dir, WEIGHTS_DIR));
-    this.journal.repaired = true;
-  }
-
-  private async journalHandle(): Promise<FileHandle> {
-    this.fh ??= await open(join(this.dir, EVALUATIONS_FILE), 'a');
-    return this.fh;
-  }
-
-  append(record: StoredEvaluation): Promise<void> {
-    return this.serial(async () => {
-      const next = this.evaluations.length;
-      if (record.index !== next) {
-        throw new Error(
-          `run ${this.runId}: evaluation ${record.index} cannot be stored, the next index is ${next}`,
-        );
-      }
-      const checked = evaluationRecordSchema.safeParse(record);
-      if (!checked.success) {
-        throw new Error(
-          `run ${this.runId}: evaluation ${record.index} cannot be stored (${formatIssues(checked.error, { max: 1 })})`,
-        );
-      }
-      await this.lock.check();
-      await this.repair();
-      const line = Buffer.from(`${JSON.stringify(record)}\n`, 'utf8');
-      const fh = await this.journalHandle();
-      const start = this.journal.validBytes;
-      try {
-        await fh.appendFile(line);
-        await fh.datasync();
-      } catch (err) {
-        // A full disk may have written part of the line: cut it so the journal stays readable.
-        await fh.truncate(start).catch(() => {
-          this.journal.repaired = false;
-        });
-        throw err;
-      }
-      this.journal.validBytes = start + line.length;
-      this.evaluations.push(record);
-      this.storage.noteAppend(this.runId, this.dir, record, start, this.journal.validBytes);
-    });
-  }
-
-  update(patch: RunFilePatch): Promise<void> {
-    return this.serial(async () => {
-      const next = { ...this.db.data, ...patch, updatedAt: new Date().toISOString() };
-      const text = runFileText(next as RunFile);
-      let file: RunFile;
-      try {
-        file = parseRunFile(this.runId, text);
-        checkReferences(this.runId, file, this.evaluations.length);
-      } catch (err) {
-        const detail = err instanceof Error ? err.message : String(err);
-        throw new Error(`run ${this.runId}: the run file update is invalid (${detail})`);
-      }
-      await this.lock.check();
-      await this.repair();
-      const previous = this.db.data;
-      this.db.data = JSON.parse(text) as RunFile;
-      try {
-        await this.db.write();
-        await fsyncFile(join(this.dir, RUN_FILE));
-        await syncDir(this.dir);
-      } catch (err) {
-        this.db.data = previous;
-        throw err;
-      }
-      this.storage.notifyRun(this.runId, this.db.data, text, file.status);
-    });
-  }
-
-  putWeights(index: number, bytes: Uint8Array): Promise<void> {
-    return this.serial(async () => {
-      await this.lock.check();
-      await this.repair();
-      await mkdir(join(this.dir, WEIGHTS_DIR), { recursive: true });
-      await writeFileAtomic(weightsFile(this.dir, index), bytes);
-    });
-  }
-
-  pruneWeights(keep: readonly number[]): Promise<void> {
-    return this.serial(async () => {
-      await this.lock.check();
-      await this.repair();
-      await pruneWeights(this.dir, keep);
-    });
-  }
-
-  close(): Promise<void> {
-    this.closing ??= (async () => {
-      await this.queue;
-      this.closed = true;
-      try {
-        await this.fh?.close();
-      } finally {
-        this.fh = undefined;
-        await this.lock.release();
-      }
-      const file = this.db.data;
-      this.storage.released(this.runId);
-      if (file.status === 'running') {
-        // Nobody holds the run any more: it now reads as interrupted.
-        this.storage.notifyRun(this.runId, file, runFileText(file), 'interrupted');
-      }
-    })();
-    return this.closing;
-  }
-}
-
-/** Removes temp files (`*.tmp`) from a folder, if it exists. */
-async function pruneTemp(dir: string): Promise<void> {
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (err) {
-    if (errno(err) === 'ENOENT') return;
-    throw err;
-  }
-  await Promise.all(
-    names.filter((n) => n.endsWith('.tmp')).map((n) => rm(join(dir, n), { force: true })),
-  );
-}
-
-/**
- * One watch() listener. Writes through the same storage object are passed on at once
- * (evaluationsWritten, runWritten); writes by other processes are found by re-reading when fs.watch
- * reports a change in the run folder (debounced), or, where fs.watch is unavailable or fails, by a
- * stat poll every `watchPollMs`. A 'running' run's lock is checked every `livenessMs`, so the death
- * of its process is reported as status 'interrupted'. Only what storage holds is reported, each
- * evaluation once, in index order.
- */
-class RunWatcher {
-  /** Index of the next evaluation to report (undefined until the first read sets the baseline). */
-  private nextIndex: number | undefined;
-  private runText: string | undefined;
-  private runFile: RunFile | undefined;
-  private runSig: string | undefined;
-  private journalSig: string | undefined;
-  private lastStatus: RunStatus | undefined;
-  /** Counts run changes passed on from this process (a re-read started before one is stale). */
-  private runVersion = 0;
-  /** With `from`: report the run file at the first read even if unchanged. */
-  private reportRunFirst = false;
-  private fsWatcher: FSWatcher | undefined;
-  private pollTimer: NodeJS.Timeout | undefined;
-  private livenessTimer: NodeJS.Timeout | undefined;
-  private debounce: NodeJS.Timeout | undefined;
-  private scanning = false;
-  private dirty = false;
-  private stopped = false;
-
-  constructor(
-    private readonly storage: FileRunStorage,
-    private readonly runId: string,
-    private readonly dir: string,
-    private readonly listener: (change: StoredChange) => void,
-    private readonly options: FileRunStorageOptions,
-  ) {}
-
-  start(from: number | undefined): void {
-    if (from !== undefined) {
-      this.nextIndex = Math.max(0, Math.floor(from));
-      this.reportRunFirst = true;
-    } else {
-      // A run held by a session of this object: start from what its watchers have been told.
-      const held = this.storage.heldState(this.runId);
-      if (held) {
-        this.nextIndex = held.count;
-        this.runText = held.text;
-      }
-    }
-    if (this.options.watchMode !== 'poll') {
-      try {
-        this.fsWatcher = fsWatch(this.dir, { persistent: false }, () => this.schedule());
-        this.fsWatcher.on('error', () => this.fallBackToPolling());
-      } catch {
-        this.fallBackToPolling();
-      }
-    } else {
-      this.fallBackToPolling();
-    }
-    this.livenessTimer = setInterval(() => {
-      if (this.lastStatus === 'running') this.schedule(0);
-    }, this.options.livenessMs ?? 1_000);
-    this.livenessTimer.unref();
-    this.schedule(0);
-  }
-
-  /** fs.watch is missing here (some network or virtual file systems) or failed: poll with stat. */
-  private fallBackToPolling(): void {
-    this.fsWatcher?.close();
-    this.fsWatcher = undefined;
-    if (this.stopped || this.pollTimer) return;
-    this.pollTimer = setInterval(() => this.schedule(0), this.options.watchPollMs ?? 1_000);
-    this.pollTimer.unref();
-  }
-
-  stop(): void {
-    this.stopped = true;
-    this.fsWatcher?.close();
-    clearInterval(this.pollTimer);
-    clearInterval(this.livenessTimer);
-    clearTimeout(this.debounce);
-  }
-
-  private schedule(delay = this.options.watchDebounceMs ?? 30): void {
-    if (this.stopped) return;
-    if (this.scanning) {
-      this.dirty = true;
-      return;
-    }
-    if (this.debounce) return;
-    this.debounce = setTimeout(() => {
-      this.debounce = undefined;
-      void this.scan();
-    }, delay);
-    this.debounce.unref();
-  }
-
-  private emit(change: StoredChange): void {
-    if (this.stopped) return;
-    try {
-      this.listener(change);
-    } catch {
-      // A listener's error must not stop the watch.
-    }
-  }
-
-  /** Passes on evaluations not reported yet (those from nextIndex on, contiguous). */
-  evaluationsWritten(records: readonly StoredEvaluation[]): void {
-    if (records.length === 0) return;
-    let next = this.nextIndex ?? records[0]!.index;
-    const fresh: StoredEvaluation[] = [];
-    for (const r of records) {
-      if (r.index < next) continue;
-      if (r.index !== next) break; // a gap: the next read fills it
-      fresh.push(r);
-      next++;
-    }
-    this.nextIndex = next;
-    if (fresh.length > 0) this.emit({ type: 'evaluations', evaluations: fresh });
-  }
-
-  runWritten(file: RunFile, text: string, status: RunStatus): void {
-    this.runVersion++;
-    const changed = text !== this.runText || status !== this.lastStatus;
-    this.runText = text;
-    this.runFile = file;
-    this.lastStatus = status;
-    this.reportRunFirst = false;
-    if (changed) this.emit({ type: 'run', file, status });
-  }
-
-  private async scan(): Promise<void> {
-    if (this.stopped) return;
-    this.scanning = true;
-    try {
-      await this.read();
-    } catch {
-      // A run folder being created, removed or corrupt: nothing to report; the next change retries.
-    } finally {
-      this.scanning = false;
-      if (this.dirty && !this.stopped) {
-        this.dirty = false;
-        this.schedule();
-      }
-    }
-  }
-
-  private async read(): Promise<void> {
-    const version = this.runVersion;
-    // run.json first: a writer appends evaluations before the run file that refers to them, so a
-    // journal read after it holds every evaluation that run file names.
-    const runPath = join(this.dir, RUN_FILE);
-    let file = this.runFile;
-    let text = this.runText;
-    const rs = await stat(runPath).catch((err: unknown) => {
-      if (errno(err) === 'ENOENT') return undefined;
-      throw err;
-    });
-    if (!rs) {
-      // Not created yet (or removed): once it appears, all of it is news.
-      if (this.nextIndex === undefined) this.nextIndex = 0;
-      if (this.runText === undefined) this.runText = '';
-      return;
-    }
-    const sig = `${rs.ino}:${rs.size}:${rs.mtimeMs}`;
-    if (sig !== this.runSig) {
-      let fresh: string;
-      try {
-        fresh = await readFile(runPath, 'utf8');
-      } catch (err) {
-        if (errno(err) === 'ENOENT') return; // replaced right now: the rename fires again
-        throw err;
-      }
-      if (fresh !== text) {
-        file = parseRunFile(this.runId, fresh);
-        text = fresh;
-      }
-      this.runSig = sig;
-    }
-    if (!file || text === undefined) return;
-
-    const js = await stat(join(this.dir, EVALUATIONS_FILE)).catch(() => undefined);
-    const jsig = js ? `${js.ino}:${js.size}:${js.mtimeMs}` : 'none';
-    if (jsig !== this.journalSig || this.nextIndex === undefined) {
-      const from = this.nextIndex ?? Number.MAX_SAFE_INTEGER;
-      const { evaluations, total } = await this.storage.evaluationsFrom(
-        this.dir,
-        this.runId,
-        file,
-        from,
-      );
-      this.journalSig = jsig;
-      // The baseline: what is stored now, or, while a session of this object writes the run, what
-      // it has told its watchers (a line on disk whose notice is still coming is not in it).
-      if (this.nextIndex === undefined)
-        this.nextIndex = this.storage.heldState(this.runId)?.count ?? total;
-      else this.evaluationsWritten(evaluations);
-    }
-    const status = await this.storage.statusOf(this.dir, file);
-    if (this.stopped || version !== this.runVersion) return; // this process wrote meanwhile
-    if (this.runText === undefined && !this.reportRunFirst) {
-      // The baseline (as for evaluations above): nothing to report.
-      this.runText = this.storage.heldState(this.runId)?.text ?? text;
-      this.runFile = file;
-      this.lastStatus = status;
-      return;
-    }
-    const changed = text !== this.runText || status !== this.lastStatus || this.reportRunFirst;
-    this.runText = text;
-    this.runFile = file;
-    this.lastStatus = status;
-    this.reportRunFirst = false;
-    if (changed) this.emit({ type: 'run', file, status });
   }
 }

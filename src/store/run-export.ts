@@ -3,7 +3,7 @@
  * seed of its genotype), the genotype as JSON in the last column.
  */
 import { objectiveLabel } from '../core/objectives.js';
-import type { RunData } from './run-store.js';
+import type { RunData } from './run-catalogue.js';
 
 function cell(v: unknown): string {
   if (v === undefined || v === null) return '';

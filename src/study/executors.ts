@@ -18,7 +18,7 @@ import {
   type EvaluationResult,
 } from '../core/evaluation.js';
 import { initBackend, describeBackend } from '../evaluator/backend.js';
-import { openEvaluator, type RunEvaluator } from '../queue/placement.js';
+import { openEvaluator, type RunEvaluator } from '../placement/placement.js';
 import { runStudyTask, type StudyTask } from './study-task.js';
 import type { StudyWorkerResult, StudyWorkerTask } from './study-worker.js';
 

@@ -18,7 +18,7 @@ import { formatGenotype } from '../../src/core/genotype-format.js';
 import { decodeSafetensors } from '../../src/export/safetensors.js';
 import { datasetNetworkOptions } from '../../src/export/from-run.js';
 import { networkVariables } from '../../src/export/state-dict.js';
-import { RunStore } from '../../src/store/run-store.js';
+import { RunCatalogue as RunStore } from '../../src/store/run-catalogue.js';
 import { weightsFile } from '../../src/store/run-weights.js';
 import { runCommand, type CliResult } from '../helpers/cli.js';
 import { TINY_EVALUATION } from '../helpers/tiny-evaluation.js';

@@ -26,7 +26,7 @@ describe('src/export/ layer', () => {
     for (const code of [
       "import { InputError } from '../core/errors.js';",
       "import { buildModel } from '../evaluator/architecture.js';",
-      "import { RunStore } from '../store/run-store.js';",
+      "import { RunCatalogue } from '../store/run-catalogue.js';",
       "import { modelPy } from './model-py.js';",
     ]) {
       expect(await boundaryMessages('src/export/example.ts', code), code).toEqual([]);

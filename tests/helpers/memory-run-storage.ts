@@ -1,6 +1,6 @@
 /**
  * RunStorage in memory, with the file backend's semantics (the shared conformance suite in
- * tests/store-conformance.test.ts runs against both): one writing session per run (RunLockedError
+ * tests/store/store-conformance.test.ts runs against both): one writing session per run (RunLockedError
  * naming this process otherwise), a 'running' run nobody holds reads as 'interrupted', watchers hear
  * every write at once, each evaluation once. For unit tests of the server and the runner, and as the
  * proof that the interface leaves room for another backend.

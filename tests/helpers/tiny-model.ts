@@ -3,7 +3,7 @@
  * contract, for testing attacks, metrics and the training loop without a DARTS network.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import '../../src/evaluator/gradients.js';
+import '../../src/evaluator/register-gradients.js';
 
 export interface TinyModel {
   readonly inputShape: readonly [number, number, number];

@@ -20,7 +20,7 @@ import { datasetSpec } from '../../src/evaluator/datasets/registry.js';
 import type { BuildOptions, Model } from '../../src/evaluator/model.js';
 import { loadWeights, saveWeights } from '../../src/evaluator/weights.js';
 import { resolveGenotype } from '../../src/cli/genotype-resolve.js';
-import { RunStore } from '../../src/store/run-store.js';
+import { RunCatalogue as RunStore } from '../../src/store/run-catalogue.js';
 import { storedWeights, weightsFile } from '../../src/store/run-weights.js';
 import { runCommand } from '../helpers/cli.js';
 import { TINY_EVALUATION } from '../helpers/tiny-evaluation.js';

@@ -1,4 +1,4 @@
-/** The attacks by name (AttackName in src/search/evaluation.ts), all with the same call shape. */
+/** The attacks by name (AttackName in src/core/evaluation.ts), all with the same call shape. */
 import type { AttackName } from '../../core/evaluation.js';
 import { apgdCe } from './apgd-ce.js';
 import { fgsm } from './fgsm.js';

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { DatasetName } from '../../core/evaluation.js';
+import { isUserDataset, type DatasetName } from '../../core/evaluation.js';
 import { InputError } from '../../core/errors.js';
 import { Rng } from '../../core/rng.js';
 import { readCifarBatch } from './cifar-reader.js';
@@ -20,6 +20,7 @@ import {
   type IdxDatasetSpec,
 } from './registry.js';
 import { syntheticImages } from './synthetic.js';
+import { loadUserDataset } from './user-data.js';
 import { extractTarGz } from './tar-extract.js';
 
 export interface LoadedDataset {
@@ -43,6 +44,8 @@ export interface LoadOptions {
   /** Pool sizes of the synthetic set (default 6000 training, 1000 test images). */
   readonly syntheticSizes?: { readonly train: number; readonly test: number };
   readonly env?: NodeJS.ProcessEnv;
+  /** The user's own data (`folder`, `npz`): the sha256 its content must have (a run's dataChecksum). */
+  readonly expectedChecksum?: string;
 }
 
 /** Size of the bundled MNIST copy's test pool; the rest of the 10 000 images form the training pool. */
@@ -54,6 +57,22 @@ export async function loadDataset(
   name: DatasetName,
   options: LoadOptions = {},
 ): Promise<LoadedDataset> {
+  if (isUserDataset(name)) {
+    const data = loadUserDataset(name, options.dataDir, {
+      ...(options.expectedChecksum !== undefined
+        ? { expectedChecksum: options.expectedChecksum }
+        : {}),
+      ...(options.env ? { env: options.env } : {}),
+    });
+    return {
+      spec: data.spec,
+      train: data.train,
+      test: data.test,
+      source: 'data-dir',
+      folder: data.path,
+      notes: data.notes,
+    };
+  }
   const spec = datasetSpec(name);
   if (spec.format === 'synthetic') {
     const sizes = options.syntheticSizes ?? { train: 6000, test: 1000 };

@@ -15,8 +15,9 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { InputError } from '../../core/errors.js';
-import type { DatasetName } from '../../core/evaluation.js';
+import { isUserDataset, type DatasetName } from '../../core/evaluation.js';
 import { datasetSpec, type CifarDatasetSpec, type IdxDatasetSpec } from './registry.js';
+import { checkUserDataPath } from './user-data.js';
 
 export type DataSource = 'data-dir' | 'env' | 'cache' | 'bundled';
 
@@ -71,7 +72,8 @@ export interface NamedDataOptions {
 /**
  * The folder holding `dataset`'s files among those the user named: `dataDir` when given, else
  * ROBUST_NAS_DATA when set; undefined when neither is (or for the generated synthetic set, which
- * reads no folder). A named folder may be a data root or the data set's own folder; one that is not
+ * reads no folder). The user's own data sets (`folder`, `npz`) need `dataDir` and are checked by
+ * checkUserDataPath (user-data.ts). A named folder may be a data root or the data set's own folder; one that is not
  * there or does not hold the data set is an InputError, on one line naming the folder and the files
  * looked for.
  */
@@ -81,6 +83,11 @@ export function resolveNamedDataDir(
   options: NamedDataOptions = {},
 ): NamedDataFolder | undefined {
   const env = options.env ?? process.env;
+  if (isUserDataset(dataset)) {
+    // The user's own images: only the path named for them (never ROBUST_NAS_DATA's data root).
+    const path = checkUserDataPath(dataset, dataDir, options.label ?? 'data folder');
+    return { root: path, source: 'data-dir', folder: path };
+  }
   const named =
     dataDir !== undefined
       ? { dir: dataDir, source: 'data-dir' as const, label: options.label ?? 'data folder' }

@@ -3,9 +3,11 @@
  * downloaded from, their known md5 checksums, image shape, per-channel statistics (used by the
  * model's input normalisation) and the default attack budget used to tell architectures apart.
  */
-import type { DatasetName } from '../../core/evaluation.js';
+import type { DatasetName, UserDatasetName } from '../../core/evaluation.js';
 
-export type RealDatasetName = Exclude<DatasetName, 'synthetic'>;
+/** The data sets whose layout and statistics are known in advance (not the user's own). */
+export type BuiltinDatasetName = Exclude<DatasetName, UserDatasetName>;
+export type RealDatasetName = Exclude<BuiltinDatasetName, 'synthetic'>;
 
 export interface RemoteFile {
   /** File name inside the data set's folder. */
@@ -62,7 +64,21 @@ export interface SyntheticDatasetSpec extends CommonSpec {
   readonly name: 'synthetic';
 }
 
-export type DatasetSpec = IdxDatasetSpec | CifarDatasetSpec | SyntheticDatasetSpec;
+/**
+ * The user's own images (`folder`, `npz`), described once read (user-data.ts): shape, classes and
+ * per-channel statistics come from the files.
+ */
+export interface UserDatasetSpec extends CommonSpec {
+  readonly format: 'folder' | 'npz';
+  readonly name: UserDatasetName;
+  /** Class names in label order: the sorted class folders, or '0', '1', ... for an npz. */
+  readonly classNames: readonly string[];
+  /** sha256 of the files' content (the data set's identity; see evalConfigSchema.dataChecksum). */
+  readonly checksum: string;
+}
+
+export type BuiltinDatasetSpec = IdxDatasetSpec | CifarDatasetSpec | SyntheticDatasetSpec;
+export type DatasetSpec = BuiltinDatasetSpec | UserDatasetSpec;
 
 const MNIST_URLS = [
   'https://ossci-datasets.s3.amazonaws.com/mnist/',
@@ -166,13 +182,13 @@ export const SYNTHETIC: SyntheticDatasetSpec = {
   defaultEps: 0.1,
 };
 
-export const DATASET_SPECS: Readonly<Record<DatasetName, DatasetSpec>> = {
+export const DATASET_SPECS: Readonly<Record<BuiltinDatasetName, BuiltinDatasetSpec>> = {
   mnist: MNIST,
   'fashion-mnist': FASHION_MNIST,
   cifar10: CIFAR10,
   synthetic: SYNTHETIC,
 };
 
-export function datasetSpec(name: DatasetName): DatasetSpec {
+export function datasetSpec(name: BuiltinDatasetName): BuiltinDatasetSpec {
   return DATASET_SPECS[name];
 }

@@ -12,6 +12,11 @@ export interface SplitSizes {
   readonly trainSize: number;
   readonly valSize: number;
   readonly testSize: number;
+  /**
+   * The split that will be scored: with 'val' (a search) the test split is not drawn (it is empty),
+   * so a test pool smaller than testSize is no obstacle. Absent: both are drawn.
+   */
+  readonly split?: 'val' | 'test';
 }
 
 export interface Splits {
@@ -22,7 +27,11 @@ export interface Splits {
   readonly test: ImageSet;
 }
 
-export function makeSplits(data: LoadedDataset, sizes: SplitSizes, seed: number): Splits {
+/** InputError when the pools cannot supply the sizes asked for (see {@link SplitSizes.split}). */
+export function checkSplitSizes(
+  data: Pick<LoadedDataset, 'spec' | 'train' | 'test' | 'source'>,
+  sizes: SplitSizes,
+): void {
   const { trainSize, valSize, testSize } = sizes;
   const title = data.spec.title;
   if (trainSize + valSize > data.train.count) {
@@ -33,11 +42,17 @@ export function makeSplits(data: LoadedDataset, sizes: SplitSizes, seed: number)
           : ''),
     );
   }
-  if (testSize > data.test.count) {
+  if (sizes.split !== 'val' && testSize > data.test.count) {
     throw new InputError(
       `test-size ${testSize} exceeds the ${data.test.count} test images of ${title}`,
     );
   }
+}
+
+export function makeSplits(data: LoadedDataset, sizes: SplitSizes, seed: number): Splits {
+  checkSplitSizes(data, sizes);
+  const { trainSize, valSize } = sizes;
+  const testSize = sizes.split === 'val' ? 0 : sizes.testSize;
   const rng = Rng.fromSeed(`robust-nas split ${seed}`);
   const trainOrder = seededPrefix(rng, data.train.count, trainSize + valSize);
   const testOrder = seededPrefix(rng, data.test.count, testSize);

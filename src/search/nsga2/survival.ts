@@ -6,7 +6,7 @@
 import { crowdingDistance } from './crowding-distance.js';
 import { nonDominatedSort } from '../../core/non-dominated-sort.js';
 
-export interface Survival {
+export interface SurvivalResult {
   /** Indices of the survivors, ascending. */
   readonly survivors: number[];
   /** Pareto rank of every input point (from 0). */
@@ -19,7 +19,7 @@ export interface Survival {
 export function rankAndCrowdingSurvival(
   points: readonly (readonly number[])[],
   size: number,
-): Survival {
+): SurvivalResult {
   const n = points.length;
   const rank = new Array<number>(n).fill(0);
   const crowding = new Array<number>(n).fill(0);
