@@ -192,7 +192,7 @@ export default tseslint.config(
         {
           patterns: [
             layerImports(
-              ['search', 'server', 'queue', 'runner', 'study', 'cli'],
+              ['search', 'server', 'placement', 'runner', 'study', 'cli'],
               'src/export/ exports networks (PyTorch): it reaches src/core/, src/evaluator/ and src/store/ only.',
             ),
           ],

@@ -173,7 +173,7 @@ describe('export-model <runId> <hash>', () => {
     const out = join(root, 'never');
     oneLine(
       runCommand(['export-model', 'nope', 'abcd', '--out', out, '--runs-dir', runs]),
-      /^robust-nas: error: unknown run: nope$/,
+      /^robust-nas: error: unknown run: nope\b/,
     );
     oneLine(
       runCommand(['export-model', 'sur', 'ffffffffffff', '--out', out, '--runs-dir', runs]),

@@ -11,13 +11,14 @@ async function boundaryMessages(filePath: string, code: string): Promise<string[
 }
 
 describe('src/export/ layer', () => {
-  it('may import core, evaluator and store, nothing of server, cli, runner, search, study', async () => {
+  it('may import core, evaluator and store, nothing of server, cli, runner, search, study, placement', async () => {
     for (const code of [
       "import { startServer } from '../server/server.js';",
       "import { runCli } from '../cli.js';",
       "import { parseInputShape } from '../cli/info-command.js';",
       "import { SearchRun } from '../runner/search-run.js';",
       "import { mutateGenotype } from '../search/mutation.js';",
+      "import { placementOf } from '../placement/placement.js';",
     ]) {
       const messages = await boundaryMessages('src/export/example.ts', code);
       expect(messages, code).toHaveLength(1);
