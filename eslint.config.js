@@ -16,6 +16,7 @@ const LAYERS = [
   'placement',
   'runner',
   'study',
+  'export',
   'cli',
 ];
 
@@ -292,6 +293,16 @@ export default tseslint.config(
         message:
           'src/cli/ parses, calls and prints: HTTP belongs in src/server/, Redis in src/placement/, storage in src/store/.',
       },
+    ),
+  },
+  {
+    files: ['src/export/**/*.ts'],
+    rules: restrict(
+      layerImports(
+        ['search', 'server', 'placement', 'runner', 'study', 'cli'],
+        'src/export/ exports networks (PyTorch): it reaches src/core/, src/evaluator/ and src/store/ only.',
+      ),
+      SERVER_ONLY,
     ),
   },
   {

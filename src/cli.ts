@@ -22,6 +22,7 @@ import { registerSearchCommand } from './cli/search-command.js';
 import { registerResumeCommand } from './cli/resume-command.js';
 import { registerRunsCommand } from './cli/runs-command.js';
 import { registerExportCommand } from './cli/export-command.js';
+import { registerExportModelCommand } from './cli/export-model-command.js';
 import { registerServeCommand } from './cli/serve-command.js';
 import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerWorkersCommand } from './cli/workers-command.js';
@@ -43,6 +44,7 @@ export function buildProgram(): Command {
   registerResumeCommand(program);
   registerRunsCommand(program);
   registerExportCommand(program);
+  registerExportModelCommand(program);
   registerServeCommand(program);
   registerWorkerCommand(program);
   registerWorkersCommand(program);
