@@ -28,6 +28,7 @@ import { registerWorkerCommand } from './cli/worker-command.js';
 import { registerWorkersCommand } from './cli/workers-command.js';
 import { registerNoiseCommand } from './cli/noise-command.js';
 import { registerStudyCommand } from './cli/study-command.js';
+import { registerValidateCommand } from './cli/validate-command.js';
 
 export function buildProgram(): Command {
   const program = new Command('robust-nas')
@@ -50,6 +51,7 @@ export function buildProgram(): Command {
   registerWorkersCommand(program);
   registerNoiseCommand(program);
   registerStudyCommand(program);
+  registerValidateCommand(program);
   oneLineErrors(program);
   return program;
 }

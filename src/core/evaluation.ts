@@ -141,6 +141,16 @@ export const evalConfigSchema = z.object({
     .default([{ name: 'pgd', eps: 0.1, steps: 10, restarts: 1 }]),
   /** Optional eps sweep for the robustness curve (attack = first of `attacks`). */
   curveEps: z.array(z.number().min(0).max(1)).max(32).default([]),
+  /**
+   * A worst-case suite at the first attack's eps (`robust-nas validate --suite strong`): the first
+   * attack, then these, each on the images still robust, as AutoAttack counts (an image is robust
+   * only if it survives every one). Its figure is Scores.worstCase. Absent: none.
+   */
+  suite: z
+    .array(attackSpecFields.omit({ eps: true }).strict())
+    .min(1)
+    .max(8)
+    .optional(),
 });
 export type EvalConfig = z.infer<typeof evalConfigSchema>;
 export type EvalConfigInput = z.input<typeof evalConfigSchema>;
@@ -171,6 +181,18 @@ export interface Scores {
   readonly adversarial: readonly AttackScore[];
   /** Harmonic robustness score 2CR/(C+R) of clean and the first adversarial accuracy (0 when C+R = 0). */
   readonly hrs: number;
+  /**
+   * The worst case per image over the first attack and the config's `suite` at the first attack's
+   * eps, when a suite was given: robust accuracy after each attack in turn, and after all.
+   */
+  readonly worstCase?: AccuracyEstimate & {
+    readonly eps: number;
+    readonly attacks: readonly { readonly attack: AttackName; readonly robustAfter: number }[];
+    /** True only when APGD-CE, APGD-T, FAB-T and Square all ran at AutoAttack's standard settings. */
+    readonly autoAttack: boolean;
+    /** Which attacks ran with their budgets. */
+    readonly description: string;
+  };
   /** Robustness curve (accuracy against eps) and its mean, when `curveEps` was given. */
   readonly curve?: readonly { eps: number; accuracy: number }[];
   readonly curveMean?: number;

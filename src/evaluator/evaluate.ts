@@ -28,6 +28,7 @@ import type { Genotype } from '../core/genotype.js';
 import { Rng } from '../core/rng.js';
 import { buildModel, type ArchitectureSpec, type BaselineArch } from './architecture.js';
 import { attackBudget, getAttack } from './attacks/index.js';
+import { runAttackSuite } from './attacks/suite.js';
 import { currentBackend, initBackend } from './backend.js';
 import { kernelVariantLabel } from './wasm-kernels/kernels-module.js';
 import { backendAbort, isBackendAbort } from './backend-abort.js';
@@ -215,6 +216,9 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
       const correct = await attackOverBatches(net, scored, config, attack, rng.seed32(), tick);
       curvePoints.push({ eps: attack.eps, accuracy: correct / scored.count });
     }
+    const worstCase = config.suite
+      ? await worstCaseOverSuite(net, scored, config, rng.seed32(), progress)
+      : undefined;
     const attackSeconds = (performance.now() - attackStart) / 1000;
     const curve = curvePoints.length ? robustnessCurve(curvePoints) : undefined;
     const scores: Scores = {
@@ -222,6 +226,7 @@ export async function runEvaluation(request: EvaluationRequest): Promise<Evaluat
       adversarial,
       hrs: harmonicRobustnessScore(clean.accuracy, adversarial[0]?.accuracy ?? 0),
       ...(curve ? { curve: curve.curve, curveMean: curve.mean } : {}),
+      ...(worstCase ? { worstCase } : {}),
       params: net.params,
       macs: net.macs,
       seconds: {
@@ -289,6 +294,45 @@ async function countOverBatches(
     await nextTick();
   }
   return correct;
+}
+
+/**
+ * The worst case per image over the config's first attack and its `suite` at the first attack's eps
+ * (attacks/suite.ts: each attack on the images still robust, as AutoAttack counts).
+ */
+async function worstCaseOverSuite(
+  model: Model,
+  set: ImageSet,
+  config: EvalConfig,
+  seed: number,
+  progress: (p: EvalProgress) => void,
+): Promise<NonNullable<Scores['worstCase']>> {
+  const { eps, ...first } = config.attacks[0]!;
+  const { x, y } = sliceBatch(set, 0, set.count);
+  try {
+    const result = await runAttackSuite(model, x, y, eps, Rng.fromSeed(seed), {
+      attacks: [first, ...(config.suite ?? [])],
+      batchSize: evalBatchSize(config),
+      onProgress: (p) =>
+        progress({
+          phase: 'attack',
+          done: p.attackIndex * p.total + p.done,
+          total: (config.suite!.length + 1) * p.total,
+        }),
+    });
+    return {
+      ...result.robust,
+      eps,
+      attacks: result.attacks.map((a) => ({
+        attack: a.attack,
+        robustAfter: a.robustAfter.accuracy,
+      })),
+      autoAttack: result.autoAttack,
+      description: result.description,
+    };
+  } finally {
+    tf.dispose([x, y]);
+  }
 }
 
 async function attackOverBatches(

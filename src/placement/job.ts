@@ -211,6 +211,16 @@ const scoresSchema = z
     hrs: z.number(),
     curve: z.array(z.object({ eps: z.number(), accuracy: z.number() })).optional(),
     curveMean: z.number().optional(),
+    worstCase: accuracySchema
+      .extend({
+        eps: z.number(),
+        attacks: z
+          .array(z.object({ attack: z.enum(ATTACKS), robustAfter: z.number().min(0).max(1) }))
+          .max(16),
+        autoAttack: z.boolean(),
+        description: z.string().max(2000),
+      })
+      .optional(),
     params: z.number(),
     macs: z.number(),
     seconds: z.object({ train: z.number(), attack: z.number(), total: z.number() }),

@@ -446,6 +446,16 @@ export interface ValidationReport {
   readonly suite: ValidationSuite;
   /** What the attacks were, with their budgets (the run's, and the suite's when strong). */
   readonly attacks: readonly { name: string; eps: number; steps?: number; restarts?: number }[];
+  /** The strong suite's attacks with their budgets, in the order they ran (after the run's first). */
+  readonly suiteAttacks: readonly {
+    name: string;
+    steps?: number;
+    targets?: number;
+    queries?: number;
+    restarts?: number;
+  }[];
+  /** True only when APGD-CE, APGD-T, FAB-T and Square all ran at AutoAttack's standard settings. */
+  readonly autoAttack: boolean;
   readonly training: {
     readonly epochs: number;
     readonly trainSize: number;
@@ -465,8 +475,7 @@ export interface ValidationReport {
 
 /** The worst case of the strong suite in a validation's scores (undefined when it did not run). */
 function strongAccuracy(scores: Scores): number | undefined {
-  const w = (scores as Scores & { worstCase?: { accuracy: number } }).worstCase;
-  return w?.accuracy;
+  return scores.worstCase?.accuracy;
 }
 
 /** The report from a plan and its journal entries (missing ones leave the report incomplete). */
@@ -519,6 +528,13 @@ export function validationReport(
       steps: a.steps,
       restarts: a.restarts,
     })),
+    suiteAttacks: (c.suite ?? []).map((a) => ({ ...a })),
+    autoAttack:
+      c.suite !== undefined &&
+      [...entries.values()].some((e) => 'scores' in e) &&
+      [...entries.values()].every(
+        (e) => !('scores' in e) || (e.scores as unknown as Scores).worstCase?.autoAttack === true,
+      ),
     training: {
       epochs: c.epochs,
       trainSize: c.trainSize,

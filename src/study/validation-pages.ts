@@ -18,7 +18,12 @@ function value(label: string, mean: number, stderr?: number): string {
 export function validationSummary(r: ValidationReport): string[] {
   const lines = [
     `run ${r.runId}: ${r.members.filter((m) => m.role !== 'control').length} member(s) and ${r.members.filter((m) => m.role === 'control').length} control(s) re-trained with ${r.seeds.length} fresh seed(s) each, scored on the ${r.split} split (${r.training.scoredImages} images; ${r.training.epochs} epoch(s) on ${r.training.trainSize} images, ${r.training.channels} channels, ${r.training.layers} cells)`,
-    `attacks: ${r.attacks.map((a) => `${a.name} eps ${+a.eps.toFixed(6)}${a.steps ? `, ${a.steps} steps` : ''}`).join('; ')}${r.suite === 'strong' ? ' (strong: an image counts as robust only if it survives every attack)' : ''}`,
+    `attacks: ${r.attacks.map((a) => `${a.name} eps ${+a.eps.toFixed(6)}${a.steps ? `, ${a.steps} steps` : ''}`).join('; ')}`,
+    ...(r.suite === 'strong'
+      ? [
+          `strong suite (${r.autoAttack ? "AutoAttack's standard version" : 'not AutoAttack: budgets below its standard ones'}): ${r.attacks[0]?.name ?? 'pgd'}, then ${r.suiteAttacks.map((a) => `${a.name}${a.steps ? ` ${a.steps} steps` : ''}${a.targets ? ` ${a.targets} targets` : ''}${a.queries ? ` ${a.queries} queries` : ''}`).join(', ')}, each on the images still robust: an image counts as robust only if it survives every attack`,
+        ]
+      : []),
   ];
   for (const o of r.objectives) {
     const parts = [
