@@ -76,14 +76,25 @@ function oneLineErrors(command: Command): void {
 }
 
 /**
+ * Commands that own work a lost reader must not abandon (a run, a study, a validation, a worker's
+ * jobs): with their output gone they carry on (and still pause, checkpoint and exit as usual).
+ */
+const LONG_RUNNING = new Set(['serve', 'search', 'resume', 'study', 'validate', 'worker', 'noise']);
+
+/**
  * Output piped into a reader that stops early (`robust-nas runs front X | head`): the next write
  * fails with EPIPE; exit quietly (code 0, as the reader asked for no more) instead of a stack trace.
- * Installed once for every command.
+ * A long-running command (LONG_RUNNING) instead drops what it would print and goes on. Installed
+ * once for every command.
  */
-export function exitQuietlyOnBrokenPipe(stream: NodeJS.WriteStream = process.stdout): void {
+export function exitQuietlyOnBrokenPipe(
+  stream: NodeJS.WriteStream = process.stdout,
+  command: string | undefined = process.argv[2],
+): void {
   stream.on('error', (err: NodeJS.ErrnoException) => {
-    if (err.code === 'EPIPE') process.exit(0);
-    throw err;
+    if (err.code !== 'EPIPE') throw err;
+    if (command !== undefined && LONG_RUNNING.has(command)) return;
+    process.exit(0);
   });
 }
 

@@ -2,6 +2,9 @@
  * /api/runs: list, start, inspect, control and export searches. Every answer is computed from the
  * run's projection with core's functions (the same ones the dashboard uses).
  */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Router, type Request } from 'express';
 import {
   checkSearchMemory,
@@ -172,6 +175,37 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
     const id = runId(req);
     await manager.retire(id, 'archive');
     res.json({ archived: id });
+  });
+
+  /** The folder of a run's validation with its report written, or a 404 saying how to make one. */
+  const validationFolder = async (id: string): Promise<string> => {
+    await manager.require(id);
+    const dir = manager.storage.validationDir?.(id);
+    if (!dir || !existsSync(join(dir, 'report.json'))) {
+      throw new NotFoundError(
+        `run ${id} has no validation report yet (robust-nas validate ${id} writes one)`,
+      );
+    }
+    return dir;
+  };
+
+  // `robust-nas validate`'s report.json, as written (validate.ts ValidationReport).
+  router.get('/:id/validation', async (req, res) => {
+    const dir = await validationFolder(runId(req));
+    res.type('application/json; charset=utf-8');
+    res.send(await readFile(join(dir, 'report.json'), 'utf8'));
+  });
+
+  // Its self-contained report.html, allowed to run no script and load nothing.
+  router.get('/:id/validation/report.html', async (req, res) => {
+    const dir = await validationFolder(runId(req));
+    res.setHeader(
+      'Content-Security-Policy',
+      "default-src 'none'; style-src 'unsafe-inline'; img-src data:; sandbox",
+    );
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.type('text/html; charset=utf-8');
+    res.send(await readFile(join(dir, 'report.html'), 'utf8'));
   });
 
   router.get('/:id/export.csv', async (req, res) => {

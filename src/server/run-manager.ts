@@ -90,7 +90,7 @@ export class RunManager {
   private readonly loading = new Map<string, Promise<RunProjection | undefined>>();
   private readonly live = new Map<string, LiveEntry>();
   private readonly listeners = new Set<ProjectionListener>();
-  private readonly storage: RunStorage;
+  readonly storage: RunStorage;
   private closed = false;
 
   constructor(private readonly engine: RunEngine) {

@@ -87,6 +87,10 @@ export class FileRunStorage implements RunStorage {
     return join(this.runsDir, checkRunId(runId));
   }
 
+  validationDir(runId: string): string {
+    return join(this.runDir(runId), 'validation');
+  }
+
   weightsPath(runId: string, index: number): string {
     return weightsFile(this.runDir(runId), index);
   }

@@ -77,6 +77,11 @@ export interface RunStorage {
   watch(runId: string, listener: (change: StoredChange) => void, from?: number): () => void;
   /** Where the kept weights of evaluation `index` are, for `evaluate --load-weights`. */
   weightsPath(runId: string, index: number): string;
+  /**
+   * The folder of the run's validation (`robust-nas validate`: settings, journal, report.*), for
+   * backends that keep runs in folders; undefined where there is none.
+   */
+  validationDir?(runId: string): string | undefined;
   /** Stops every watcher. */
   close(): Promise<void>;
 }

@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -223,14 +223,15 @@ describe('dashboard in headless Chromium', () => {
   });
 
   it('shows the Workers panel from GET /api/workers', async () => {
-    // The default server evaluates real runs in one worker thread, started with the first of them;
-    // no real run has started yet, so none is running (said once, not "1 worker thread" beside
-    // "0 workers").
+    // The default server evaluates real runs in one worker thread per core, started with the first
+    // of them; no real run has started yet, so none is running (said once, not "2 worker threads"
+    // beside "0 workers").
+    const cores = availableParallelism();
     const summary = page.locator('#workers [data-testid="workers-summary"]');
     await expect
       .poll(() => summary.textContent(), { timeout: 10_000 })
       .toBe(
-        'Evaluations run in 1 worker thread, started with the first real run. No worker running yet.',
+        `Evaluations run in ${cores} worker thread${cores === 1 ? '' : 's'}, started with the first real run. No worker running yet.`,
       );
   });
 

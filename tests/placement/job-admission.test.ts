@@ -31,7 +31,7 @@ const raw = (changes: Record<string, unknown> = {}) => ({
   formatVersion: JOB_FORMAT_VERSION,
   runId: 'r1',
   index: 3,
-  genotype: JSON.parse(JSON.stringify(genotype)) as unknown,
+  members: [{ genotype: JSON.parse(JSON.stringify(genotype)) as unknown }],
   config: { ...TINY_EVALUATION },
   seed: 7,
   keepWeights: false,

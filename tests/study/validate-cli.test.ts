@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer } from '../../src/server/server.js';
 import { runCommand } from '../helpers/cli.js';
 
 const root = mkdtempSync(join(tmpdir(), 'robust-nas-validate-'));
@@ -151,6 +152,24 @@ describe('robust-nas validate', () => {
     const only = runCommand(['validate', 'v', '--runs-dir', runs, '--report-only']);
     expect(only.code).toBe(0);
     expect(readFileSync(join(dir, 'report.json'), 'utf8')).toBe(report);
+  });
+
+  it('the server serves the report (GET /api/runs/:id/validation, report.html without scripts)', async () => {
+    const server = await startServer({ port: 0, runsDir: runs });
+    try {
+      const json = await fetch(new URL('/api/runs/v/validation', server.url));
+      expect(json.status).toBe(200);
+      const report = (await json.json()) as Report;
+      expect(report.runId).toBe('v');
+      expect(report.members.length).toBeGreaterThan(1);
+      const html = await fetch(new URL('/api/runs/v/validation/report.html', server.url));
+      expect(html.status).toBe(200);
+      expect(html.headers.get('content-security-policy')).toMatch(/default-src 'none'/);
+      const none = await fetch(new URL('/api/runs/nope/validation', server.url));
+      expect(none.status).toBe(404);
+    } finally {
+      await server.close();
+    }
   });
 
   it('other settings in the same folder, an unknown run and a bad hash: exit 2, one line', () => {
