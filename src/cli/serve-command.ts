@@ -19,6 +19,7 @@ interface ServeFlags extends PlacementFlags {
   token?: string;
   allowedHost: string[];
   maxMemoryMb?: string;
+  downloadData?: boolean;
   demo?: boolean;
   studiesDir: string[];
 }
@@ -78,6 +79,10 @@ export function registerServeCommand(program: Command): void {
       `refuse real searches whose largest network would need more memory (default: $${MAX_MEMORY_ENV_VAR} or 4096)`,
     )
     .option(
+      '--download-data',
+      'let searches started from the page download a data set this machine lacks (CIFAR-10: 170 MB) into the user cache; without it they are refused',
+    )
+    .option(
       '--demo',
       'also start a small demo search on the bundled MNIST data (or continue the paused one)',
     )
@@ -116,6 +121,7 @@ export function registerServeCommand(program: Command): void {
       runsDir: runsDirOf(flags),
       allowedHosts,
       maxMemoryMB,
+      downloadData: flags.downloadData === true,
       ...(studiesDirs.length > 0 ? { studiesDirs } : {}),
       ...(token ? { token } : {}),
       ...(placed

@@ -35,6 +35,8 @@ export interface AppOptions {
   readonly access?: AccessPolicy;
   /** Largest estimated memory (MB) of a real search's evaluations (POST /api/runs). */
   readonly maxMemoryMB?: number;
+  /** Real searches may download their data set (serve --download-data); default false. */
+  readonly downloadData?: boolean;
   /** Folder holding index.html and dist/ (app.js, style.css; default: the package's dashboard/). */
   readonly dashboardDir?: string;
   /** Largest JSON body accepted (default 100kb). */
@@ -68,10 +70,10 @@ export function createApp(options: AppOptions): express.Express {
   api.use(express.json({ limit: options.bodyLimit ?? '100kb', strict: true }));
   api.use(
     '/runs',
-    runsRouter(
-      options.manager,
-      options.maxMemoryMB !== undefined ? { maxMemoryMB: options.maxMemoryMB } : {},
-    ),
+    runsRouter(options.manager, {
+      ...(options.maxMemoryMB !== undefined ? { maxMemoryMB: options.maxMemoryMB } : {}),
+      ...(options.downloadData !== undefined ? { downloadData: options.downloadData } : {}),
+    }),
   );
   api.use('/genotypes', genotypesRouter());
   api.use('/config', configRouter(options.realEvaluatorProblem ?? (async () => undefined)));

@@ -11,7 +11,9 @@ import {
   memoryLimitMB,
   ResourceLimitError,
 } from '../evaluator/memory-estimate.js';
+import { isUserDataset } from '../core/evaluation.js';
 import { searchConfigSchema } from '../core/search-config.js';
+import { datasetFolder } from '../evaluator/datasets/fingerprint.js';
 import {
   generationFront,
   viewNoise,
@@ -34,6 +36,28 @@ import {
 export interface RunsRouterOptions {
   /** Largest estimated memory (MB) of a real search's evaluations; default memoryLimitMB(). */
   readonly maxMemoryMB?: number;
+  /**
+   * Whether a real search may download its data set into the user cache (serve --download-data).
+   * Default false: a POST naming a data set this machine does not hold is refused (a request must
+   * not start a 170 MB download on the server).
+   */
+  readonly downloadData?: boolean;
+}
+
+/** A real search on a built-in data set not on this machine, on a server that does not download. */
+function checkDataHere(body: unknown, downloadData: boolean): void {
+  if (downloadData) return;
+  const parsed = searchConfigSchema.safeParse(body);
+  if (!parsed.success || parsed.data.evaluator !== 'real') return;
+  const e = parsed.data.evaluation;
+  if (isUserDataset(e.dataset) || e.dataset === 'synthetic') return;
+  if (datasetFolder(e.dataset, e.dataDir) !== undefined) return;
+  throw new RequestValidationError('search config', [
+    {
+      path: 'evaluation.dataset',
+      message: `${e.dataset} is not on this machine and this server does not download data sets: start it with --download-data, or put the files under ROBUST_NAS_DATA (robust-nas evaluate --dataset ${e.dataset} downloads them from the command line)`,
+    },
+  ]);
 }
 
 /**
@@ -97,6 +121,7 @@ export function runsRouter(manager: RunManager, options: RunsRouterOptions = {})
 
   router.post('/', async (req, res) => {
     checkNewRunBody(req.body, maxMemoryMB);
+    checkDataHere(req.body, options.downloadData ?? false);
     const run = await manager.start(req.body);
     res.status(201).location(`/api/runs/${run.id}`).json({ run });
   });

@@ -31,6 +31,8 @@ export interface ServeOptions {
   readonly allowedHosts?: readonly string[];
   /** Largest estimated memory (MB) of a real search's evaluations (default memoryLimitMB()). */
   readonly maxMemoryMB?: number;
+  /** Real searches started through the API may download their data set; default false. */
+  readonly downloadData?: boolean;
   /** Default: the real search engine over `runsDir`. */
   readonly engine?: RunEngine;
   readonly hub?: LiveHubOptions;
@@ -88,6 +90,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     manager,
     access,
     maxMemoryMB,
+    ...(options.downloadData !== undefined ? { downloadData: options.downloadData } : {}),
     ...(token !== undefined ? { token } : {}),
     ...(options.dashboardDir !== undefined ? { dashboardDir: options.dashboardDir } : {}),
     ...(options.bodyLimit !== undefined ? { bodyLimit: options.bodyLimit } : {}),
