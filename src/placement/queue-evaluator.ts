@@ -63,6 +63,7 @@ import {
 } from './job.js';
 import { datasetFingerprint } from '../evaluator/datasets/fingerprint.js';
 import { hostname } from 'node:os';
+import { readlinkSync } from 'node:fs';
 import {
   COORDINATOR_TTL_SECONDS,
   DEFAULT_PREFIX,
@@ -156,6 +157,36 @@ class Closed extends Error {
  * Connects to Redis (rejecting after `connectTimeoutMs` with the reason, the URL masked) and
  * returns the queue evaluator.
  */
+/** This process's PID namespace (Linux), to tell whether another claim's pid is visible here. */
+function pidNamespace(): string | undefined {
+  try {
+    return readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** A claim whose holder ran on this host, in this PID namespace, and whose process is gone. */
+function holderIsDeadHere(holder: { host?: string; pidNamespace?: string; pid?: number }): boolean {
+  if (holder.host !== hostname() || holder.pid === undefined) return false;
+  const mine = pidNamespace();
+  if (mine === undefined || holder.pidNamespace !== mine) return false;
+  if (holder.pid === process.pid) return false;
+  try {
+    process.kill(holder.pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/** Replaces a claim only if it still holds the value read (KEYS[1], ARGV: old, new, ttl). */
+const TAKE_OVER_CLAIM = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[2], 'EX', tonumber(ARGV[3]))
+  return 1
+end
+return 0`;
+
 export async function createQueueEvaluator(
   options: QueueEvaluatorOptions,
 ): Promise<QueueEvaluator> {
@@ -220,6 +251,7 @@ export async function createQueueEvaluator(
   const claimValue = JSON.stringify({
     instance: randomBytes(8).toString('hex'),
     host: hostname(),
+    pidNamespace: pidNamespace(),
     pid: process.pid,
     startedAt: new Date().toISOString(),
   });
@@ -229,17 +261,44 @@ export async function createQueueEvaluator(
     if (!p) {
       p = (async () => {
         const key = coordinatorKey(names, runId);
-        const ok = await control.set(key, claimValue, 'EX', COORDINATOR_TTL_SECONDS, 'NX');
-        if (ok === 'OK') return;
-        const current = await control.get(key);
-        if (current === claimValue) return;
-        let holder: { host?: string; pid?: number; startedAt?: string } = {};
-        try {
-          holder = JSON.parse(current ?? '{}') as typeof holder;
-        } catch {
-          // not ours to read: name what we can
+        // A holder that is gone (a coordinator killed, then resumed) stops renewing its claim: on
+        // this host and in this PID namespace its death is seen at once and the claim taken over;
+        // elsewhere its claim is waited out (it expires within COORDINATOR_TTL_SECONDS). A live
+        // holder renews it, and the second coordinator is refused naming it.
+        const deadline = Date.now() + (COORDINATOR_TTL_SECONDS + 5) * 1000;
+        for (;;) {
+          const ok = await control.set(key, claimValue, 'EX', COORDINATOR_TTL_SECONDS, 'NX');
+          if (ok === 'OK') return;
+          const current = await control.get(key);
+          if (current === claimValue) return;
+          let holder: {
+            host?: string;
+            pidNamespace?: string;
+            pid?: number;
+            startedAt?: string;
+          } = {};
+          try {
+            holder = JSON.parse(current ?? '{}') as typeof holder;
+          } catch {
+            // not ours to read: name what we can
+          }
+          if (current !== null && holderIsDeadHere(holder)) {
+            const taken = await control.eval(
+              TAKE_OVER_CLAIM,
+              1,
+              key,
+              current,
+              claimValue,
+              COORDINATOR_TTL_SECONDS,
+            );
+            if (taken === 1) return;
+            continue;
+          }
+          if (Date.now() > deadline || closed) {
+            throw new CoordinatorConflictError(runId, names.queueName, holder);
+          }
+          await new Promise((r) => setTimeout(r, 1000));
         }
-        throw new CoordinatorConflictError(runId, names.queueName, holder);
       })();
       claims.set(runId, p);
       p.catch(() => claims.delete(runId));

@@ -281,9 +281,10 @@ describe('a search on the queue', () => {
       );
       expect(performance.now() - interruptedAt).toBeLessThan(2000);
       expect((await coordinator.exited).code).toBe(0);
-      expect(coordinator.stdout()).toMatch(/run stopped stopped after 0 evaluations/);
+      // Ctrl-C pauses (as in serve): resume continues it.
+      expect(coordinator.stdout()).toMatch(/run stopped paused after 0 evaluations/);
       const stored = await new FileRunStorage(runsDir).read('stopped');
-      expect(stored.status).toBe('stopped');
+      expect(stored.status).toBe('paused');
       expect(stored.evaluations).toEqual([]);
       // The workers carry on serving.
       for (const w of workers) expect(w.child.exitCode).toBeNull();

@@ -214,7 +214,7 @@ describe('the evaluation queue', () => {
         ];
         for (const c of cases) {
           const job = await q.add('evaluate', c.data, { jobId: c.id, attempts: 3 });
-          const err = await job.waitUntilFinished(events, 30_000).catch((e: unknown) => e);
+          const err = await job.waitUntilFinished(events, 120_000).catch((e: unknown) => e);
           expect((err as Error).message).toMatch(c.reason);
           const stored = await Job.fromId(q, c.id);
           expect(stored!.failedReason).toMatch(c.reason);

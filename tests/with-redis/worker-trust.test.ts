@@ -66,7 +66,7 @@ describe('a worker trusts no job', () => {
         formatVersion: JOB_FORMAT_VERSION,
         runId: 'inj',
         index: 0,
-        genotype,
+        members: [{ genotype }],
         config: tinyEvaluation(),
         seed: 1,
         keepWeights: false,
@@ -79,7 +79,7 @@ describe('a worker trusts no job', () => {
         },
         {
           id: 'inj.2',
-          data: { ...good, genotype: { ...genotype, padding: 'x'.repeat(70_000) } },
+          data: { ...good, members: [{ genotype: { ...genotype, padding: 'x'.repeat(70_000) } }] },
           reason: /bytes of data, more than a job may hold/,
         },
         {
