@@ -17,6 +17,7 @@ import type { z } from 'zod';
 import { InputError } from '../core/errors.js';
 import { formatIssues } from '../core/issues.js';
 import { writeFileAtomic } from '../store/atomic-write.js';
+import { nameWriteError } from '../store/disk-errors.js';
 import { RunLockedError } from '../store/errors.js';
 import { JournalCorruptError, readJournal } from '../store/json-lines.js';
 import { LockJudge, RunLock } from '../store/run-lock.js';
@@ -47,6 +48,7 @@ export class JournalFolder<S, E extends { readonly id: string }> {
     readonly settings: S,
     private readonly lock: RunLock,
     private readonly done: Map<string, E>,
+    private readonly spec: JournalFolderSpec<S, E>,
   ) {}
 
   /**
@@ -94,7 +96,7 @@ export class JournalFolder<S, E extends { readonly id: string }> {
       }
       const done = await readFolderEntries(root, spec);
       await mkdir(join(root, FOLDER_WEIGHTS_DIR), { recursive: true });
-      return new JournalFolder(root, settings, lock, done);
+      return new JournalFolder(root, settings, lock, done, spec);
     } catch (err) {
       await lock.release();
       throw err;
@@ -110,15 +112,55 @@ export class JournalFolder<S, E extends { readonly id: string }> {
     return join(this.dir, FOLDER_WEIGHTS_DIR, entryWeightsFileName(id));
   }
 
-  /** Records a finished evaluation (its weights first, when given); durable when it resolves. */
+  /**
+   * Forgets the entries `ids` whose weights file is gone (deleted, a disk replaced), so that they are
+   * computed again; returns those forgotten.
+   */
+  forgetWithoutWeights(ids: readonly string[], hasWeights: (e: E) => boolean): string[] {
+    const lost = ids.filter((id) => {
+      const e = this.done.get(id);
+      return e !== undefined && hasWeights(e) && !existsSync(this.weightsPath(id));
+    });
+    for (const id of lost) this.done.delete(id);
+    return lost;
+  }
+
+  /**
+   * Records a finished evaluation (its weights first, when given); durable when it resolves. The
+   * entry is checked against the schema, and this process must still hold the folder's lock (nothing
+   * is written otherwise); a failed write names the file and its disk (a full disk: ENOSPC), and a
+   * partly written line is cut so that the journal stays readable.
+   */
   async record(entry: E, weights?: Uint8Array): Promise<void> {
-    if (weights) await writeFileAtomic(this.weightsPath(entry.id), weights);
-    const fh = await open(join(this.dir, FOLDER_JOURNAL_FILE), 'a');
+    const checked = this.spec.entrySchema.safeParse(entry);
+    if (!checked.success) {
+      throw new Error(
+        `${entry.id}: not a ${this.spec.kind} evaluation: ${formatIssues(checked.error)}`,
+      );
+    }
+    await this.lock.check();
+    if (weights) {
+      const path = this.weightsPath(entry.id);
+      await writeFileAtomic(path, weights).catch((err: unknown) => {
+        throw nameWriteError(err, path);
+      });
+    }
+    const path = join(this.dir, FOLDER_JOURNAL_FILE);
+    let fh;
     try {
-      await fh.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
-      await fh.datasync();
+      fh = await open(path, 'a');
+      const start = (await fh.stat()).size;
+      try {
+        await fh.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
+        await fh.datasync();
+      } catch (err) {
+        await fh.truncate(start).catch(() => {});
+        throw err;
+      }
+    } catch (err) {
+      throw nameWriteError(err, path);
     } finally {
-      await fh.close();
+      await fh?.close();
     }
     this.done.set(entry.id, entry);
   }

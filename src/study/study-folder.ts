@@ -15,22 +15,22 @@
  * study folder are refused (InputError naming the difference); a folder that holds other files is
  * never written to.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, open, readdir, readFile, truncate } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { z } from 'zod';
-import { InputError } from '../core/errors.js';
-import { formatIssues } from '../core/issues.js';
-import { writeFileAtomic } from '../store/atomic-write.js';
-import { JournalCorruptError, readJournal } from '../store/json-lines.js';
-import { LockJudge, RunLock } from '../store/run-lock.js';
-import { RunLockedError } from '../store/errors.js';
-import { nameWriteError } from '../store/disk-errors.js';
 import { BUDGET_NAMES, STUDY_DATASETS } from './budgets.js';
+import {
+  FOLDER_JOURNAL_FILE,
+  FOLDER_SETTINGS_FILE,
+  FOLDER_WEIGHTS_DIR,
+  JournalFolder,
+  entryWeightsFileName,
+  readFolderEntries,
+  readFolderSettings,
+  type JournalFolderSpec,
+} from './journal-folder.js';
 
-export const SETTINGS_FILE = 'settings.json';
-export const JOURNAL_FILE = 'journal.jsonl';
-export const WEIGHTS_DIR = 'weights';
+export const SETTINGS_FILE = FOLDER_SETTINGS_FILE;
+export const JOURNAL_FILE = FOLDER_JOURNAL_FILE;
+export const WEIGHTS_DIR = FOLDER_WEIGHTS_DIR;
 
 export const studySettingsSchema = z.object({
   format: z.literal('robust-nas-study'),
@@ -100,69 +100,39 @@ export function settingsDifference(
 }
 
 /** File name of a job's weights ('/' is not allowed in a file name). */
-export function weightsFileName(jobId: string): string {
-  return `${jobId.replaceAll('/', '__')}.weights`;
-}
+export const weightsFileName = entryWeightsFileName;
 
+const STUDY_FOLDER: JournalFolderSpec<StudySettings, JournalEntry> = {
+  kind: 'study',
+  option: '--out',
+  settingsSchema: studySettingsSchema,
+  entrySchema: journalEntrySchema,
+  difference: settingsDifference,
+};
+
+/** A study's folder: the journal folder of journal-folder.ts with the study's settings and entries. */
 export class StudyFolder {
-  private constructor(
-    readonly dir: string,
-    readonly settings: StudySettings,
-    private readonly lock: RunLock,
-    private readonly done: Map<string, JournalEntry>,
-  ) {}
+  private constructor(private readonly folder: JournalFolder<StudySettings, JournalEntry>) {}
 
   /**
    * Opens (or creates) the study folder `dir` for `settings`: takes its lock, checks the stored
    * settings equal these, reads the journal (dropping a torn last line).
    */
   static async open(dir: string, settings: StudySettings): Promise<StudyFolder> {
-    const root = resolve(dir);
-    const settingsPath = join(root, SETTINGS_FILE);
-    let fresh = false;
-    if (!existsSync(root)) {
-      await mkdir(root, { recursive: true });
-      fresh = true;
-    } else if (!existsSync(settingsPath)) {
-      const entries = await readdir(root);
-      if (entries.length > 0) {
-        throw new InputError(
-          `--out ${root} holds files but no ${SETTINGS_FILE}: not a study folder (give an empty or new folder)`,
-        );
-      }
-      fresh = true;
-    }
-    let lock: RunLock;
-    try {
-      lock = await RunLock.acquire(root, 'study', new LockJudge());
-    } catch (err) {
-      if (err instanceof RunLockedError) {
-        throw new InputError(
-          `the study in ${root} is already running (process ${err.pid}${err.host ? ` on ${err.host}` : ''})`,
-        );
-      }
-      throw err;
-    }
-    try {
-      if (fresh) {
-        await writeFileAtomic(settingsPath, `${JSON.stringify(settings, null, 2)}\n`);
-      } else {
-        const stored = await readSettings(root);
-        const diff = settingsDifference(stored, settings);
-        if (diff) throw new InputError(`${root} holds a study with other settings: ${diff}`);
-      }
-      const done = await readEntries(root);
-      await mkdir(join(root, WEIGHTS_DIR), { recursive: true });
-      return new StudyFolder(root, settings, lock, done);
-    } catch (err) {
-      await lock.release();
-      throw err;
-    }
+    return new StudyFolder(await JournalFolder.open(dir, settings, STUDY_FOLDER));
+  }
+
+  get dir(): string {
+    return this.folder.dir;
+  }
+
+  get settings(): StudySettings {
+    return this.folder.settings;
   }
 
   /** The finished evaluations, by job id. */
   entries(): ReadonlyMap<string, JournalEntry> {
-    return this.done;
+    return this.folder.entries();
   }
 
   /**
@@ -172,16 +142,11 @@ export class StudyFolder {
    * `members`: the ids of the members that ensembles not yet recorded need. Returns those forgotten.
    */
   forgetLostWeights(members: readonly string[]): string[] {
-    const lost = members.filter((id) => {
-      const e = this.done.get(id);
-      return e !== undefined && 'scores' in e && !existsSync(this.weightsPath(id));
-    });
-    for (const id of lost) this.done.delete(id);
-    return lost;
+    return this.folder.forgetWithoutWeights(members, (e) => 'scores' in e);
   }
 
   weightsPath(jobId: string): string {
-    return join(this.dir, WEIGHTS_DIR, weightsFileName(jobId));
+    return this.folder.weightsPath(jobId);
   }
 
   /**
@@ -189,96 +154,26 @@ export class StudyFolder {
    * first that this process still holds the study's lock (nothing is written otherwise), and names
    * the file and its disk when the write fails (a full disk: ENOSPC).
    */
-  async record(entry: JournalEntry, weights?: Uint8Array): Promise<void> {
-    const checked = journalEntrySchema.safeParse(entry);
-    if (!checked.success) {
-      throw new Error(`${entry.id}: not a study evaluation: ${formatIssues(checked.error)}`);
-    }
-    await this.lock.check();
-    if (weights) {
-      const path = this.weightsPath(entry.id);
-      await writeFileAtomic(path, weights).catch((err: unknown) => {
-        throw nameWriteError(err, path);
-      });
-    }
-    const path = join(this.dir, JOURNAL_FILE);
-    let fh;
-    try {
-      fh = await open(path, 'a');
-      const start = (await fh.stat()).size;
-      try {
-        await fh.writeFile(`${JSON.stringify(entry)}\n`, 'utf8');
-        await fh.datasync();
-      } catch (err) {
-        // A full disk may have written part of the line: cut it so the journal stays readable.
-        await fh.truncate(start).catch(() => {});
-        throw err;
-      }
-    } catch (err) {
-      throw nameWriteError(err, path);
-    } finally {
-      await fh?.close();
-    }
-    this.done.set(entry.id, entry);
+  record(entry: JournalEntry, weights?: Uint8Array): Promise<void> {
+    return this.folder.record(entry, weights);
   }
 
-  async close(): Promise<void> {
-    await this.lock.release();
+  close(): Promise<void> {
+    return this.folder.close();
   }
 }
 
-export async function readSettings(root: string): Promise<StudySettings> {
-  const path = join(root, SETTINGS_FILE);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(await readFile(path, 'utf8'));
-  } catch (err) {
-    throw new InputError(
-      `${path}: not readable JSON (${err instanceof Error ? err.message : String(err)})`,
-    );
-  }
-  const r = studySettingsSchema.safeParse(parsed);
-  if (!r.success) throw new InputError(`${path}: not study settings: ${formatIssues(r.error)}`);
-  return r.data;
+export function readSettings(root: string): Promise<StudySettings> {
+  return readFolderSettings(root, STUDY_FOLDER);
 }
 
 /**
  * The journal's entries by id; a torn last line (a kill mid-append) is cut off the file, unless
  * `readOnly` (a study another process may be running: its torn line is ignored, never touched).
  */
-export async function readEntries(
+export function readEntries(
   root: string,
-  { readOnly = false }: { readonly readOnly?: boolean } = {},
+  options: { readonly readOnly?: boolean } = {},
 ): Promise<Map<string, JournalEntry>> {
-  const path = join(root, JOURNAL_FILE);
-  let contents;
-  try {
-    contents = await readJournal(path);
-  } catch (err) {
-    if (err instanceof JournalCorruptError) throw new InputError(`${path}: ${err.message}`);
-    throw err;
-  }
-  if (readOnly) {
-    // nothing to repair here
-  } else if (contents.torn) await truncate(path, contents.validBytes);
-  else if (contents.missingNewline) {
-    const fh = await open(path, 'a');
-    try {
-      await fh.writeFile('\n');
-      await fh.datasync();
-    } finally {
-      await fh.close();
-    }
-  }
-  const done = new Map<string, JournalEntry>();
-  contents.values.forEach((value, i) => {
-    const r = journalEntrySchema.safeParse(value);
-    if (!r.success) {
-      throw new InputError(
-        `${path}: line ${i + 1} is not a study evaluation: ${formatIssues(r.error)}`,
-      );
-    }
-    done.set(r.data.id, r.data);
-  });
-  return done;
+  return readFolderEntries(root, STUDY_FOLDER, options);
 }
