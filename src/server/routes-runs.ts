@@ -51,6 +51,9 @@ function checkDataHere(body: unknown, downloadData: boolean): void {
   if (!parsed.success || parsed.data.evaluator !== 'real') return;
   const e = parsed.data.evaluation;
   if (isUserDataset(e.dataset) || e.dataset === 'synthetic') return;
+  // A folder named (the body's dataDir, the server's ROBUST_NAS_DATA) is checked by the engine,
+  // which names it; here only the user cache would be downloaded into.
+  if (e.dataDir !== undefined || process.env.ROBUST_NAS_DATA) return;
   if (datasetFolder(e.dataset, e.dataDir) !== undefined) return;
   throw new RequestValidationError('search config', [
     {
