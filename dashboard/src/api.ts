@@ -8,6 +8,7 @@ import type { FieldIssue } from '../../src/core/issues.js';
 import type { RunOverview } from '../../src/core/run-view.js';
 import type { SearchConfig } from '../../src/core/search-config.js';
 import type { WorkersReport } from '../../src/core/workers.js';
+import type { StudyOverview } from '../../src/core/study-overview.js';
 
 export type { FieldIssue };
 
@@ -130,21 +131,7 @@ export async function getFront(id: string): Promise<FrontRow[]> {
     .front;
 }
 
-/** A study as GET /api/studies lists it (src/server/studies.ts). */
-export interface StudyOverview {
-  readonly name: string;
-  readonly dir: string;
-  readonly budget?: string;
-  readonly datasets?: readonly string[];
-  readonly seeds?: number;
-  readonly status: 'running' | 'stopped' | 'finished' | 'unreadable';
-  readonly done: number;
-  readonly failed: number;
-  readonly planned?: number;
-  readonly report: boolean;
-  readonly updatedAt?: string;
-  readonly error?: string;
-}
+export type { StudyOverview };
 
 export async function listStudies(): Promise<StudyOverview[]> {
   return (await call<{ studies: StudyOverview[] }>('GET', '/api/studies')).studies;

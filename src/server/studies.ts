@@ -19,31 +19,11 @@ import {
   SETTINGS_FILE,
   type StudySettings,
 } from '../study/study-folder.js';
+import type { StudyOverview } from '../core/study-overview.js';
 
 export const REPORT_FILE = 'report.html';
 
-/** A study as the dashboard lists it. */
-export interface StudyOverview {
-  /** The study folder's name (unique among those listed). */
-  readonly name: string;
-  /** The folder, as the server sees it. */
-  readonly dir: string;
-  readonly budget?: string;
-  readonly datasets?: readonly string[];
-  readonly seeds?: number;
-  /** 'running' while a process holds the study's lock, 'finished' once report.html is there. */
-  readonly status: 'running' | 'stopped' | 'finished' | 'unreadable';
-  /** Journal lines (evaluations finished or failed). */
-  readonly done: number;
-  /** Of them, failed. */
-  readonly failed: number;
-  /** Evaluations the study's plan holds (absent when it cannot be computed). */
-  readonly planned?: number;
-  readonly report: boolean;
-  readonly updatedAt?: string;
-  /** Why the folder cannot be read. */
-  readonly error?: string;
-}
+export type { StudyOverview };
 
 /** How many evaluations a study's settings plan (src/study/study.ts, loaded only when needed). */
 export type PlannedCount = (settings: StudySettings) => Promise<number>;

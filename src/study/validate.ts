@@ -15,7 +15,7 @@
  * fdatasynced journal and a lock (journal-folder.ts); a rerun with the same settings continues.
  */
 import { z } from 'zod';
-import { candidateEstimates } from '../core/candidates.js';
+import { candidateEstimates, frontMembers } from '../core/candidates.js';
 import { genotypeHash } from '../core/canonical.js';
 import { InputError } from '../core/errors.js';
 import { formatIssues } from '../core/issues.js';
@@ -27,7 +27,6 @@ import {
   type Evaluate,
   type Scores,
 } from '../core/evaluation.js';
-import { frontMembers } from '../core/candidates.js';
 import type { Genotype } from '../core/genotype.js';
 import { validateGenotype } from '../core/genotype-validate.js';
 import { objectiveLabel, objectiveValues, type ObjectiveSpec } from '../core/objectives.js';

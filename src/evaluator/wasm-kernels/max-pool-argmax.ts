@@ -25,6 +25,7 @@ import {
   type TensorInfo,
 } from '@tensorflow/tfjs-core';
 import { gradKernels, heapOffset, type WasmBackendLike } from './kernels-module.js';
+import { poolGeometry } from './max-pool-grad.js';
 
 export const MAX_POOL_ARGMAX_KERNEL = 'MaxPoolArgmaxRobustNas';
 export const MAX_POOL_ARGMAX_GRAD_KERNEL = 'MaxPoolArgmaxGradRobustNas';
@@ -97,18 +98,7 @@ const forwardKernel: KernelConfig = {
         heapOffset(backend, x),
         heapOffset(backend, y),
         int32Offset(backend, argmax),
-        info.batchSize,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
+        ...poolGeometry(info),
       );
     return y;
   }) as unknown as KernelFunc,

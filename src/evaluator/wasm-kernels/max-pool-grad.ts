@@ -40,6 +40,38 @@ export function maxPoolGradWasm(args: {
     heapOffset(backend, input),
     heapOffset(backend, dy),
     heapOffset(backend, dx),
+    ...poolGeometry(info),
+  );
+  return dx;
+}
+
+export const maxPoolGradConfig: KernelConfig = {
+  kernelName: MaxPoolGrad,
+  backendName: 'wasm',
+  kernelFunc: maxPoolGradWasm as unknown as KernelFunc,
+};
+
+/**
+ * The window geometry the max-pool kernels take after their pointers: N, H, W, C, OH, OW, KH, KW,
+ * stride h and w, padding top and left.
+ */
+export function poolGeometry(
+  info: backend_util.Conv2DInfo,
+): [
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+  number,
+] {
+  return [
     info.batchSize,
     info.inHeight,
     info.inWidth,
@@ -52,12 +84,5 @@ export function maxPoolGradWasm(args: {
     info.strideWidth,
     info.padInfo.top,
     info.padInfo.left,
-  );
-  return dx;
+  ];
 }
-
-export const maxPoolGradConfig: KernelConfig = {
-  kernelName: MaxPoolGrad,
-  backendName: 'wasm',
-  kernelFunc: maxPoolGradWasm as unknown as KernelFunc,
-};
